@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cumberland and its tests use. Idempotent: apt runs only when
+# something is missing, so `make test` stays fast on a prepared machine.
+set -euo pipefail
+PACKAGES=(
+  libarchive13        # archives (libarchive-c)
+  libarchive-tools    # bsdtar: tests build nested archives
+  hashdeep            # crypto-hashing baseline in bench/
+  ewf-tools           # ewfacquire: tests wrap raw images as E01
+  e2fsprogs           # mke2fs -d, debugfs: tests build ext4 images
+  dosfstools mtools   # mkfs.fat + mcopy: tests build FAT images
+  p7zip-full          # 7z: tests build 7z archives
+  postgresql          # real server for the PostgreSQL tests
+  chromium            # real browser for the web tests and PDF reports
+  fonts-dejavu-core   # text in generated demo images
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing system packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,1 @@
+"""Streaming readers for known-hash lists (VICS, NSRL, hashdeep, *sum, HashKeeper, PDQ)."""
