@@ -74,3 +74,50 @@ def parse_hex(value: str, nbytes: int, path: Path | str, location: str, what: st
 def digest_field(length: int) -> str | None:
     """Which digest a hex string of this many characters is, if any."""
     return {32: "md5", 40: "sha1", 64: "sha256"}.get(length)
+
+
+class ReaderBase:
+    """Shared plumbing for the format readers.
+
+    Subclasses fill ``info`` in ``__init__`` (from the header, so callers can decide what to do
+    before reading millions of records) and yield records from ``_records``. Every call to
+    ``iter()`` re-opens the file, so a reader can be iterated more than once and holds no open
+    handle between iterations. ``skipped`` counts records dropped because they had no usable hash.
+    """
+
+    def __init__(self, path: Path | str, info: HashSetInfo) -> None:
+        self.path = Path(path)
+        self.info = info
+        self.skipped = 0
+
+    @property
+    def label(self) -> str:
+        """How errors name the file (a zip member is ``archive.zip!NSRLFile.txt``)."""
+        return str(self.path)
+
+    wrapped_errors: tuple[type[Exception], ...] = ()
+    """Library exceptions (zip, sqlite, JSON) that mean "malformed file" for this reader."""
+
+    def __iter__(self) -> Iterator[HashRecord]:
+        return self._guarded()
+
+    def _guarded(self) -> Iterator[HashRecord]:
+        """Turn the reader's library errors into one-line HashSetErrors naming the record."""
+        count = 0
+        try:
+            for record in self._records():
+                count += 1
+                yield record
+        except HashSetError:
+            raise
+        except self.wrapped_errors as exc:
+            raise HashSetError(self.label, f"record {count + 1}", one_line(exc)) from exc
+
+    def _records(self) -> Iterator[HashRecord]:
+        raise NotImplementedError
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's text squeezed onto one line (parsers like yajl report several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]

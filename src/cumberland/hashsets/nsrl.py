@@ -1,0 +1,177 @@
+"""NIST NSRL Reference Data Set: RDS v2 text (plain or zipped) and RDS v3 SQLite.
+
+RDS v2 ``NSRLFile.txt`` is quoted CSV with upper-case hex; two column orders exist, so columns
+are looked up by name. Some releases hold file names that are not valid UTF-8: those lines are
+read as latin-1. The zip is streamed member-wise, never extracted (releases are tens of GB).
+
+RDS v3 is an SQLite database (``FILE`` table, ``DISTINCT_HASH`` view). It is opened read-only
+through a ``file:…?mode=ro`` URI, so importing can never modify or journal next to the evidence
+copy, and rows are pulled from a cursor one at a time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ._text import CsvTableReader, optional_hex, optional_int
+from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, one_line, parse_hex
+
+MEMBER = "nsrlfile.txt"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,  # unsupported compression method
+    RuntimeError,  # encrypted member
+    ValueError,
+    OSError,
+)
+_EXTRA = {"productcode": "product_code", "opsystemcode": "op_system_code"}
+
+
+def find_member(archive: zipfile.ZipFile) -> str | None:
+    """The ``NSRLFile.txt`` member of an RDS zip (any folder, any case), if there is one."""
+    for info in archive.infolist():
+        if not info.is_dir() and info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower() == (
+            MEMBER
+        ):
+            return info.filename
+    return None
+
+
+class NsrlTextReader(CsvTableReader):
+    """RDS v2 ``NSRLFile.txt``, plain or inside a zip (pass the zip path)."""
+
+    required = ("sha-1",)
+    wrapped_errors = ZIP_ERRORS
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, HashSetInfo(format="nsrl", version="2"))
+        self.member: str | None = None
+        self.info.properties["container"] = "text"
+        try:
+            if zipfile.is_zipfile(self.path):
+                with zipfile.ZipFile(self.path) as archive:
+                    self.member = find_member(archive)
+                if self.member is None:
+                    raise HashSetError(self.path, "byte 0", "zip archive has no NSRLFile.txt")
+                self.info.properties["container"] = "zip"
+                self.info.properties["member"] = self.member
+            self._header()
+        except ZIP_ERRORS as exc:
+            if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+                raise
+            raise HashSetError(self.label, "byte 0", one_line(exc)) from exc
+
+    @property
+    def label(self) -> str:
+        member = getattr(self, "member", None)
+        return f"{self.path}!{member}" if member else str(self.path)
+
+    def _open(self) -> IO[bytes]:
+        if self.member is None:
+            return open(self.path, "rb")
+        with zipfile.ZipFile(self.path) as archive:
+            # The member stream keeps the archive's file open after the ZipFile is closed.
+            return archive.open(self.member)
+
+    def _row(self, cells: dict[str, str], location: str) -> HashRecord | None:
+        sha1 = optional_hex(cells, "sha-1", 20, self.label, location)
+        md5 = optional_hex(cells, "md5", 16, self.label, location)
+        if sha1 is None and md5 is None:
+            return None
+        return HashRecord(
+            sha1=sha1,
+            md5=md5,
+            name=cells.get("filename") or None,
+            size=optional_int(cells.get("filesize", ""), self.label, location, "FileSize"),
+            extra={key: cells[column] for column, key in _EXTRA.items() if cells.get(column)},
+        )
+
+
+class NsrlSqliteReader(ReaderBase):
+    """RDS v3: iterates ``DISTINCT_HASH`` when present (one row per hash triple), else ``FILE``."""
+
+    wrapped_errors = (sqlite3.Error,)
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path, HashSetInfo(format="nsrl", version="3"))
+        self.info.properties["container"] = "sqlite"
+        try:
+            with self._connect() as connection:
+                names = {
+                    str(name).upper()
+                    for (name,) in connection.execute(
+                        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                    )
+                }
+        except sqlite3.Error as exc:
+            raise HashSetError(self.path, "byte 0", f"not a readable SQLite file: {exc}") from exc
+        if "DISTINCT_HASH" in names:
+            self.source = "DISTINCT_HASH"
+        elif "FILE" in names:
+            self.source = "FILE"
+        else:
+            raise HashSetError(self.path, "byte 0", "SQLite file has no DISTINCT_HASH or FILE")
+        self.info.properties["source"] = self.source
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        return sqlite3.connect(uri, uri=True)
+
+    def _records(self) -> Iterator[HashRecord]:
+        columns = "sha256, sha1, md5"
+        if self.source == "FILE":
+            columns += ", file_name, file_size, package_id"
+        connection = self._connect()
+        try:
+            cursor = connection.execute(f"SELECT {columns} FROM {self.source}")
+            for number, row in enumerate(cursor, 1):
+                record = self._row(row, f"record {number}")
+                if record is None:
+                    self.skipped += 1
+                else:
+                    yield record
+        finally:
+            connection.close()
+
+    def _digest(self, value: object, nbytes: int, location: str, what: str) -> bytes | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise HashSetError(self.path, location, f"{what} is not text: {value!r:.80}")
+        return parse_hex(value, nbytes, self.path, location, what)
+
+    def _row(self, row: tuple[object, ...], location: str) -> HashRecord | None:
+        record = HashRecord(
+            sha256=self._digest(row[0], 32, location, "sha256"),
+            sha1=self._digest(row[1], 20, location, "sha1"),
+            md5=self._digest(row[2], 16, location, "md5"),
+        )
+        if not record.has_hash():
+            return None
+        if len(row) > 3:
+            record.name = row[3] if isinstance(row[3], str) and row[3] else None
+            size = row[4]
+            if isinstance(size, int) and size >= 0:
+                record.size = size
+            elif isinstance(size, str) and size.strip():
+                record.size = optional_int(size, self.path, location, "file_size")
+            if row[5] is not None:
+                record.extra["package_id"] = row[5]
+        return record
+
+
+def open_nsrl(path: Path | str) -> NsrlTextReader | NsrlSqliteReader:
+    """Pick the RDS v2 (text or zip) or v3 (SQLite) reader by the file's first bytes."""
+    with open(path, "rb") as stream:
+        magic = stream.read(len(SQLITE_MAGIC))
+    if magic == SQLITE_MAGIC:
+        return NsrlSqliteReader(path)
+    return NsrlTextReader(path)
