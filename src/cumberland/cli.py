@@ -1,0 +1,253 @@
+"""The ``cumberland`` command line: an edge over the core, never imported by it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+from rich.text import Text
+
+from cumberland.hashsets.base import HashSetError
+from cumberland.pipeline.ingest import SourceError
+from cumberland.settings import Settings
+from cumberland.store.workspace import Workspace
+
+app = typer.Typer(help="Cumberland: triage seized media against known material.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+hashset_app = typer.Typer(help="Known-hash sets.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases in a workspace.", no_args_is_help=True)
+demo_app = typer.Typer(help="Benign demo evidence.", no_args_is_help=True)
+app.add_typer(hashset_app, name="hashset")
+app.add_typer(case_app, name="case")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[Path, typer.Option(
+    "--workspace", "-w", envvar="CUMBERLAND_WORKSPACE", help="Workspace directory.")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", envvar="CUMBERLAND_DB", help="Database URL (default: SQLite in the workspace).")]
+DEFAULT_WS = Path("cumberland-workspace")
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def open_workspace(path: Path, db: str | None) -> Workspace:
+    return Workspace(path, db)
+
+
+class RateColumn(ProgressColumn):
+    """Files per second of the current phase."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f} files/s" if speed else "", style="progress.data.speed")
+
+
+class RichSink:
+    """Adapts the core's Progress protocol to a Rich progress bar."""
+
+    def __init__(self, progress: RichProgress) -> None:
+        self.progress = progress
+        self.task: int | None = None
+
+    def phase(self, name: str, total: int | None) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, visible=self.progress.tasks[self.task].total is not None)  # type: ignore[index]
+            self.progress.stop_task(self.task)  # type: ignore[arg-type]
+        self.task = self.progress.add_task(name, total=total)  # type: ignore[assignment]
+
+    def advance(self, count: int = 1, nbytes: int = 0) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, count)  # type: ignore[arg-type]
+
+
+def _summary_table(summary: dict[str, object]) -> Table:
+    table = Table(title=f"Case {summary['case']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    items = summary["items"]
+    assert isinstance(items, dict)
+    rows = [
+        ("files seen", summary["files_seen"]),
+        *((f"  {k}", v) for k, v in items.items() if v),
+        ("unique media", summary["unique_media"]),
+        ("matches (alert sets)", len(summary["matches"])),  # type: ignore[arg-type]
+        ("media matching alert sets", summary["matched_media"]),
+        ("known-good media", summary["known_good"]),
+        ("unknown images/videos", summary["unknown_media"]),
+        ("extension mismatches", summary["extension_mismatches"]),
+    ]
+    for label, value in rows:
+        table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
+    return table
+
+
+@app.command()
+def triage(
+    sources: Annotated[list[Path], typer.Argument(help="Folders or files of seized evidence.")],
+    hashset: Annotated[list[Path] | None, typer.Option(
+        "--hashset", help="Alert hash set (VICS, hashdeep, *sum, HashKeeper, PDQ, NCMEC).")] = None,
+    ignore_set: Annotated[list[Path] | None, typer.Option(
+        "--ignore-set", help="Known-good set (NSRL): matching files leave review counts.")] = None,
+    case: Annotated[str, typer.Option(help="Case name.")] = "default",
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    report_dir: Annotated[Path | None, typer.Option(help="Where report.html/json go.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    pdq_distance: Annotated[int, typer.Option(help="PDQ match radius in bits.")] = 31,
+    pdq_quality: Annotated[int, typer.Option(help="Minimum PDQ quality to match.")] = 50,
+    db: DbOpt = None,
+) -> None:
+    """Ingest SOURCES read-only, match against the hash sets, write the report."""
+    from cumberland.pipeline.triage import TriageRequest
+    from cumberland.pipeline.triage import triage as run_triage
+
+    for src in sources:
+        if not os.path.lexists(src):
+            fail(f"{src}: no such file or folder")
+    settings = Settings(pdq_max_distance=pdq_distance, pdq_min_quality=pdq_quality,
+                        workers=workers)
+    report_dir = report_dir or (workspace / "reports" / case)
+    request = TriageRequest(
+        sources=list(sources), case=case, alert_sets=list(hashset or []),
+        ignore_sets=list(ignore_set or []), report_dir=report_dir, settings=settings,
+        workers=workers or None,
+    )
+    ws = open_workspace(workspace, db)
+    columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
+               MofNCompleteColumn(), RateColumn(), TimeElapsedColumn())
+    try:
+        with RichProgress(*columns, console=err, transient=False) as bar:
+            outcome = run_triage(ws, request, RichSink(bar))
+    except (HashSetError, SourceError) as exc:
+        fail(str(exc))
+        return
+    for imp in outcome.imports:
+        state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"
+        console.print(f"hash set [bold]{imp.name}[/]: {state}", highlight=False)
+    console.print(_summary_table(outcome.summary))
+    console.print(f"report: {outcome.report_html}\n        {outcome.report_json}",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command()
+def items(
+    case: Annotated[str, typer.Option(help="Case name.")] = "default",
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Stream every item of a case: path, status, reason, sha256, type, matches."""
+    from cumberland.reports.items import iter_items
+    from cumberland.store.writer import case_id
+
+    ws = open_workspace(workspace, db)
+    try:
+        cid = case_id(ws, case, create=False)
+    except LookupError as exc:
+        fail(str(exc))
+        return
+    out = sys.stdout
+    for item in iter_items(ws, cid):
+        if jsonl:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+        else:
+            out.write(f"{item['status']:<9} {item['type'] or '':<26} {item['path']}"
+                      f"{'  (' + item['reason'] + ')' if item['reason'] else ''}\n")
+
+
+@hashset_app.command("import")
+def hashset_import(
+    file: Annotated[Path, typer.Argument(help="Hash-set file.")],
+    name: Annotated[str | None, typer.Option(help="Set name (default: file name).")] = None,
+    purpose: Annotated[str, typer.Option(help="alert or ignore.")] = "alert",
+    format: Annotated[str, typer.Option(
+        "--format", help="auto|vics|nsrl|hashdeep|sums|hashkeeper|pdq|vpdq|ncmec")] = "auto",
+    category_scheme: Annotated[str | None, typer.Option(help="Override the category scheme.")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Import a hash set (streaming; nothing is kept of a malformed file)."""
+    from cumberland.store.hashset_import import import_hashset
+
+    if purpose not in ("alert", "ignore"):
+        fail(f"--purpose must be alert or ignore, not {purpose!r}")
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    ws = open_workspace(workspace, db)
+    try:
+        out = import_hashset(ws, file, name, purpose, format, category_scheme)
+    except HashSetError as exc:
+        fail(str(exc))
+        return
+    state = "unchanged, not re-imported" if out.unchanged else "imported"
+    console.print(f"{out.name}: {state}, {out.entries:,} entries"
+                  f"{f', {out.skipped_records:,} records without a usable hash skipped' if out.skipped_records else ''}",
+                  highlight=False)
+
+
+@hashset_app.command("list")
+def hashset_list(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+    """Imported hash sets."""
+    from cumberland.store.hashset_import import list_hashsets
+
+    table = Table("name", "purpose", "format", "entries", "category scheme", "file SHA-256")
+    for s in list_hashsets(open_workspace(workspace, db)):
+        table.add_row(s.name, s.purpose, f"{s.format} {s.version or ''}".strip(),
+                      f"{s.entry_count:,}", s.category_scheme or "", s.file_sha256.hex()[:16])
+    console.print(table)
+
+
+@case_app.command("list")
+def case_list(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+    """Cases with their item counts."""
+    from sqlalchemy import func, select
+
+    from cumberland.store.models import Case, Item
+
+    ws = open_workspace(workspace, db)
+    table = Table("case", "items", "created")
+    with ws.engine.connect() as conn:
+        rows = conn.execute(
+            select(Case.name, func.count(Item.id), Case.created_at)
+            .outerjoin(Item, Item.case_id == Case.id).group_by(Case.id).order_by(Case.name))
+        import time as _t
+        for name, count, created in rows:
+            table.add_row(name, f"{count:,}", _t.strftime("%Y-%m-%d %H:%M", _t.gmtime(created)))
+    console.print(table)
+
+
+@demo_app.command("generate")
+def demo_generate(
+    out: Annotated[Path, typer.Argument(help="Folder to create.")],
+) -> None:
+    """Generate benign demo evidence: synthetic images, variants, bad files, hash sets."""
+    from cumberland.demo import generate
+
+    info = generate(out)
+    console.print(f"demo evidence in {out}: {info['files']} files, "
+                  f"{len(info['hashsets'])} hash sets", highlight=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Lookup structures for known hashes: exact digests and PDQ within a Hamming radius."""

@@ -1,0 +1,1 @@
+"""Matching a case's media against known material (exact digests, then PDQ)."""

@@ -1,0 +1,1 @@
+"""Orchestration: enumerate sources, fingerprint items in workers, write results once."""

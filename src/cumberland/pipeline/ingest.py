@@ -1,0 +1,61 @@
+"""Ingest: enumerate each source into pending items, then fingerprint them in workers.
+
+Enumeration is recorded before any content is read, so a run that is interrupted and started
+again knows every item already and only fingerprints what is still pending.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from cumberland.pipeline.executors import Executor
+from cumberland.pipeline.progress import Progress
+from cumberland.settings import Settings
+from cumberland.sources.folder import walk_folder
+from cumberland.store import writer
+from cumberland.store.workspace import Workspace
+
+
+class SourceError(ValueError):
+    """A SOURCE argument that cannot be used at all (missing, not readable)."""
+
+
+def add_source(ws: Workspace, case: int, source: Path) -> int:
+    """Enumerate one source into the case (once; a repeated or resumed run skips it)."""
+    raw = os.fsencode(source.absolute())
+    try:
+        st = os.lstat(raw)
+    except OSError as exc:
+        raise SourceError(f"{source}: {exc.strerror}") from exc
+    kind = "folder" if stat.S_ISDIR(st.st_mode) else "file"
+    source_id, enumerated = writer.source_id(ws, case, str(source.absolute()), raw, kind)
+    if not enumerated:
+        writer.add_entries(ws, case, source_id, walk_folder(raw))
+        writer.mark_enumerated(ws, source_id)
+    return source_id
+
+
+def fingerprint_pending(
+    ws: Workspace, case: int, settings: Settings, executor: Executor, progress: Progress
+) -> None:
+    progress.phase("fingerprinting", writer.count_pending(ws, case))
+    for results in executor.run(writer.pending_tasks(ws, case, settings.chunk_size)):
+        writer.apply_results(ws, results)
+        progress.advance(len(results), sum(r.size or 0 for r in results))
+
+
+def ingest(
+    ws: Workspace,
+    case: int,
+    sources: list[Path],
+    settings: Settings,
+    executor: Executor,
+    progress: Progress,
+) -> None:
+    progress.phase("enumerating", len(sources))
+    for source in sources:
+        add_source(ws, case, source)
+        progress.advance()
+    fingerprint_pending(ws, case, settings, executor, progress)

@@ -1,0 +1,84 @@
+"""The main job: hash sets in, evidence ingested, matches found, reports written."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from cumberland.matching.case import match_case
+from cumberland.pipeline.executors import make_executor
+from cumberland.pipeline.ingest import ingest
+from cumberland.pipeline.progress import Progress, Silent
+from cumberland.reports.files import write_reports
+from cumberland.reports.summary import case_summary
+from cumberland.settings import Settings
+from cumberland.store import writer
+from cumberland.store.hashset_import import ImportOutcome, import_hashset
+from cumberland.store.models import Run
+from cumberland.store.workspace import Workspace
+
+
+@dataclass(slots=True)
+class TriageRequest:
+    sources: list[Path]
+    case: str = "default"
+    alert_sets: list[Path] = field(default_factory=list)
+    ignore_sets: list[Path] = field(default_factory=list)
+    report_dir: Path | None = None
+    settings: Settings = field(default_factory=Settings)
+    workers: int | None = None
+
+
+@dataclass(slots=True)
+class TriageOutcome:
+    summary: dict[str, Any]
+    imports: list[ImportOutcome]
+    report_json: Path | None
+    report_html: Path | None
+
+
+def _record_run(ws: Workspace, case: int, request: TriageRequest) -> int:
+    args = {
+        "sources": [str(p) for p in request.sources],
+        "alert_sets": [str(p) for p in request.alert_sets],
+        "ignore_sets": [str(p) for p in request.ignore_sets],
+    }
+    with ws.engine.begin() as conn:
+        return int(conn.execute(insert(Run).values(
+            case_id=case, started_at=time.time(), status="running",
+            settings=request.settings.to_dict(), arguments=args,
+        ).returning(Run.id)).scalar_one())
+
+
+def _finish_run(ws: Workspace, run: int, status: str) -> None:
+    with ws.engine.begin() as conn:
+        conn.execute(update(Run).where(Run.id == run).values(
+            status=status, finished_at=time.time()))
+
+
+def triage(ws: Workspace, request: TriageRequest, progress: Progress | None = None) -> TriageOutcome:
+    progress = progress or Silent()
+    imports = [import_hashset(ws, p, purpose="alert") for p in request.alert_sets]
+    imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
+    case = writer.case_id(ws, request.case)
+    run = _record_run(ws, case, request)
+    executor = make_executor(request.settings, request.workers)
+    try:
+        ingest(ws, case, request.sources, request.settings, executor, progress)
+        progress.phase("matching", None)
+        match_case(ws, case, request.settings)
+    except BaseException:
+        _finish_run(ws, run, "interrupted")
+        raise
+    finally:
+        executor.close()
+    _finish_run(ws, run, "done")
+    summary = case_summary(ws, case)
+    json_path = html_path = None
+    if request.report_dir is not None:
+        json_path, html_path = write_reports(summary, request.report_dir)
+    return TriageOutcome(summary, imports, json_path, html_path)

@@ -1,0 +1,1 @@
+"""Report and export writers: they read the store and never show media content."""

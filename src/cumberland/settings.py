@@ -1,0 +1,27 @@
+"""Thresholds and limits in one place, so a run records exactly what it used."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Knobs of a triage run. Defaults follow ../shared/docs/formats.md (PDQ d<=31, q>=50)."""
+
+    pdq_max_distance: int = 31
+    pdq_min_quality: int = 50
+    thumb_size: int = 256
+    # JPEG DCT-domain downscaling before PDQ: decode at 1/2, 1/4 or 1/8 scale as long as the
+    # shorter side stays at least this many pixels. 0 turns it off (full-resolution decode).
+    pdq_draft_min_side: int = 512
+    # Files up to this size are read once into memory and decoded from there; larger ones are
+    # hashed by streaming and decoded from the file (only media kinds that need decoding).
+    in_memory_limit: int = 64 * 1024 * 1024
+    # Pillow refuses to decode images with more pixels than this (decompression bombs).
+    max_image_pixels: int = 180_000_000
+    chunk_size: int = 32
+    workers: int = 0  # 0: one per CPU core
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""Pure functions of an item's bytes or pixels that return typed records."""

@@ -1,0 +1,136 @@
+"""Decode an image once and derive everything triage needs from those pixels.
+
+JPEGs are decoded in the DCT domain at 1/2, 1/4 or 1/8 scale when the result keeps the
+shorter side above ``Settings.pdq_draft_min_side``: PDQ box-filters the picture down to
+64x64 anyway, so the drift is a few bits while the decode is several times cheaper
+(measured in bench/ingest.py against full-resolution pdqhash).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+import pillow_heif
+from PIL import Image
+
+from cumberland.settings import Settings
+from cumberland.signals.exif import extract_exif
+from cumberland.signals.pdq import pdq_from_rgb
+
+pillow_heif.register_heif_opener()
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+THUMB_QUALITY = 82
+
+
+class ImageLimitError(ValueError):
+    """The image declares more pixels than the configured limit (a decompression bomb)."""
+
+
+@dataclass(slots=True)
+class ImageFacts:
+    """What one decode of an image yields; JSON-friendly except the thumbnail bytes."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+    animated: bool = False
+    frames: int = 1
+    decode_scale: int = 1
+    pdq: bytes | None = None
+    pdq_quality: int | None = None
+    exif: dict[str, Any] = field(default_factory=dict)
+    thumbnail: bytes | None = None
+
+
+@dataclass(slots=True)
+class DecodedImage:
+    """The decoded picture handed to every signal, so none decodes the file again."""
+
+    facts: ImageFacts
+    image: Image.Image  # as loaded (mode kept, e.g. alpha), possibly at draft scale
+    rgb: np.ndarray[Any, np.dtype[np.uint8]]
+
+
+def _draft_request(width: int, height: int, min_side: int) -> tuple[int, int] | None:
+    short = min(width, height)
+    if min_side <= 0 or short < 2 * min_side:
+        return None
+    factor = short / min_side
+    return (math.ceil(width / factor), math.ceil(height / factor))
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(image, dtype=np.float64)
+        peak = arr.max() if arr.size else 0.0
+        scale = 255.0 / peak if peak > 255 else 1.0
+        image = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8), "L")
+    elif image.mode == "F":
+        arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
+    return image.convert("RGB")
+
+
+_ORIENT = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+
+def _thumbnail(rgb: Image.Image, size: int, orientation: Any) -> bytes:
+    """A small JPEG, turned upright by the EXIF orientation so reviewers see it as shot."""
+    thumb = rgb.copy()
+    thumb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    for op in _ORIENT.get(orientation, ()) if isinstance(orientation, int) else ():
+        thumb = thumb.transpose(op)
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=THUMB_QUALITY)
+    return out.getvalue()
+
+
+def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
+    """Decode once; raise ImageLimitError for bombs and Pillow's errors for corrupt data."""
+    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    try:
+        image = Image.open(stream)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLimitError(str(exc).split(".")[0]) from exc
+    width, height = image.size
+    if width * height > settings.max_image_pixels:
+        raise ImageLimitError(f"{width}x{height} pixels exceeds limit {settings.max_image_pixels}")
+    frames = int(getattr(image, "n_frames", 1) or 1)
+    facts = ImageFacts(
+        format=image.format or "unknown",
+        width=width,
+        height=height,
+        mode=image.mode,
+        animated=bool(getattr(image, "is_animated", False)),
+        frames=frames,
+    )
+    facts.exif = extract_exif(image)
+    if image.format == "JPEG":
+        request = _draft_request(width, height, settings.pdq_draft_min_side)
+        if request is not None:
+            image.draft("RGB", request)
+            facts.decode_scale = max(1, round(width / image.size[0]))
+    image.load()
+    rgb_image = _to_rgb(image)
+    rgb = np.asarray(rgb_image, dtype=np.uint8)
+    facts.pdq, facts.pdq_quality = pdq_from_rgb(rgb)
+    facts.thumbnail = _thumbnail(rgb_image, settings.thumb_size, facts.exif.get("orientation"))
+    return DecodedImage(facts=facts, image=image, rgb=rgb)

@@ -1,0 +1,1 @@
+"""Evidence sources: they yield every entry they see and never write to the evidence."""

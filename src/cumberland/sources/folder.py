@@ -1,0 +1,79 @@
+"""Walk a folder read-only. Every directory entry becomes exactly one Entry.
+
+Symlinks are recorded, never followed (so links out of the source and link loops cannot
+lead the walk astray); FIFOs, sockets and device nodes are recorded as skipped without being
+opened (opening a FIFO would block); unreadable directories are recorded as errors so the
+files inside them are accounted for as unknown rather than silently missing.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from cumberland.sources.base import Entry, FileTimes, display_name
+
+_SPECIAL = {
+    stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+}
+
+
+def _times(st: os.stat_result) -> FileTimes:
+    return FileTimes(
+        created=getattr(st, "st_birthtime", None),
+        modified=st.st_mtime,
+        accessed=st.st_atime,
+        changed=st.st_ctime,
+    )
+
+
+def _entry(raw: bytes, st: os.stat_result) -> Entry:
+    mode = st.st_mode
+    chain = [display_name(raw)]
+    if stat.S_ISREG(mode):
+        return Entry(chain, raw, st.st_size, times=_times(st))
+    if stat.S_ISLNK(mode):
+        try:
+            target = display_name(os.readlink(raw))
+        except OSError as exc:
+            target = f"unreadable ({exc.strerror})"
+        return Entry(chain, raw, None, "skipped", f"symlink -> {target}", _times(st))
+    kind = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
+    return Entry(chain, raw, None, "skipped", f"not a regular file: {kind}", _times(st))
+
+
+def walk_folder(root: Path | bytes | str) -> Iterator[Entry]:
+    """Yield an Entry for every file, link and special node under ``root`` (depth first)."""
+    top = os.fsencode(root)
+    st = os.lstat(top)
+    if not stat.S_ISDIR(st.st_mode):
+        yield _entry(top, st)
+        return
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                children = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            reason = f"unreadable directory: {exc.strerror or exc}"
+            yield Entry([display_name(directory)], directory, None, "error", reason)
+            continue
+        subdirs = []
+        for child in children:
+            try:
+                child_st = child.stat(follow_symlinks=False)
+            except OSError as exc:
+                reason = f"cannot stat: {exc.strerror or exc}"
+                yield Entry([display_name(child.path)], child.path, None, "error", reason)
+                continue
+            if stat.S_ISDIR(child_st.st_mode):
+                subdirs.append(child.path)
+            else:
+                yield _entry(child.path, child_st)
+        stack.extend(reversed(subdirs))

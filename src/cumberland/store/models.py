@@ -1,0 +1,201 @@
+"""Tables of a workspace.
+
+Content is stored once as ``media`` (keyed by SHA-256) while every place it was found is an
+``item`` of a case, so a picture seen on ten devices is one media and ten items. Matches
+belong to media (a hash set says the same of identical bytes in every case).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite's INTEGER PRIMARY KEY is the rowid only when the type is exactly INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, bytes: LargeBinary}
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Source(Base):
+    """One SOURCE argument of a triage run (a folder, an image file, an archive)."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("case_id", "uri"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    uri: Mapped[str] = mapped_column(Text)
+    raw_path: Mapped[bytes] = mapped_column(LargeBinary)
+    kind: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[float] = mapped_column(Float)
+    enumerated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Item(Base):
+    """Every file a source sees, exactly once, with its status and reason."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("case_id", "path_key"),
+        Index("ix_items_case_status", "case_id", "status"),
+        Index("ix_items_media", "media_sha256"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("items.id", ondelete="CASCADE"), nullable=True
+    )
+    # The path chain, display form: "laptop.E01 › p2 (NTFS) › /Users/a/pics.7z › img.jpg".
+    path: Mapped[str] = mapped_column(Text)
+    path_key: Mapped[bytes] = mapped_column(LargeBinary(20))
+    chain: Mapped[list[str]] = mapped_column(JSON)
+    # Exact bytes of the file-system path, to reopen names that are not valid UTF-8.
+    raw_path: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending|done|skipped|error|encrypted
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    media_sha256: Mapped[bytes | None] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256"), nullable=True
+    )
+    mime: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ext_mismatch: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[float | None] = mapped_column(Float, nullable=True)
+    modified: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accessed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    changed: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Media(Base):
+    """Unique content. Perceptual and metadata facts live here, computed once."""
+
+    __tablename__ = "media"
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    md5: Mapped[bytes] = mapped_column(LargeBinary(16), index=True)
+    sha1: Mapped[bytes] = mapped_column(LargeBinary(20), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    mime: Mapped[str] = mapped_column(String(100))
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pdq: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    has_thumb: Mapped[bool] = mapped_column(Boolean, default=False)
+    ai_level: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SignalRecord(Base):
+    """A signal's output for one media, with the signal's version so stale ones can be redone."""
+
+    __tablename__ = "signals"
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class HashSet(Base):
+    __tablename__ = "hashsets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # alert | ignore
+    format: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category_scheme: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_path: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    entry_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported_at: Mapped[float] = mapped_column(Float)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HashEntry(Base):
+    __tablename__ = "hash_entries"
+    __table_args__ = (
+        Index("ix_hash_entries_md5", "md5"),
+        Index("ix_hash_entries_sha1", "sha1"),
+        Index("ix_hash_entries_sha256", "sha256"),
+        Index("ix_hash_entries_set", "hashset_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hashset_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id", ondelete="CASCADE"))
+    md5: Mapped[bytes | None] = mapped_column(LargeBinary(16), nullable=True)
+    sha1: Mapped[bytes | None] = mapped_column(LargeBinary(20), nullable=True)
+    sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    pdq: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    photodna: Mapped[str | None] = mapped_column(Text, nullable=True)
+    category: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Match(Base):
+    """A media found in a hash set, with the method that found it and its evidence."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("media_sha256", "hashset_id", "entry_id", "method"),
+        Index("ix_matches_set", "hashset_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE")
+    )
+    hashset_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("hash_entries.id", ondelete="CASCADE")
+    )
+    method: Mapped[str] = mapped_column(String(32))
+    distance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    category: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Run(Base):
+    """One triage invocation: what was asked, with which settings, and how it ended."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)

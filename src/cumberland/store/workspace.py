@@ -1,0 +1,82 @@
+"""A workspace: one database plus content-addressed thumbnails beside it.
+
+SQLite in WAL mode is the embedded default; a ``postgresql://`` URL puts the same schema on a
+shared server. The schema is always brought to the newest Alembic revision on open.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+DB_NAME = "cumberland.db"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade_schema(engine: Engine) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+class Workspace:
+    """Opens (creating if needed) the workspace directory and its database."""
+
+    def __init__(self, root: Path | str, db_url: str | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.thumbs = self.root / "thumbs"
+        self.db_url = db_url or os.environ.get("CUMBERLAND_DB") or self._default_url()
+        self.engine = make_engine(self.db_url)
+        upgrade_schema(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _default_url(self) -> str:
+        return f"sqlite:///{self.root / DB_NAME}"
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def thumb_path(self, sha256: bytes) -> Path:
+        hexd = sha256.hex()
+        return self.thumbs / hexd[:2] / hexd[2:4] / f"{hexd}.jpg"
+
+    def write_thumb(self, sha256: bytes, data: bytes) -> None:
+        """Write a thumbnail once; content addressing makes rewrites unnecessary."""
+        path = self.thumb_path(sha256)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,173 @@
+"""The single writer: every row a run produces goes through here, a chunk per transaction.
+
+One transaction per chunk is the checkpoint: an interrupted run leaves whole chunks done and
+the rest ``pending``, so starting again finishes exactly what an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from cumberland.pipeline.tasks import Result, Task
+from cumberland.sources.base import Entry, path_key
+from cumberland.store.models import Case, Item, Media, SignalRecord, Source
+from cumberland.store.workspace import Workspace
+
+ITEMS: Table = Item.__table__  # type: ignore[assignment]
+MEDIA: Table = Media.__table__  # type: ignore[assignment]
+SIGNALS: Table = SignalRecord.__table__  # type: ignore[assignment]
+
+
+def insert_ignore(conn: Connection, table: Table, conflict: Sequence[str] | None = None) -> Insert:
+    """INSERT that skips rows violating a unique constraint, on SQLite and PostgreSQL alike."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_nothing(index_elements=conflict) if conflict else \
+        stmt.on_conflict_do_nothing()
+
+
+def upsert(conn: Connection, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    stmt = dialect.insert(table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+
+
+def case_id(ws: Workspace, name: str, create: bool = True) -> int:
+    with ws.engine.begin() as conn:
+        found = conn.scalar(select(Case.id).where(Case.name == name))
+        if found is not None:
+            return int(found)
+        if not create:
+            raise LookupError(f"no case named {name!r}")
+        conn.execute(insert_ignore(conn, Case.__table__).values(  # type: ignore[arg-type]
+            name=name, created_at=time.time()))
+        return int(conn.scalar(select(Case.id).where(Case.name == name)) or 0)
+
+
+def source_id(ws: Workspace, case: int, uri: str, raw_path: bytes, kind: str) -> tuple[int, bool]:
+    """The source row (created on first use) and whether it was already fully enumerated."""
+    with ws.engine.begin() as conn:
+        conn.execute(insert_ignore(conn, Source.__table__).values(  # type: ignore[arg-type]
+            case_id=case, uri=uri, raw_path=raw_path, kind=kind, added_at=time.time(),
+            enumerated=False))
+        row = conn.execute(select(Source.id, Source.enumerated).where(
+            Source.case_id == case, Source.uri == uri)).one()
+        return int(row.id), bool(row.enumerated)
+
+
+def mark_enumerated(ws: Workspace, source: int) -> None:
+    with ws.engine.begin() as conn:
+        conn.execute(update(Source).where(Source.id == source).values(enumerated=True))
+
+
+def entry_row(case: int, source: int, entry: Entry, parent: int | None = None) -> dict[str, Any]:
+    path = entry.path
+    return {
+        "case_id": case, "source_id": source, "parent_id": parent, "path": path,
+        "path_key": path_key(path), "chain": entry.chain, "raw_path": entry.raw_path,
+        "size": entry.size, "status": entry.status, "reason": entry.reason,
+        "deleted": entry.deleted, "ext_mismatch": False,
+        "created": entry.times.created, "modified": entry.times.modified,
+        "accessed": entry.times.accessed, "changed": entry.times.changed,
+    }
+
+
+def add_entries(ws: Workspace, case: int, source: int, entries: Iterable[Entry],
+                batch: int = 5000) -> int:
+    """Record enumerated entries; ones already known (a resumed or repeated run) are kept."""
+    count = 0
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        rows.append(entry_row(case, source, entry))
+        count += 1
+        if len(rows) >= batch:
+            _insert_items(ws, rows)
+            rows = []
+    _insert_items(ws, rows)
+    return count
+
+
+def _insert_items(ws: Workspace, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        with ws.engine.begin() as conn:
+            conn.execute(insert_ignore(conn, ITEMS, ["case_id", "path_key"]), rows)
+
+
+def pending_tasks(ws: Workspace, case: int, chunk_size: int) -> Iterator[list[Task]]:
+    """Pending items in id order, paged by key so memory stays flat at millions of items."""
+    last = 0
+    while True:
+        with ws.engine.connect() as conn:
+            rows = conn.execute(
+                select(Item.id, Item.raw_path, Item.path, Item.size)
+                .where(Item.case_id == case, Item.status == "pending", Item.id > last)
+                .order_by(Item.id).limit(chunk_size * 64)
+            ).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        tasks = [Task(r.id, r.raw_path or b"", r.path, r.size) for r in rows]
+        for i in range(0, len(tasks), chunk_size):
+            yield tasks[i : i + chunk_size]
+
+
+def count_pending(ws: Workspace, case: int) -> int:
+    with ws.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(Item).where(
+            Item.case_id == case, Item.status == "pending")) or 0)
+
+
+def apply_results(ws: Workspace, results: list[Result]) -> None:
+    """Write one chunk's results in one transaction (the checkpoint)."""
+    media_rows: list[dict[str, Any]] = []
+    signal_rows: list[dict[str, Any]] = []
+    for r in results:
+        if r.media is not None:
+            m = r.media
+            media_rows.append({
+                "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "size": m.size,
+                "kind": m.kind, "mime": m.mime, "width": m.width, "height": m.height,
+                "pdq": m.pdq, "pdq_quality": m.pdq_quality, "ai_level": m.ai_level,
+                "meta": m.meta, "has_thumb": r.thumbnail is not None,
+            })
+            signal_rows.extend(
+                {"media_sha256": m.sha256, "name": s.name, "version": s.version, "data": s.data}
+                for s in r.signals
+            )
+            if r.thumbnail is not None:
+                ws.write_thumb(m.sha256, r.thumbnail)
+    with ws.engine.begin() as conn:
+        if media_rows:
+            conn.execute(insert_ignore(conn, MEDIA, ["sha256"]), _dedupe(media_rows, "sha256"))
+        upsert(conn, SIGNALS, ["media_sha256", "name"],
+               _dedupe(signal_rows, "media_sha256", "name"))
+        conn.execute(
+            update(Item).where(Item.id == bindparam("item_id")).values(
+                status=bindparam("b_status"), reason=bindparam("b_reason"),
+                mime=bindparam("b_mime"), ext_mismatch=bindparam("b_ext"),
+                media_sha256=bindparam("b_media"),
+                size=func.coalesce(bindparam("new_size"), Item.size),
+            ),
+            [
+                {"item_id": r.item_id, "b_status": r.status, "b_reason": r.reason,
+                 "b_mime": r.mime, "b_ext": r.ext_mismatch, "new_size": r.size,
+                 "b_media": r.media.sha256 if r.media else None}
+                for r in results
+            ],
+        )
+
+
+def _dedupe(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(tuple(row[k] for k in keys), row)
+    return list(seen.values())
