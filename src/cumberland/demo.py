@@ -102,7 +102,7 @@ def generate(out: Path) -> dict[str, Any]:
     w, h = SIZE
     put("Downloads/reencoded_10.jpg", originals[10], "JPEG", quality=45)
     put("Downloads/resized_11.jpg", originals[11].resize((w // 2, h // 2)), "JPEG", quality=85)
-    put("Downloads/cropped_2.jpg", originals[2].crop((10, 8, w - 10, h - 8)), "JPEG", quality=88)
+    put("Downloads/cropped_2.jpg", originals[2].crop((4, 3, w - 4, h - 3)), "JPEG", quality=88)
     put("Downloads/blurred_5.png", originals[5].filter(ImageFilter.GaussianBlur(1)), "PNG")
     # bad and odd files
     (seized / "Downloads/broken.jpg").write_bytes(files["Pictures/shapes/shape_8.jpg"][:600]

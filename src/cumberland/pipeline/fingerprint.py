@@ -18,6 +18,7 @@ from cumberland.pipeline.tasks import MediaRecord, Result, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import BLOCK, MultiHasher
 from cumberland.signals.image import ImageLimitError, decode_image
+from cumberland.signals.registry import run_image_signals
 from cumberland.signals.sniff import HEADER_BYTES, ContentType, extension_matches, sniff
 
 _NOATIME = getattr(os, "O_NOATIME", 0)
@@ -101,6 +102,7 @@ def _image(
         "exif": facts.exif,
     }
     result.thumbnail = facts.thumbnail
+    result.signals = run_image_signals(decoded, data, settings)
 
 
 Handler = Callable[[Task, bytes | None, MediaRecord, Settings, Result], None]

@@ -1,15 +1,15 @@
-"""The ``cumberland`` command line: an edge over the core, never imported by it."""
+"""Core commands: triage, items, hash sets, cases, demo evidence."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,37 +23,22 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 from rich.text import Text
 
+from cumberland.cli.common import (
+    DEFAULT_WS,
+    DbOpt,
+    WorkspaceOpt,
+    app,
+    case_app,
+    console,
+    demo_app,
+    err,
+    fail,
+    hashset_app,
+    open_workspace,
+)
 from cumberland.hashsets.base import HashSetError
 from cumberland.pipeline.ingest import SourceError
 from cumberland.settings import Settings
-from cumberland.store.workspace import Workspace
-
-app = typer.Typer(help="Cumberland: triage seized media against known material.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-hashset_app = typer.Typer(help="Known-hash sets.", no_args_is_help=True)
-case_app = typer.Typer(help="Cases in a workspace.", no_args_is_help=True)
-demo_app = typer.Typer(help="Benign demo evidence.", no_args_is_help=True)
-app.add_typer(hashset_app, name="hashset")
-app.add_typer(case_app, name="case")
-app.add_typer(demo_app, name="demo")
-
-console = Console()
-err = Console(stderr=True)
-
-WorkspaceOpt = Annotated[Path, typer.Option(
-    "--workspace", "-w", envvar="CUMBERLAND_WORKSPACE", help="Workspace directory.")]
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", envvar="CUMBERLAND_DB", help="Database URL (default: SQLite in the workspace).")]
-DEFAULT_WS = Path("cumberland-workspace")
-
-
-def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def open_workspace(path: Path, db: str | None) -> Workspace:
-    return Workspace(path, db)
 
 
 class RateColumn(ProgressColumn):
@@ -141,7 +126,6 @@ def triage(
             outcome = run_triage(ws, request, RichSink(bar))
     except (HashSetError, SourceError) as exc:
         fail(str(exc))
-        return
     for imp in outcome.imports:
         state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"
         console.print(f"hash set [bold]{imp.name}[/]: {state}", highlight=False)
@@ -166,7 +150,6 @@ def items(
         cid = case_id(ws, case, create=False)
     except LookupError as exc:
         fail(str(exc))
-        return
     out = sys.stdout
     for item in iter_items(ws, cid):
         if jsonl:
@@ -199,7 +182,6 @@ def hashset_import(
         out = import_hashset(ws, file, name, purpose, format, category_scheme)
     except HashSetError as exc:
         fail(str(exc))
-        return
     state = "unchanged, not re-imported" if out.unchanged else "imported"
     console.print(f"{out.name}: {state}, {out.entries:,} entries"
                   f"{f', {out.skipped_records:,} records without a usable hash skipped' if out.skipped_records else ''}",
@@ -231,9 +213,8 @@ def case_list(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
         rows = conn.execute(
             select(Case.name, func.count(Item.id), Case.created_at)
             .outerjoin(Item, Item.case_id == Case.id).group_by(Case.id).order_by(Case.name))
-        import time as _t
         for name, count, created in rows:
-            table.add_row(name, f"{count:,}", _t.strftime("%Y-%m-%d %H:%M", _t.gmtime(created)))
+            table.add_row(name, f"{count:,}", time.strftime("%Y-%m-%d %H:%M", time.gmtime(created)))
     console.print(table)
 
 
@@ -248,6 +229,3 @@ def demo_generate(
     console.print(f"demo evidence in {out}: {info['files']} files, "
                   f"{len(info['hashsets'])} hash sets", highlight=False)
 
-
-if __name__ == "__main__":
-    app()

@@ -1,0 +1,5 @@
+"""``python -m cumberland``."""
+
+from cumberland.cli import app
+
+app()

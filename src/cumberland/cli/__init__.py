@@ -1,0 +1,9 @@
+"""The ``cumberland`` command line: an edge over the core, never imported by it.
+
+Each command group lives in its own module and registers itself on the shared Typer app.
+"""
+
+from cumberland.cli import main as _main  # noqa: F401  (registers commands)
+from cumberland.cli.common import app
+
+__all__ = ["app"]

@@ -1,0 +1,40 @@
+"""Shared pieces of the command line: the Typer app, consoles, options, error exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from cumberland.store.workspace import Workspace
+
+app = typer.Typer(help="Cumberland: triage seized media against known material.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+hashset_app = typer.Typer(help="Known-hash sets.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases in a workspace.", no_args_is_help=True)
+demo_app = typer.Typer(help="Benign demo evidence.", no_args_is_help=True)
+app.add_typer(hashset_app, name="hashset")
+app.add_typer(case_app, name="case")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[Path, typer.Option(
+    "--workspace", "-w", envvar="CUMBERLAND_WORKSPACE", help="Workspace directory.")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", envvar="CUMBERLAND_DB", help="Database URL (default: SQLite in the workspace).")]
+DEFAULT_WS = Path("cumberland-workspace")
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def open_workspace(path: Path, db: str | None) -> Workspace:
+    return Workspace(path, db)
+
+
