@@ -19,7 +19,7 @@ from typing import Any
 
 import c2pa
 
-from .model import Finding
+from .model import Finding, Level
 from .sourcetype import declares_ai, source_code
 
 NAME = "c2pa"
@@ -75,7 +75,9 @@ def detect(data: bytes, trust_anchors: Path | None, errors: list[str]) -> list[F
             url = m.group(1)[:500] if m else None
             return [Finding(NAME, VERSION, "c2pa-remote-manifest", {"url": url})]
         errors.append(f"{NAME}: manifest unreadable ({_one_line(exc)})")
-        return [Finding(NAME, VERSION, "c2pa-manifest", {"readable": False, "error": _one_line(exc)})]
+        return [
+            Finding(NAME, VERSION, "c2pa-manifest", {"readable": False, "error": _one_line(exc)})
+        ]
     if reader is None:
         return []
     with reader:
@@ -121,16 +123,16 @@ def summarise(store: dict[str, Any], *, trust_configured: bool) -> Finding:
         "actions": actions[:200],
         "ai_declared": any(a["ai"] for a in actions),
     }
-    level = "declared-ai" if data["ai_declared"] else "none"
+    level: Level = "declared-ai" if data["ai_declared"] else "none"
     return Finding(NAME, VERSION, "c2pa-manifest", data, level=level)
 
 
 def _claim_generator(manifest: Any) -> str | None:
     if not isinstance(manifest, dict):
         return None
-    parts: list[str] = []
     if isinstance(manifest.get("claim_generator"), str):
-        parts.append(manifest["claim_generator"])
+        return str(manifest["claim_generator"])[:500]
+    parts: list[str] = []
     for info in manifest.get("claim_generator_info") or []:
         if isinstance(info, dict) and isinstance(info.get("name"), str):
             version = info.get("version")

@@ -72,9 +72,7 @@ def image_format(data: bytes) -> str:
     return "other"
 
 
-def inflate(
-    payload: bytes, what: str, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False
-) -> bytes:
+def inflate(payload: bytes, what: str, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False) -> bytes:
     """zlib/gzip-decompress at most `cap` bytes; more is a bomb and raises LimitExceeded."""
     d = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
     try:
@@ -110,7 +108,9 @@ def _one_line(exc: BaseException) -> str:
 def _add_text(c: Container, key: str, value: str) -> None:
     used = sum(len(v) for _, v in c.texts)
     if used + len(value) > MAX_TOTAL_TEXT:
-        c.errors.append(f"{c.format}: text budget of {MAX_TOTAL_TEXT >> 20} MiB spent; {key!r} skipped")
+        c.errors.append(
+            f"{c.format}: text budget of {MAX_TOTAL_TEXT >> 20} MiB spent; {key!r} skipped"
+        )
         return
     c.texts.append((key, value))
 
@@ -199,7 +199,9 @@ def _walk_jpeg(data: bytes, c: Container) -> None:
     pos = 2
     for _ in range(MAX_CHUNKS):
         # skip fill bytes; markers are FF xx
-        while pos < len(data) and data[pos] == 0xFF and pos + 1 < len(data) and data[pos + 1] == 0xFF:
+        while (
+            pos < len(data) and data[pos] == 0xFF and pos + 1 < len(data) and data[pos + 1] == 0xFF
+        ):
             pos += 1
         if pos + 4 > len(data):
             c.errors.append("jpeg: truncated before the image data")
@@ -271,7 +273,9 @@ def _from_pillow_info(image: Image.Image, c: Container) -> None:
         _add_xmp(c, raw_xmp.encode() if isinstance(raw_xmp, str) else bytes(raw_xmp))
     comment = info.get("comment")
     if c.format == "gif" and isinstance(comment, bytes | str):
-        c.comments.append(comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment)
+        c.comments.append(
+            comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment
+        )
 
 
 def _scan_xmp(data: bytes, c: Container) -> None:

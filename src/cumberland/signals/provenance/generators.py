@@ -26,14 +26,17 @@ VERSION = 1
 MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_PROMPT_CHARS = 65_536
 
-_JOB_ID = re.compile(r"Job ID:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*$")
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_JOB_ID = re.compile(rf"Job ID:\s*({_UUID})\s*$")
 _A1111_PARAM = re.compile(r'\s*([\w ]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _DREAM_OPT = re.compile(r"(?:^|\s)-([A-Za-z]+)\s+(\S+)")
 _C2PA_SERVICES = (
     (re.compile(r"chatgpt|openai|dall.?e", re.I), "DALL·E / ChatGPT (OpenAI)"),
     (re.compile(r"firefly", re.I), "Adobe Firefly"),
-    (re.compile(r"microsoft.responsible.ai|bing image creator|microsoft designer", re.I),
-     "Microsoft Designer / Bing Image Creator"),
+    (
+        re.compile(r"microsoft.responsible.ai|bing image creator|microsoft designer", re.I),
+        "Microsoft Designer / Bing Image Creator",
+    ),
     (re.compile(r"\bimagen\b|gemini", re.I), "Google Imagen / Gemini"),
 )
 
@@ -70,7 +73,9 @@ def _finding(generator: str, source: str, **fields: Any) -> Finding:
 
 def _json(text: str, what: str) -> Any:
     if len(text) > MAX_JSON_BYTES:
-        raise LimitExceeded(f"{what}: JSON of {len(text)} chars over the {MAX_JSON_BYTES >> 20} MiB cap")
+        raise LimitExceeded(
+            f"{what}: JSON of {len(text)} chars over the {MAX_JSON_BYTES >> 20} MiB cap"
+        )
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -97,7 +102,9 @@ def parse_a1111(text: str) -> dict[str, Any] | None:
     settings = {k.strip(): v.strip().strip('"') for k, v in _A1111_PARAM.findall(lines[idx])}
     if "Steps" not in settings:
         return None
-    prompt_lines, negative_lines, target = [], [], None
+    prompt_lines: list[str] = []
+    negative_lines: list[str] = []
+    target: list[str] | None = None
     for line in lines[:idx]:
         if line.startswith("Negative prompt:"):
             target = negative_lines
@@ -147,9 +154,15 @@ def _fooocus(obj: dict[str, Any], source: str) -> Finding:
     if isinstance(negative, list):
         negative = "\n".join(str(p) for p in negative)
     return _finding(
-        "Fooocus", source, prompt=prompt, negative_prompt=negative,
-        model=obj.get("base_model"), model_hash=obj.get("base_model_hash"),
-        seed=obj.get("seed"), sampler=obj.get("sampler"), steps=obj.get("steps"),
+        "Fooocus",
+        source,
+        prompt=prompt,
+        negative_prompt=negative,
+        model=obj.get("base_model"),
+        model_hash=obj.get("base_model_hash"),
+        seed=obj.get("seed"),
+        sampler=obj.get("sampler"),
+        steps=obj.get("steps"),
         version=obj.get("version"),
     )
 
@@ -158,18 +171,28 @@ def _swarm(params: Any, source: str) -> Finding:
     if not isinstance(params, dict):
         raise _BadInput(f"{source}: sui_image_params is not an object")
     return _finding(
-        "SwarmUI", source, prompt=params.get("prompt"),
-        negative_prompt=params.get("negativeprompt"), model=params.get("model"),
-        seed=params.get("seed"), sampler=params.get("sampler"), steps=params.get("steps"),
+        "SwarmUI",
+        source,
+        prompt=params.get("prompt"),
+        negative_prompt=params.get("negativeprompt"),
+        model=params.get("model"),
+        seed=params.get("seed"),
+        sampler=params.get("sampler"),
+        steps=params.get("steps"),
         version=params.get("swarm_version"),
     )
 
 
 def _novelai_comment(obj: dict[str, Any], source: str, prompt: Any = None) -> Finding:
     return _finding(
-        "NovelAI", source, prompt=prompt if isinstance(prompt, str) else obj.get("prompt"),
-        negative_prompt=obj.get("uc"), seed=obj.get("seed"), sampler=obj.get("sampler"),
-        steps=obj.get("steps"), model=obj.get("model"),
+        "NovelAI",
+        source,
+        prompt=prompt if isinstance(prompt, str) else obj.get("prompt"),
+        negative_prompt=obj.get("uc"),
+        seed=obj.get("seed"),
+        sampler=obj.get("sampler"),
+        steps=obj.get("steps"),
+        model=obj.get("model"),
     )
 
 
@@ -189,7 +212,9 @@ def _comfy(prompt_text: str | None, workflow_text: str | None) -> Finding | None
             inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
             assert isinstance(inputs, dict)
             if "CLIPTextEncode" in kind:
-                texts += [v for k, v in inputs.items() if k.startswith("text") and isinstance(v, str)]
+                texts += [
+                    v for k, v in inputs.items() if k.startswith("text") and isinstance(v, str)
+                ]
             elif "Sampler" in kind:
                 fields.setdefault("seed", inputs.get("seed", inputs.get("noise_seed")))
                 fields.setdefault("steps", inputs.get("steps"))
@@ -216,7 +241,9 @@ def _comfy(prompt_text: str | None, workflow_text: str | None) -> Finding | None
                 fields.setdefault("sampler", values[4])
     else:
         raise _BadInput("ComfyUI prompt: not a node graph")
-    fields = {k: v for k, v in fields.items() if not isinstance(v, list | dict)}  # links, not values
+    fields = {
+        k: v for k, v in fields.items() if not isinstance(v, list | dict)
+    }  # links, not values
     return _finding("ComfyUI", source, prompt="\n---\n".join(texts), **fields)
 
 
@@ -229,11 +256,18 @@ def _invoke_v3(text: str) -> Finding:
         raise _BadInput("InvokeAI invokeai_metadata: not an object")
     model = obj.get("model")
     return _finding(
-        "InvokeAI", "png:invokeai_metadata", prompt=obj.get("positive_prompt"),
-        negative_prompt=obj.get("negative_prompt"), seed=obj.get("seed"), steps=obj.get("steps"),
+        "InvokeAI",
+        "png:invokeai_metadata",
+        prompt=obj.get("positive_prompt"),
+        negative_prompt=obj.get("negative_prompt"),
+        seed=obj.get("seed"),
+        steps=obj.get("steps"),
         sampler=obj.get("scheduler"),
-        model=_dig(model, "model_name") or _dig(model, "name") if isinstance(model, dict) else model,
-        model_hash=_dig(model, "hash"), version=obj.get("app_version"),
+        model=(_dig(model, "model_name") or _dig(model, "name"))
+        if isinstance(model, dict)
+        else model,
+        model_hash=_dig(model, "hash"),
+        version=obj.get("app_version"),
     )
 
 
@@ -247,9 +281,14 @@ def _invoke_v2(text: str) -> Finding:
     if isinstance(prompt, list):
         prompt = "\n".join(str(p.get("prompt", "")) for p in prompt if isinstance(p, dict))
     return _finding(
-        "InvokeAI", "png:sd-metadata", prompt=prompt, seed=image.get("seed"),
-        steps=image.get("steps"), sampler=image.get("sampler"),
-        model=obj.get("model_weights"), model_hash=obj.get("model_hash"),
+        "InvokeAI",
+        "png:sd-metadata",
+        prompt=prompt,
+        seed=image.get("seed"),
+        steps=image.get("steps"),
+        sampler=image.get("sampler"),
+        model=obj.get("model_weights"),
+        model_hash=obj.get("model_hash"),
         version=obj.get("app_version"),
     )
 
@@ -259,7 +298,11 @@ def _invoke_dream(text: str) -> Finding:
     prompt, rest = (m.group(1), m.group(2)) if m else (text.split(" -", 1)[0], text)
     opts = dict(_DREAM_OPT.findall(rest))
     return _finding(
-        "InvokeAI", "png:Dream", prompt=prompt, seed=opts.get("S"), steps=opts.get("s"),
+        "InvokeAI",
+        "png:Dream",
+        prompt=prompt,
+        seed=opts.get("S"),
+        steps=opts.get("s"),
         sampler=opts.get("A"),
     )
 
@@ -345,8 +388,9 @@ def _novelai(ev: Evidence) -> list[Finding]:
         return []
     comment = c.text("Comment")
     obj = _json(comment, "NovelAI Comment") if comment else {}
-    found = _novelai_comment(obj if isinstance(obj, dict) else {}, "png:Comment",
-                             prompt=c.text("Description"))
+    found = _novelai_comment(
+        obj if isinstance(obj, dict) else {}, "png:Comment", prompt=c.text("Description")
+    )
     source_model = (c.text("Source") or "")[:500]
     if source_model:
         found.data["model"] = source_model
@@ -402,8 +446,11 @@ def _from_stealth(ev: Evidence) -> list[Finding]:
         if isinstance(obj, dict) and (obj.get("Software") == "NovelAI" or "Comment" in obj):
             comment = obj.get("Comment")
             inner = _json(comment, f"{source} Comment") if isinstance(comment, str) else {}
-            return [_novelai_comment(inner if isinstance(inner, dict) else {}, source,
-                                     prompt=obj.get("Description"))]
+            return [
+                _novelai_comment(
+                    inner if isinstance(inner, dict) else {}, source, prompt=obj.get("Description")
+                )
+            ]
         found = _from_json_document(obj, source, fooocus=False)
     else:
         fields = parse_a1111(stripped)
@@ -414,8 +461,15 @@ def _from_stealth(ev: Evidence) -> list[Finding]:
 
 
 _SOURCES: tuple[Callable[[Evidence], list[Finding]], ...] = (
-    _parameters, _sui, _comfyui, _novelai, _invokeai, _description, _comments,
-    _from_exif, _from_stealth,
+    _parameters,
+    _sui,
+    _comfyui,
+    _novelai,
+    _invokeai,
+    _description,
+    _comments,
+    _from_exif,
+    _from_stealth,
 )
 
 

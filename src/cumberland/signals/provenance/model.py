@@ -8,7 +8,7 @@ because absence of AI evidence proves nothing (metadata is stripped, watermarks 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 Level = Literal["declared-ai", "strong", "weak", "camera-metadata", "none"]
 
@@ -65,7 +65,10 @@ class ProvenanceReport:
 
 
 def _level(value: object) -> Level:
-    return cast(Level, value) if value in LEVELS else "none"
+    for level in LEVELS:
+        if value == level:
+            return level
+    return "none"
 
 
 def strongest(levels: list[Level]) -> Level:

@@ -18,8 +18,10 @@ SD 2 scripts "SDV2" (32 bits), SDXL 0xB3EC907BB19E (48 bits). Thresholds come fr
 SDXL practice (<= 27 none, 28-33 partial, 34-35 likely, >= 36 very likely; unmarked photos score
 ~20-29) and are scaled proportionally (as a fraction of the bit count, rounded up) for the other
 lengths: 136 bits -> 80 / 97 / 102, 32 bits -> 19 / 23 / 24. Proportional scaling is stricter than
-the 48-bit rule for 136 bits and looser for 32 bits, where chance agreement is likelier; the 32-bit
-SD 2 payload is therefore weaker evidence and is only counted when it is "very likely".
+the 48-bit rule for 136 bits and looser for 32 bits, where chance agreement is likelier: 23/32
+happens by chance with p ~ 0.01 (2 of 546 ImageNet photos reached it, one reached 24). A verdict of
+"likely" or better counts as strong evidence, except that the 32-bit SD 2 payload also needs
+26/32 agreeing bits, whose chance probability (~3e-4) matches SDXL's 36/48.
 
 The mark survives JPEG q98, usually not q90, crops (block grid shifts) or resizing: a miss proves
 nothing. Pixels must be full resolution (not a JPEG draft/reduced decode).
@@ -60,8 +62,8 @@ PATTERNS: dict[str, np.ndarray] = {
 }
 #: Fractions of agreeing bits for partial / likely / very likely, from the 48-bit rule.
 FRACTIONS = {"partial": 28 / 48, "likely": 34 / 48, "very likely": 36 / 48}
-#: Payloads too short for "likely" to mean much: only "very likely" counts as strong evidence.
-WEAK_PAYLOADS = frozenset({"SDV2"})
+#: Payloads too short for "likely" to mean much: agreeing bits also needed to count as strong.
+MIN_STRONG_AGREE = {"SDV2": 26}
 _ORDER = ("none", "partial", "likely", "very likely")
 
 
@@ -71,7 +73,7 @@ def thresholds(length: int) -> dict[str, int]:
 
 
 def verdict(agree: int, length: int) -> str:
-    """"none" | "partial" | "likely" | "very likely" for `agree` of `length` bits."""
+    """ "none" | "partial" | "likely" | "very likely" for `agree` of `length` bits."""
     result = "none"
     for name, needed in thresholds(length).items():
         if agree >= needed:
@@ -136,14 +138,18 @@ def score(image: Image.Image) -> dict[str, dict[str, Any]] | None:
         if bits is None:
             continue
         agree = int(np.count_nonzero(bits == pattern))
-        out[name] = {"bits": int(pattern.size), "agree": agree, "verdict": verdict(agree, pattern.size)}
+        out[name] = {
+            "bits": int(pattern.size),
+            "agree": agree,
+            "verdict": verdict(agree, pattern.size),
+        }
     return out
 
 
 def counts_as_strong(name: str, result: dict[str, Any]) -> bool:
-    """Whether one payload's verdict is strong evidence (see WEAK_PAYLOADS)."""
-    needed = "very likely" if name in WEAK_PAYLOADS else "likely"
-    return _ORDER.index(str(result["verdict"])) >= _ORDER.index(needed)
+    """Whether one payload's verdict is strong evidence (see MIN_STRONG_AGREE)."""
+    likely = _ORDER.index(str(result["verdict"])) >= _ORDER.index("likely")
+    return likely and int(result["agree"]) >= MIN_STRONG_AGREE.get(name, 0)
 
 
 def detect(image: Image.Image | None) -> list[Finding]:
@@ -156,7 +162,9 @@ def detect(image: Image.Image | None) -> list[Finding]:
     best = max(scores, key=lambda n: (_ORDER.index(scores[n]["verdict"]), scores[n]["agree"]))
     strong = any(counts_as_strong(n, r) for n, r in scores.items())
     data: dict[str, Any] = {"method": "dwtDct", "payloads": scores, "best": best}
-    return [Finding(NAME, VERSION, "invisible-watermark", data, level="strong" if strong else "none")]
+    return [
+        Finding(NAME, VERSION, "invisible-watermark", data, level="strong" if strong else "none")
+    ]
 
 
 def reasons(finding: Finding) -> list[str]:

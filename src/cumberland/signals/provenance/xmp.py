@@ -19,6 +19,8 @@ from .sourcetype import declares_ai, declares_capture, source_code
 NAME = "xmp-iptc"
 VERSION = 1
 
+#: DTDs are refused outright; this much of the packet head is searched for one.
+MAX_DTD_SCAN = 4096
 _RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
 _FIELDS = {"DigitalSourceType", "DigImageGUID", "CreatorTool", "description"}
 _LENIENT = re.compile(
@@ -57,13 +59,10 @@ def parse_packet(packet: bytes) -> dict[str, list[str]]:
                 found.setdefault(_local(attr), []).append(value.strip())
         name = _local(el.tag)
         if name in _FIELDS:
-            value = _text_of(el)
-            if value:
-                found.setdefault(name, []).append(value)
+            text = _text_of(el)
+            if text:
+                found.setdefault(name, []).append(text)
     return found
-
-
-MAX_DTD_SCAN = 4096
 
 
 def _lenient(packet: bytes) -> list[str]:
@@ -91,7 +90,8 @@ def detect(container: Container, errors: list[str]) -> list[Finding]:
             continue
         data: dict[str, Any] = {
             "digital_source_types": [
-                {"value": t[:300], "code": source_code(t)[:100], "ai": declares_ai(t)} for t in types
+                {"value": t[:300], "code": source_code(t)[:100], "ai": declares_ai(t)}
+                for t in types
             ],
             "parsed_leniently": lenient,
         }
@@ -101,8 +101,8 @@ def detect(container: Container, errors: list[str]) -> list[Finding]:
             data["creator_tool"] = fields["CreatorTool"][0][:300]
         if fields.get("description"):
             data["description"] = fields["description"][0][:4000]
+        data["capture"] = any(declares_capture(t) for t in types)
         ai = any(declares_ai(t) for t in types)
-        capture = any(declares_capture(t) for t in types)
         findings.append(
             Finding(
                 NAME,
@@ -112,7 +112,6 @@ def detect(container: Container, errors: list[str]) -> list[Finding]:
                 level="declared-ai" if ai else "none",
             )
         )
-        data["capture"] = capture
     return findings
 
 
