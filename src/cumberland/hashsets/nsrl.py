@@ -64,6 +64,8 @@ class NsrlTextReader(CsvTableReader):
                 self.info.properties["container"] = "zip"
                 self.info.properties["member"] = self.member
             self._header()
+        except HashSetError:
+            raise
         except ZIP_ERRORS as exc:
             if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
                 raise

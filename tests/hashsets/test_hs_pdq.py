@@ -1,0 +1,68 @@
+"""PDQ hash lists and vPDQ per-frame files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cumberland.hashsets.base import HashSetError
+from cumberland.hashsets.pdq_csv import PdqReader, VpdqReader
+
+Write = Callable[[str, str | bytes], Path]
+PDQ_A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+PDQ_B = PDQ_A[::-1].upper()
+
+
+def test_pdq_list(write: Write) -> None:
+    path = write(
+        "known-pdq.txt",
+        f"{PDQ_A},100,/photos/a, with comma.jpg\n\n{PDQ_B},49\n{PDQ_A}\n",
+    )
+    reader = PdqReader(path)
+    assert reader.info.format == "pdq"
+    first, second, third = reader
+    assert first.pdq == bytes.fromhex(PDQ_A) and first.pdq_quality == 100
+    assert first.name == "/photos/a, with comma.jpg"
+    assert second.pdq == bytes.fromhex(PDQ_B) and second.pdq_quality == 49 and second.name is None
+    assert third.pdq_quality is None
+
+
+def test_pdq_header_line_is_skipped(write: Write) -> None:
+    path = write("h.csv", f"hash,quality,filename\n{PDQ_A},90,x.jpg\n")
+    assert [r.name for r in PdqReader(path)] == ["x.jpg"]
+
+
+@pytest.mark.parametrize("line", [f"{PDQ_A[:-2]},100", f"{PDQ_A},101", f"{PDQ_A},high", "nothex,1"])
+def test_pdq_malformed(write: Write, check_error: Callable[..., None], line: str) -> None:
+    path = write("bad.txt", f"{PDQ_A},100\n{line}\n")
+    with pytest.raises(HashSetError) as info:
+        list(PdqReader(path))
+    check_error(info.value, path, "line 2")
+
+
+def test_vpdq_one_video(write: Write) -> None:
+    path = write(
+        "clip.vpdq",
+        f"0,100,{PDQ_A},0.000\n1,87,{PDQ_B},1.001\n2,40,{PDQ_A}\n",
+    )
+    reader = VpdqReader(path)
+    assert reader.info.format == "vpdq"
+    assert reader.info.properties == {"video": "clip.vpdq", "one_video": True}
+    frames = list(reader)
+    assert [f.extra.get("frame") for f in frames] == [0, 1, 2]
+    assert frames[1].extra["timestamp"] == pytest.approx(1.001)
+    assert "timestamp" not in frames[2].extra
+    assert [f.pdq_quality for f in frames] == [100, 87, 40]
+    assert frames[1].pdq == bytes.fromhex(PDQ_B)
+
+
+@pytest.mark.parametrize(
+    "line", [f"x,100,{PDQ_A}", f"1,100,{PDQ_A},later", "1,100", f"1,100,{PDQ_A},1,2", "1,1,zz"]
+)
+def test_vpdq_malformed(write: Write, check_error: Callable[..., None], line: str) -> None:
+    path = write("bad.vpdq", f"0,100,{PDQ_A},0.0\n\n{line}\n")
+    with pytest.raises(HashSetError) as info:
+        list(VpdqReader(path))
+    check_error(info.value, path, "line 3")
