@@ -188,33 +188,51 @@ def hashset_import(
                   highlight=False)
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
 @hashset_app.command("list")
-def hashset_list(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
+                 db: DbOpt = None) -> None:
     """Imported hash sets."""
     from cumberland.store.hashset_import import list_hashsets
 
+    sets = list_hashsets(open_workspace(workspace, db))
+    if json_out:
+        for s in sets:
+            print(json.dumps({"name": s.name, "purpose": s.purpose, "format": s.format,
+                              "version": s.version, "entries": s.entry_count,
+                              "category_scheme": s.category_scheme,
+                              "sha256": s.file_sha256.hex(), "source": s.source_path}))
+        return
     table = Table("name", "purpose", "format", "entries", "category scheme", "file SHA-256")
-    for s in list_hashsets(open_workspace(workspace, db)):
+    for s in sets:
         table.add_row(s.name, s.purpose, f"{s.format} {s.version or ''}".strip(),
                       f"{s.entry_count:,}", s.category_scheme or "", s.file_sha256.hex()[:16])
     console.print(table)
 
 
 @case_app.command("list")
-def case_list(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+def case_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
+              db: DbOpt = None) -> None:
     """Cases with their item counts."""
     from sqlalchemy import func, select
 
     from cumberland.store.models import Case, Item
 
     ws = open_workspace(workspace, db)
-    table = Table("case", "items", "created")
     with ws.engine.connect() as conn:
         rows = conn.execute(
             select(Case.name, func.count(Item.id), Case.created_at)
-            .outerjoin(Item, Item.case_id == Case.id).group_by(Case.id).order_by(Case.name))
+            .outerjoin(Item, Item.case_id == Case.id).group_by(Case.id).order_by(Case.name)
+        ).all()
+    if json_out:
         for name, count, created in rows:
-            table.add_row(name, f"{count:,}", time.strftime("%Y-%m-%d %H:%M", time.gmtime(created)))
+            print(json.dumps({"case": name, "items": count, "created_at": created}))
+        return
+    table = Table("case", "items", "created")
+    for name, count, created in rows:
+        table.add_row(name, f"{count:,}", time.strftime("%Y-%m-%d %H:%M", time.gmtime(created)))
     console.print(table)
 
 

@@ -56,16 +56,16 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         name = conn.scalar(select(Case.name).where(Case.id == case))
         by_status = dict(conn.execute(
             select(Item.status, func.count()).where(Item.case_id == case).group_by(Item.status)
-        ).tuples().all())
+        ).all())
         items = {s: int(by_status.pop(s, 0)) for s in STATUSES}
         items.update({s: int(n) for s, n in by_status.items()})
         media = select(Media).where(Media.sha256.in_(_case_media(case))).subquery()
         by_type = dict(conn.execute(
             select(media.c.mime, func.count()).group_by(media.c.mime).order_by(media.c.mime)
-        ).tuples().all())
+        ).all())
         by_kind = dict(conn.execute(
             select(media.c.kind, func.count()).group_by(media.c.kind).order_by(media.c.kind)
-        ).tuples().all())
+        ).all())
         unknown = _count(conn, select(media.c.sha256).where(
             media.c.kind.in_(("image", "video")),
             media.c.sha256.not_in(_matched_media(case, None)),

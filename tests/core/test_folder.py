@@ -1,0 +1,70 @@
+"""Every directory entry becomes one Entry; links are recorded, never followed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cumberland.sources.folder import walk_folder
+
+
+def _by_name(root: Path) -> dict[str, tuple[str, str | None]]:
+    out = {}
+    for entry in walk_folder(root):
+        assert entry.raw_path is not None
+        rel = os.path.relpath(entry.raw_path, os.fsencode(root)).decode("utf-8", "backslashreplace")
+        out[rel] = (entry.status, entry.reason)
+    return out
+
+
+def test_symlink_loop_and_link_out_of_source_are_recorded_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("outside the source")
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "file.txt").write_text("x")
+    os.symlink(src / "a", src / "a" / "loop")
+    os.symlink(outside, src / "escape")
+    os.symlink(outside / "secret.txt", src / "a" / "secret-link")
+    seen = _by_name(src)
+    assert seen["a/file.txt"] == ("pending", None)
+    assert seen["a/loop"][0] == "skipped" and seen["a/loop"][1].startswith("symlink -> ")
+    assert seen["escape"][0] == "skipped"
+    assert seen["a/secret-link"][0] == "skipped"
+    assert not any("secret.txt" == Path(k).name for k in seen)
+    assert len(seen) == 4
+
+
+def test_fifo_is_skipped_without_opening(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    seen = _by_name(tmp_path)
+    assert seen["pipe"] == ("skipped", "not a regular file: fifo")
+
+
+def test_invalid_utf8_and_newline_names_survive(tmp_path: Path) -> None:
+    raw = os.fsencode(tmp_path) + b"/bad-\xff\xfe.jpg"
+    with open(raw, "wb") as fh:
+        fh.write(b"x")
+    (tmp_path / "new\nline.txt").write_text("y")
+    entries = list(walk_folder(tmp_path))
+    assert {e.raw_path for e in entries} == {raw, os.fsencode(tmp_path / "new\nline.txt")}
+    texts = sorted(e.path for e in entries)
+    assert any("bad-\\xff\\xfe.jpg" in t for t in texts)
+    assert any("new\\nline.txt" in t for t in texts)
+    assert all("\n" not in t for t in texts)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+def test_unreadable_directory_is_an_error_entry(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "inside.txt").write_text("z")
+    locked.chmod(0)
+    try:
+        seen = _by_name(tmp_path)
+    finally:
+        locked.chmod(0o755)
+    assert seen["locked"][0] == "error"

@@ -1,0 +1,116 @@
+"""Bad input gets a recorded status with a reason; the run always completes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from cumberland.cli import app
+from cumberland.demo import synthetic_image
+from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.settings import Settings
+from cumberland.store.workspace import Workspace
+
+runner = CliRunner()
+
+
+def _jpeg(seed: int) -> bytes:
+    buf = io.BytesIO()
+    synthetic_image(seed, (320, 240)).save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+@pytest.fixture()
+def hostile(tmp_path: Path) -> Path:
+    root = tmp_path / "evidence"
+    root.mkdir()
+    good = _jpeg(1)
+    (root / "good.jpg").write_bytes(good)
+    (root / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (root / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(500))
+    (root / "zero.jpg").write_bytes(b"")
+    (root / "text-named.jpg").write_text("not a picture at all")
+    buf = io.BytesIO()
+    Image.new("L", (6000, 6000)).save(buf, "PNG")  # 36 MP, over the test's pixel limit
+    (root / "huge.png").write_bytes(buf.getvalue())
+    (root / "loop").mkdir()
+    os.symlink(root / "loop", root / "loop" / "again")
+    with open(os.fsencode(root) + b"/name-\xff\xfe.jpg", "wb") as fh:
+        fh.write(_jpeg(2))
+    (root / "line\nbreak.jpg").write_bytes(_jpeg(3))
+    return root
+
+
+def test_hostile_folder_completes_with_reasons(hostile: Path, tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    request = TriageRequest(sources=[hostile], case="bad", report_dir=tmp_path / "r",
+                            settings=Settings(workers=2, chunk_size=2,
+                                              max_image_pixels=20_000_000))
+    summary = triage(ws, request).summary
+    ws.close()
+    assert summary["files_seen"] == 9
+    assert sum(summary["items"].values()) == 9
+    problems = {Path(p["path"].splitlines()[0]).name: (p["status"], p["reason"])
+                for p in summary["problems"]}
+    assert problems["truncated.jpg"][0] == "error"
+    assert problems["garbage.png"][0] == "error"
+    assert problems["garbage.png"][1].startswith("corrupt image")
+    assert problems["zero.jpg"] == ("skipped", "empty file")
+    assert problems["huge.png"][0] == "skipped"
+    assert problems["huge.png"][1].startswith("limit:")
+    assert problems["again"][0] == "skipped"
+    assert problems["again"][1].startswith("symlink -> ")
+    assert summary["items"]["done"] == 4  # good, text-named, two odd names
+    assert summary["extension_mismatches"] == 1
+
+
+def test_unreadable_file_is_permission_denied(tmp_path: Path) -> None:
+    """Run the CLI without root's DAC override so a mode-000 file really cannot be read."""
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to drop CAP_DAC_OVERRIDE")
+    root = tmp_path / "evidence"
+    root.mkdir()
+    (root / "readable.jpg").write_bytes(_jpeg(4))
+    locked = root / "locked.jpg"
+    locked.write_bytes(_jpeg(5))
+    locked.chmod(0)
+    ws = tmp_path / "ws"
+    cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m",
+           "cumberland", "triage", str(root), "--case", "perm", "--workspace", str(ws),
+           "--report-dir", str(tmp_path / "r"), "--workers", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    problems = {Path(p["path"]).name: p for p in report["problems"]}
+    assert problems["locked.jpg"]["status"] == "error"
+    assert problems["locked.jpg"]["reason"] == "Permission denied"
+    assert report["items"]["done"] == 1
+
+
+def test_malformed_hashset_is_one_line_and_not_imported(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/'
+                   'DataModels/2.0.xml/US/$metadata#Media", "value": [{"MD5": "zz"}]}')
+    ws = str(tmp_path / "ws")
+    result = runner.invoke(app, ["hashset", "import", str(bad), "--workspace", ws])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "broken.json" in message
+    listed = runner.invoke(app, ["hashset", "list", "--json", "--workspace", ws])
+    assert listed.stdout.strip() == ""
+
+
+def test_missing_source_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["triage", str(tmp_path / "nope"), "--workspace",
+                                 str(tmp_path / "ws")])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.stderr
