@@ -148,10 +148,28 @@ def _looks_like_text(head: bytes) -> bool:
     return True
 
 
+_KNOWN_EXTENSIONS = frozenset(
+    ext for ct in (JPEG, PNG, GIF, WEBP, TIFF, BMP, HEIC, AVIF, MP4, MOV, AVI, MKV, MPEGTS, FLV,
+                   WMV, ZIP, SEVENZ, RAR, GZIP, BZIP2, XZ, ZSTD, TAR, EWF, PDF, SQLITE,
+                   RAW_CAMERA)
+    for ext in ct.extensions
+)
+
+
 def extension_matches(name: str, content: ContentType) -> bool | None:
-    """Whether the file name's extension fits the content; None when there is nothing to check."""
-    dot = name.rfind(".")
-    if dot <= 0 or dot == len(name) - 1 or content.kind in ("empty", "other"):
+    """Whether the file name's extension fits the content; None when there is nothing to check.
+
+    Media and containers must carry one of their own extensions (a JPEG named ``.dat`` is
+    hidden); any content named with a media extension it does not have is a mismatch too
+    (text named ``.jpg``).
+    """
+    base = name.rsplit("/", 1)[-1]
+    dot = base.rfind(".")
+    if dot <= 0 or dot == len(base) - 1 or content.kind == "empty":
         return None
-    ext = name[dot + 1 :].lower()
-    return ext in content.extensions
+    ext = base[dot + 1 :].lower()
+    if ext in content.extensions:
+        return True
+    if content.kind in ("image", "video", "archive", "disk-image") or ext in _KNOWN_EXTENSIONS:
+        return False
+    return None
