@@ -26,14 +26,13 @@ import pdqhash
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus import camera_jpegs, corpus_origin  # noqa: E402
-
-from cumberland.pipeline.fingerprint import fingerprint  # noqa: E402
-from cumberland.pipeline.tasks import Task  # noqa: E402
-from cumberland.pipeline.triage import TriageRequest, triage  # noqa: E402
-from cumberland.settings import Settings  # noqa: E402
-from cumberland.signals.pdq import hamming  # noqa: E402
-from cumberland.store.workspace import Workspace  # noqa: E402
+from _corpus import camera_jpegs, corpus_origin
+from cumberland.pipeline.fingerprint import fingerprint
+from cumberland.pipeline.tasks import Task
+from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.settings import Settings
+from cumberland.signals.pdq import hamming
+from cumberland.store.workspace import Workspace
 
 
 def naive(path: Path) -> tuple[bytes, int]:

@@ -141,7 +141,8 @@ def generate(out: Path) -> dict[str, Any]:
     pdq_lines = [f"{pdq_hex(originals[i])},100,known_{i}.jpg" for i in (2, 10)]
     (sets / "known-pdq.txt").write_text("\n".join(pdq_lines) + "\n")
     # NSRL RDS v2 style known-good list: the system icon and the text file.
-    rows = ['"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"']
+    rows = ['"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode",'
+            '"SpecialCode"']
     for rel in ("System/icons/app.png", "Documents/notes.txt"):
         d = dig(rel)
         rows.append(f'"{d.sha1.hex().upper()}","{d.md5.hex().upper()}","00000000",'

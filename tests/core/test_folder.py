@@ -34,7 +34,7 @@ def test_symlink_loop_and_link_out_of_source_are_recorded_not_followed(tmp_path:
     assert seen["a/loop"][0] == "skipped" and seen["a/loop"][1].startswith("symlink -> ")
     assert seen["escape"][0] == "skipped"
     assert seen["a/secret-link"][0] == "skipped"
-    assert not any("secret.txt" == Path(k).name for k in seen)
+    assert not any(Path(k).name == "secret.txt" for k in seen)
     assert len(seen) == 4
 
 

@@ -16,6 +16,7 @@ from rich.progress import (
     ProgressColumn,
     SpinnerColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -54,17 +55,19 @@ class RichSink:
 
     def __init__(self, progress: RichProgress) -> None:
         self.progress = progress
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def phase(self, name: str, total: int | None) -> None:
         if self.task is not None:
-            self.progress.update(self.task, visible=self.progress.tasks[self.task].total is not None)  # type: ignore[index]
-            self.progress.stop_task(self.task)  # type: ignore[arg-type]
-        self.task = self.progress.add_task(name, total=total)  # type: ignore[assignment]
+            previous = self.progress.tasks[-1]
+            self.progress.update(self.task, total=previous.total or previous.completed or 1,
+                                 completed=previous.completed or previous.total or 1)
+            self.progress.stop_task(self.task)
+        self.task = self.progress.add_task(name, total=total)
 
     def advance(self, count: int = 1, nbytes: int = 0) -> None:
         if self.task is not None:
-            self.progress.advance(self.task, count)  # type: ignore[arg-type]
+            self.progress.advance(self.task, count)
 
 
 def _summary_table(summary: dict[str, object]) -> Table:
@@ -166,7 +169,8 @@ def hashset_import(
     purpose: Annotated[str, typer.Option(help="alert or ignore.")] = "alert",
     format: Annotated[str, typer.Option(
         "--format", help="auto|vics|nsrl|hashdeep|sums|hashkeeper|pdq|vpdq|ncmec")] = "auto",
-    category_scheme: Annotated[str | None, typer.Option(help="Override the category scheme.")] = None,
+    category_scheme: Annotated[str | None, typer.Option(
+        help="Override the category scheme.")] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
@@ -183,9 +187,9 @@ def hashset_import(
     except HashSetError as exc:
         fail(str(exc))
     state = "unchanged, not re-imported" if out.unchanged else "imported"
-    console.print(f"{out.name}: {state}, {out.entries:,} entries"
-                  f"{f', {out.skipped_records:,} records without a usable hash skipped' if out.skipped_records else ''}",
-                  highlight=False)
+    skipped = (f", {out.skipped_records:,} records without a usable hash skipped"
+               if out.skipped_records else "")
+    console.print(f"{out.name}: {state}, {out.entries:,} entries{skipped}", highlight=False)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from PIL import Image, UnidentifiedImageError
 
+from cumberland.errors import one_line
 from cumberland.pipeline.tasks import MediaRecord, Result, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import BLOCK, MultiHasher
@@ -38,12 +39,6 @@ def open_evidence(path: bytes) -> int:
         except PermissionError:
             pass
     return os.open(path, _BASE_FLAGS)
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    message = text[0] if text else ""
-    return f"{type(exc).__name__}: {message}"[:300] if message else type(exc).__name__
 
 
 def _read(task: Task, settings: Settings) -> tuple[MultiHasher, bytes, bytes | None]:

@@ -60,7 +60,9 @@ def _finish_run(ws: Workspace, run: int, status: str) -> None:
             status=status, finished_at=time.time()))
 
 
-def triage(ws: Workspace, request: TriageRequest, progress: Progress | None = None) -> TriageOutcome:
+def triage(
+    ws: Workspace, request: TriageRequest, progress: Progress | None = None
+) -> TriageOutcome:
     progress = progress or Silent()
     imports = [import_hashset(ws, p, purpose="alert") for p in request.alert_sets]
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]

@@ -60,10 +60,10 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         items = {s: int(by_status.pop(s, 0)) for s in STATUSES}
         items.update({s: int(n) for s, n in by_status.items()})
         media = select(Media).where(Media.sha256.in_(_case_media(case))).subquery()
-        by_type = dict(conn.execute(
+        by_type: dict[str, int] = dict(conn.execute(
             select(media.c.mime, func.count()).group_by(media.c.mime).order_by(media.c.mime)
         ).all())
-        by_kind = dict(conn.execute(
+        by_kind: dict[str, int] = dict(conn.execute(
             select(media.c.kind, func.count()).group_by(media.c.kind).order_by(media.c.kind)
         ).all())
         unknown = _count(conn, select(media.c.sha256).where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from PIL import ExifTags, Image
@@ -80,10 +81,8 @@ def extract_exif(image: Image.Image) -> dict[str, Any]:
             out["gps"] = {"lat": lat, "lon": lon}
             alt = gps.get(_G.GPSAltitude)
             if alt is not None:
-                try:
+                with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
                     out["gps"]["alt"] = round(_rational(alt), 2)
-                except (TypeError, ValueError, ZeroDivisionError):
-                    pass
     thumb = exif.get_ifd(_IFD.IFD1)
     if thumb:
         out["thumbnail_present"] = True

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cumberland.errors import one_line
 from cumberland.pipeline.tasks import SignalOutput
 from cumberland.settings import Settings
 from cumberland.signals.image import DecodedImage
@@ -34,7 +35,7 @@ def run_image_signals(
         try:
             value = signal.compute(decoded, data, settings)
         except Exception as exc:  # hostile input: keep the error with the signal, go on
-            value = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"}
+            value = {"error": one_line(exc)}
         if value is not None:
             outputs.append(SignalOutput(signal.name, signal.version, value))
     return outputs

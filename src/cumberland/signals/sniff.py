@@ -56,6 +56,7 @@ TEXT = _ct("other", "text/plain", "txt", "csv", "log", "md", "json", "xml", "htm
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _MOV_BRANDS = {b"qt  "}
+_EWF_MAGIC = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00", b"LVF\x09\x0d\x0a\xff\x00")
 _RAW_TIFF_MARKERS = (b"CR\x02", b"\x00\x00NIKON", b"DNGVersion")
 
 
@@ -124,7 +125,7 @@ def sniff(head: bytes) -> ContentType:
         return ZSTD
     if len(head) >= 262 and head[257:262] == b"ustar":
         return TAR
-    if head.startswith((b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00", b"LVF\x09\x0d\x0a\xff\x00")):
+    if head.startswith(_EWF_MAGIC):
         return EWF
     if head.startswith(b"%PDF-"):
         return PDF

@@ -7,7 +7,7 @@ belong to media (a hash set says the same of identical bytes in every case).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -38,7 +38,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, bytes: LargeBinary}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, bytes: LargeBinary}
 
 
 class Case(Base):
@@ -199,3 +199,114 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(16))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# --- review workbench: accounts, sessions, decisions, review queue, audit chain -------------
+
+
+class User(Base):
+    """A person who may log in to the web app; the password is an argon2 hash."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin|investigator|reviewer|auditor
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseMember(Base):
+    """Who may see a case: everything of a case is invisible (404) to everyone else."""
+
+    __tablename__ = "case_members"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class WebSession(Base):
+    """A login; ``id`` is the SHA-256 of the cookie token, so a leaked table logs nobody in."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    show_all: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Reveal(Base):
+    """A media a session asked to see sharp (the request itself is in the audit log)."""
+
+    __tablename__ = "reveals"
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("web_sessions.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
+class Decision(Base):
+    """The current reviewer categorisation of a media within a case, with its scheme."""
+
+    __tablename__ = "decisions"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(64))
+    category: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    decided_at: Mapped[float] = mapped_column(Float)
+
+
+class ReviewEntry(Base):
+    """One tile of a case's review grid: a media, its priority and the facts filters need.
+
+    Materialised so that a page is an index range scan (keyset on priority, sha256) instead of
+    a sort of the whole case.
+    """
+
+    __tablename__ = "review_queue"
+    __table_args__ = (Index("ix_review_queue_order", "case_id", "priority", "media_sha256"),)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    matched: Mapped[bool] = mapped_column(Boolean)
+    known_good: Mapped[bool] = mapped_column(Boolean)
+    category: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    item_id: Mapped[int] = mapped_column(BigId)
+    n_items: Mapped[int] = mapped_column(Integer)
+
+
+class ReviewState(Base):
+    """When a case's review queue was built, and from which state of its runs."""
+
+    __tablename__ = "review_state"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    stamp: Mapped[str] = mapped_column(Text)
+    refreshed_at: Mapped[float] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained record of logins, reveals, decisions and exports.
+
+    ``row_hash`` = sha256(prev_hash + canonical JSON of the other fields); the unique
+    ``prev_hash`` means the chain cannot fork even when two writers race.
+    """
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    target: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_hash: Mapped[str] = mapped_column(String(64))

@@ -28,8 +28,8 @@ def insert_ignore(conn: Connection, table: Table, conflict: Sequence[str] | None
     """INSERT that skips rows violating a unique constraint, on SQLite and PostgreSQL alike."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     stmt = dialect.insert(table)
-    return stmt.on_conflict_do_nothing(index_elements=conflict) if conflict else \
-        stmt.on_conflict_do_nothing()
+    result: Insert = stmt.on_conflict_do_nothing(index_elements=conflict)
+    return result
 
 
 def upsert(conn: Connection, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
