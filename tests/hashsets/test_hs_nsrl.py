@@ -114,6 +114,11 @@ def _v3(path: Path, hexes: Callable[..., tuple], *, view: bool, bad: bool = Fals
         if bad:
             db.execute("INSERT INTO FILE VALUES ('ZZ', NULL, NULL, NULL, 'x', 1, 1)")
         db.execute("INSERT INTO FILE VALUES (NULL, NULL, '', NULL, 'nohash', 1, 1)")
+        # A file name whose bytes are not UTF-8 (latin-1 "café") must not abort the import.
+        sha1 = hexes("latin")[1]
+        db.execute(
+            f"INSERT INTO FILE VALUES (NULL, '{sha1}', NULL, NULL, CAST(X'636166E9' AS TEXT), 2, 3)"
+        )
         db.execute("CREATE TABLE PKG (package_id INTEGER, name TEXT)")
         if view:
             db.execute(
@@ -131,8 +136,9 @@ def test_v3_distinct_hash_view(tmp_path: Path, hexes: Callable[..., tuple]) -> N
     assert isinstance(reader, NsrlSqliteReader)
     assert reader.info.version == "3" and reader.info.properties["source"] == "DISTINCT_HASH"
     records = list(reader)
-    assert len(records) == 2 and reader.skipped == 1
-    assert {r.sha256 for r in records} == {bytes.fromhex(hexes(w)[2]) for w in ("alpha", "beta")}
+    assert len(records) == 3 and reader.skipped == 1
+    expected = {bytes.fromhex(hexes(w)[2]) for w in ("alpha", "beta")}
+    assert {r.sha256 for r in records} == expected | {None}
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -142,7 +148,7 @@ def test_v3_file_table_only(tmp_path: Path, hexes: Callable[..., tuple]) -> None
     reader = NsrlSqliteReader(path)
     assert reader.info.properties["source"] == "FILE"
     records = list(reader)
-    assert [r.name for r in records] == ["alpha.dll", "beta.dll", "alpha.dll"]
+    assert [r.name for r in records] == ["alpha.dll", "beta.dll", "alpha.dll", "café"]
     assert records[0].size == 10 and records[0].extra == {"package_id": 7}
     assert records[0].md5 == bytes.fromhex(hexes("alpha")[0])
 
@@ -152,7 +158,7 @@ def test_v3_malformed(tmp_path: Path, check_error: Callable[..., None], hexes: C
     _v3(path, hexes, view=False, bad=True)
     with pytest.raises(HashSetError) as info:
         list(NsrlSqliteReader(path))
-    check_error(info.value, path, "record 4")
+    check_error(info.value, path, "record 4")  # the 'ZZ' row
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as db:
         db.execute("CREATE TABLE t (x)")

@@ -12,13 +12,14 @@ copy, and rows are pulled from a cursor one at a time.
 from __future__ import annotations
 
 import sqlite3
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ._text import CsvTableReader, optional_hex, optional_int
+from ._text import CsvTableReader, decode_line, optional_hex, optional_int
 from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, one_line, parse_hex
 
 MEMBER = "nsrlfile.txt"
@@ -31,6 +32,15 @@ ZIP_ERRORS: tuple[type[Exception], ...] = (
     RuntimeError,  # encrypted member
     ValueError,
     OSError,
+    IndexError,  # zipfile on some truncated or odd central directories
+    KeyError,
+    OverflowError,
+    struct.error,
+)
+SQLITE_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error,
+    UnicodeDecodeError,  # SQLite's own messages can quote undecodable bytes from a bad schema
+    OverflowError,
 )
 _EXTRA = {"productcode": "product_code", "opsystemcode": "op_system_code"}
 
@@ -38,9 +48,7 @@ _EXTRA = {"productcode": "product_code", "opsystemcode": "op_system_code"}
 def find_member(archive: zipfile.ZipFile) -> str | None:
     """The ``NSRLFile.txt`` member of an RDS zip (any folder, any case), if there is one."""
     for info in archive.infolist():
-        if not info.is_dir() and info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower() == (
-            MEMBER
-        ):
+        if info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower() == MEMBER:
             return info.filename
     return None
 
@@ -100,7 +108,7 @@ class NsrlTextReader(CsvTableReader):
 class NsrlSqliteReader(ReaderBase):
     """RDS v3: iterates ``DISTINCT_HASH`` when present (one row per hash triple), else ``FILE``."""
 
-    wrapped_errors = (sqlite3.Error,)
+    wrapped_errors = SQLITE_ERRORS
 
     def __init__(self, path: Path | str) -> None:
         super().__init__(path, HashSetInfo(format="nsrl", version="3"))
@@ -113,8 +121,9 @@ class NsrlSqliteReader(ReaderBase):
                         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
                     )
                 }
-        except sqlite3.Error as exc:
-            raise HashSetError(self.path, "byte 0", f"not a readable SQLite file: {exc}") from exc
+        except SQLITE_ERRORS as exc:
+            message = f"not a readable SQLite file: {one_line(exc)}"
+            raise HashSetError(self.path, "byte 0", message) from exc
         if "DISTINCT_HASH" in names:
             self.source = "DISTINCT_HASH"
         elif "FILE" in names:
@@ -125,7 +134,9 @@ class NsrlSqliteReader(ReaderBase):
 
     def _connect(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri() + "?mode=ro"
-        return sqlite3.connect(uri, uri=True)
+        connection = sqlite3.connect(uri, uri=True)
+        connection.text_factory = decode_line  # non-UTF-8 file names must not abort an import
+        return connection
 
     def _records(self) -> Iterator[HashRecord]:
         columns = "sha256, sha1, md5"

@@ -59,6 +59,7 @@ def parse_sum_line(line: str, label: Path | str, number: int) -> HashRecord | No
         algorithm = found
     else:
         raise HashSetError(label, location, f"not a checksum line: {line[:80]!r}")
+    name = name or ""
     record = HashRecord(name=(_unescape(name) if escaped else name) or None)
     setattr(record, algorithm, parse_hex(digest, len(digest) // 2, label, location, algorithm))
     return record
