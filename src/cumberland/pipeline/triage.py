@@ -79,8 +79,10 @@ def triage(
     finally:
         executor.close()
     _finish_run(ws, run, "done")
+    progress.phase("reporting", 1)
     summary = case_summary(ws, case)
     json_path = html_path = None
     if request.report_dir is not None:
         json_path, html_path = write_reports(summary, request.report_dir)
+    progress.advance()
     return TriageOutcome(summary, imports, json_path, html_path)
