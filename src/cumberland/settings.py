@@ -21,6 +21,20 @@ class Settings:
     # Pillow refuses to decode images with more pixels than this (decompression bombs).
     max_image_pixels: int = 180_000_000
     chunk_size: int = 32
+    # Containers (archives, disk images) nested deeper than this are recorded, not opened.
+    max_depth: int = 8
+    # Per outermost archive: bytes expanded, expanded/compressed ratio (checked once past
+    # 16 MiB) and entries; hitting one records the archive as ``skipped (limit: ...)``.
+    archive_max_bytes: int = 32 * 1024**3
+    archive_max_ratio: int = 1000
+    archive_max_entries: int = 1_000_000
+    # Video: one frame hashed per this many milliseconds (vPDQ samples at 1 fps); consecutive
+    # frames within this many bits of the last kept one are pruned as near-identical.
+    video_frame_interval_ms: int = 1000
+    video_prune_distance: int = 2
+    # A known video matches when this share of its unique good-quality frames has a frame
+    # within pdq_max_distance in the seized video (vPDQ's rule; quality >= pdq_min_quality).
+    video_match_percent: int = 80
     workers: int = 0  # 0: one per CPU core
 
     def to_dict(self) -> dict[str, int]:

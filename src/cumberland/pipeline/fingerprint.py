@@ -3,6 +3,11 @@
 Errors never escape: every failure becomes the item's status and a one-line reason, and the
 crypto hashes are kept whenever the bytes could be read (exact matching still works on files
 that do not decode).
+
+Containers (archives, disk images) are opened in the same worker: every file inside becomes
+a child of the item's Result with its own chain, status and fingerprint, described by the
+same code as a top-level file, recursively up to ``Settings.max_depth``. Archive bomb limits
+are shared by everything inside one outermost archive.
 """
 
 from __future__ import annotations
@@ -10,17 +15,30 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
 from cumberland.errors import one_line
-from cumberland.pipeline.tasks import MediaRecord, Result, Task
+from cumberland.pipeline.content import Content, absorb
+from cumberland.pipeline.tasks import Child, MediaRecord, Result, Task
 from cumberland.settings import Settings
-from cumberland.signals.crypto import BLOCK, MultiHasher
+from cumberland.signals.crypto import BLOCK, Digests, MultiHasher
 from cumberland.signals.image import ImageLimitError, decode_image
 from cumberland.signals.registry import run_image_signals
 from cumberland.signals.sniff import HEADER_BYTES, ContentType, extension_matches, sniff
+from cumberland.signals.video import VideoError, hash_video
+from cumberland.sources.archive import Budget, read_archive
+from cumberland.sources.disk_image import looks_like_raw_disk, read_disk_image
+from cumberland.sources.member import (
+    ContainerError,
+    EncryptedContainer,
+    LimitReached,
+    Member,
+    Report,
+)
 
 _NOATIME = getattr(os, "O_NOATIME", 0)
 _BASE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -69,15 +87,56 @@ def _read(task: Task, settings: Settings) -> tuple[MultiHasher, bytes, bytes | N
     return hasher, head, b"".join(parts) if keep else None
 
 
-def _image(
-    task: Task, data: bytes | None, media: MediaRecord, settings: Settings, result: Result
-) -> None:
+@dataclass(slots=True)
+class Scope:
+    """Where an item sits among containers: children go to ``children`` under ``parent``
+    (-1: the task's own item) with chains starting ``prefix``; ``budget`` is the outermost
+    archive's, shared by everything nested inside it."""
+
+    children: list[Child]
+    parent: int = -1
+    prefix: list[str] = field(default_factory=list)
+    depth: int = 0
+    budget: Budget | None = None
+    used: set[str] = field(default_factory=set)
+
+    def inside(self, index: int) -> Scope:
+        chain = self.children[index].chain
+        return Scope(self.children, index, chain, self.depth + 1, self.budget, self.used)
+
+    def unique(self, chain: list[str]) -> list[str]:
+        """Archives may hold one name twice (and FAT deleted names collide): number repeats
+        so every member stays its own item, the same way on every run."""
+        key = "\x00".join(chain)
+        n = 1
+        while key in self.used:
+            n += 1
+            key = "\x00".join([*chain[:-1], f"{chain[-1]} (#{n})"])
+        self.used.add(key)
+        return key.split("\x00")
+
+
+@dataclass(slots=True)
+class Subject:
+    """Everything a handler needs about the item being described."""
+
+    name: str
+    head: bytes
+    content: Content
+    media: MediaRecord
+    result: Result
+    settings: Settings
+    scope: Scope
+
+
+def _image(subject: Subject) -> None:
+    result, media, content = subject.result, subject.media, subject.content
     try:
-        if data is not None:
-            decoded = decode_image(data, settings)
+        if content.data is not None:
+            decoded = decode_image(content.data, subject.settings)
         else:
-            with os.fdopen(open_evidence(task.raw_path), "rb") as fh:
-                decoded = decode_image(fh, settings)
+            with content.open() as fh:
+                decoded = decode_image(fh, subject.settings)
     except ImageLimitError as exc:
         result.status, result.reason = "skipped", f"limit: {exc}"
         return
@@ -97,45 +156,165 @@ def _image(
         "exif": facts.exif,
     }
     result.thumbnail = facts.thumbnail
-    result.signals = run_image_signals(decoded, data, settings)
+    result.signals = run_image_signals(decoded, content.data, subject.settings)
 
 
-Handler = Callable[[Task, bytes | None, MediaRecord, Settings, Result], None]
+def _video(subject: Subject) -> None:
+    result, media = subject.result, subject.media
+    try:
+        with subject.content.open() as fh:
+            facts = hash_video(fh, subject.settings)
+    except VideoError as exc:
+        result.status, result.reason = "error", f"corrupt video: {exc}"
+        return
+    media.width, media.height = facts.width, facts.height
+    media.meta = facts.meta
+    media.frames = facts.frames
+    result.thumbnail = facts.thumbnail
+    if facts.error is not None:
+        media.meta["error"] = facts.error
+        result.status = "error"
+        result.reason = f"video partly decoded ({len(facts.frames)} frames hashed): {facts.error}"
+
+
+def _open_path(path: bytes) -> BinaryIO:
+    return os.fdopen(open_evidence(path), "rb")
+
+
+def _archive_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
+    assert subject.scope.budget is not None
+    return read_archive(stream, subject.scope.budget, subject.name)
+
+
+def _disk_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
+    return read_disk_image(stream, subject.head, subject.content.path, _open_path, report)
+
+
+Reader = Callable[[Subject, BinaryIO, Report], Iterator[Member]]
+
+
+def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
+    """A handler that lists a container's members as children, each fully described."""
+
+    def handle(subject: Subject) -> None:
+        result, scope, settings = subject.result, subject.scope, subject.settings
+        if scope.depth >= settings.max_depth:
+            result.status, result.reason = "skipped", f"limit: nesting depth {settings.max_depth}"
+            return
+        owns_budget = archive and scope.budget is None
+        if owns_budget:
+            scope = Scope(scope.children, scope.parent, scope.prefix, scope.depth,
+                          Budget(subject.media.size, settings), scope.used)
+            subject.scope = scope
+        report = Report()
+        found = unreadable = 0
+        try:
+            with subject.content.open() as stream:
+                for member in reader(subject, stream, report):
+                    found += 1
+                    child = _add_child(scope, member, settings)
+                    unreadable += child.result.status == "error" and child.result.media is None
+        except LimitReached as exc:
+            result.status, result.reason = "skipped", f"limit: {exc}"
+            if not owns_budget:
+                raise
+            return
+        except EncryptedContainer as exc:
+            result.status, result.reason = "encrypted", str(exc)
+        except ContainerError as exc:
+            report.errors.append(str(exc))
+        except OSError as exc:
+            report.errors.append(f"read failed: {one_line(exc)}")
+        subject.media.meta = {**report.meta, "members": found}
+        if unreadable:
+            report.errors.append(f"{unreadable} of {found} files unreadable")
+        if result.status == "done" and report.errors:
+            result.status, result.reason = "error", "; ".join(report.errors)[:500]
+        elif result.status == "done" and report.notes:
+            result.reason = "; ".join(report.notes)[:500]
+
+    return handle
+
+
+def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
+    """Record one member and describe its content (recursing into nested containers)."""
+    result = Result(item_id=0, status=member.status, reason=member.reason, size=member.size)
+    child = Child(scope.unique([*scope.prefix, *member.chain]), scope.parent, result,
+                  member.deleted, member.times)
+    scope.children.append(child)
+    if member.status != "pending" or member.blocks is None:
+        return child
+    result.status = "done"
+    try:
+        absorbed = absorb(member.blocks(), settings, member.reopen)
+    except LimitReached as exc:
+        result.status, result.reason = "skipped", f"limit: {exc}"
+        raise
+    except Exception as exc:  # a damaged member: record it, go on with the next one
+        result.status, result.reason = "error", f"read failed: {one_line(exc)}"
+        return child
+    try:
+        _describe(result, child.chain[-1], absorbed.digests, absorbed.head, absorbed.content,
+                  settings, scope.inside(len(scope.children) - 1))
+    finally:
+        absorbed.content.close()
+    return child
+
+
+Handler = Callable[[Subject], None]
 
 _UNSUPPORTED = {"image/x-raw": "unsupported: raw"}
-HANDLERS: dict[str, Handler] = {"image": _image}
+RAW_DISK_MIME = "application/x-raw-disk-image"
+HANDLERS: dict[str, Handler] = {
+    "image": _image,
+    "video": _video,
+    "archive": _container(_archive_members, archive=True),
+    "disk-image": _container(_disk_members, archive=False),
+}
+
+
+def _describe(result: Result, name: str, digests: Digests, head: bytes, content: Content,
+              settings: Settings, scope: Scope) -> None:
+    content_type: ContentType = sniff(head)
+    kind, mime = content_type.kind, content_type.mime
+    if kind == "other" and looks_like_raw_disk(head):
+        kind, mime = "disk-image", RAW_DISK_MIME
+    result.size = digests.size
+    result.mime = mime
+    result.ext_mismatch = extension_matches(name, content_type) is False
+    media = MediaRecord(
+        sha256=digests.sha256, md5=digests.md5, sha1=digests.sha1, size=digests.size,
+        kind=kind, mime=mime,
+    )
+    result.media = media
+    if kind == "empty":
+        result.status, result.reason = "skipped", "empty file"
+        return
+    if mime in _UNSUPPORTED:
+        result.status, result.reason = "skipped", _UNSUPPORTED[mime]
+        return
+    handler = HANDLERS.get(kind)
+    if handler is not None:
+        try:
+            handler(Subject(name, head, content, media, result, settings, scope))
+        except LimitReached:
+            raise
+        except Exception as exc:  # a library bug on hostile input must not end the run
+            result.status, result.reason = "error", f"internal: {one_line(exc)}"
 
 
 def fingerprint(task: Task, settings: Settings) -> Result:
-    """Everything one item yields. Never raises for bad input."""
+    """Everything one item yields, children included. Never raises for bad input."""
     result = Result(item_id=task.item_id, status="done")
     try:
         hasher, head, data = _read(task, settings)
     except _Unreadable as exc:
         result.status, result.reason = "error", str(exc)
         return result
-    digests = hasher.digests()
-    content: ContentType = sniff(head)
-    result.size = digests.size
-    result.mime = content.mime
-    result.ext_mismatch = extension_matches(task.display, content) is False
-    media = MediaRecord(
-        sha256=digests.sha256, md5=digests.md5, sha1=digests.sha1, size=digests.size,
-        kind=content.kind, mime=content.mime,
-    )
-    result.media = media
-    if content.kind == "empty":
-        result.status, result.reason = "skipped", "empty file"
-        return result
-    if content.mime in _UNSUPPORTED:
-        result.status, result.reason = "skipped", _UNSUPPORTED[content.mime]
-        return result
-    handler = HANDLERS.get(content.kind)
-    if handler is not None:
-        try:
-            handler(task, data, media, settings, result)
-        except Exception as exc:  # a library bug on hostile input must not end the run
-            result.status, result.reason = "error", f"internal: {one_line(exc)}"
+    raw = task.raw_path
+    content = Content(data=data, path=raw, opener=lambda: _open_path(raw))
+    _describe(result, task.display, hasher.digests(), head, content, settings,
+              Scope(result.children))
     return result
 
 

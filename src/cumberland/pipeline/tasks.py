@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cumberland.sources.base import FileTimes
+
 
 @dataclass(slots=True)
 class Task:
@@ -14,6 +16,16 @@ class Task:
     raw_path: bytes
     display: str
     size: int | None
+
+
+@dataclass(slots=True)
+class VideoFrame:
+    """One sampled video frame's PDQ (vPDQ): decoded frame number, seconds, hash, quality."""
+
+    idx: int
+    ts: float
+    pdq: bytes
+    quality: int
 
 
 @dataclass(slots=True)
@@ -30,6 +42,7 @@ class MediaRecord:
     pdq_quality: int | None = None
     ai_level: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    frames: list[VideoFrame] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -52,3 +65,20 @@ class Result:
     media: MediaRecord | None = None
     signals: list[SignalOutput] = field(default_factory=list)
     thumbnail: bytes | None = None
+    children: list[Child] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Child:
+    """An item found inside a container item (archive entry, file in a disk image).
+
+    ``chain`` is relative to the container item the task named; ``parent`` indexes the
+    enclosing child in the same ``children`` list (-1: the container item itself), and
+    parents always come before their children. ``result.item_id`` is unused (0).
+    """
+
+    chain: list[str]
+    parent: int
+    result: Result
+    deleted: bool = False
+    times: FileTimes = field(default_factory=FileTimes)

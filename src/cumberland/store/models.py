@@ -129,6 +129,19 @@ class SignalRecord(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class MediaFrame(Base):
+    """A video's sampled frame hashes (vPDQ): frame number, seconds, PDQ and quality."""
+
+    __tablename__ = "media_frames"
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[float] = mapped_column(Float)
+    pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
+    quality: Mapped[int] = mapped_column(Integer)
+
+
 class HashSet(Base):
     __tablename__ = "hashsets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -14,14 +14,15 @@ from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from cumberland.pipeline.tasks import Result, Task
+from cumberland.pipeline.tasks import Child, Result, Task
 from cumberland.sources.base import Entry, path_key
-from cumberland.store.models import Case, Item, Media, SignalRecord, Source
+from cumberland.store.models import Case, Item, Media, MediaFrame, SignalRecord, Source
 from cumberland.store.workspace import Workspace
 
 ITEMS: Table = Item.__table__  # type: ignore[assignment]
 MEDIA: Table = Media.__table__  # type: ignore[assignment]
 SIGNALS: Table = SignalRecord.__table__  # type: ignore[assignment]
+FRAMES: Table = MediaFrame.__table__  # type: ignore[assignment]
 
 
 def insert_ignore(conn: Connection, table: Table, conflict: Sequence[str] | None = None) -> Insert:
@@ -126,30 +127,45 @@ def count_pending(ws: Workspace, case: int) -> int:
             Item.case_id == case, Item.status == "pending")) or 0)
 
 
-def apply_results(ws: Workspace, results: list[Result]) -> None:
-    """Write one chunk's results in one transaction (the checkpoint)."""
-    media_rows: list[dict[str, Any]] = []
-    signal_rows: list[dict[str, Any]] = []
+def _media_rows(ws: Workspace, results: Iterable[Result]) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {"media": [], "signals": [], "frames": []}
     for r in results:
-        if r.media is not None:
-            m = r.media
-            media_rows.append({
-                "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "size": m.size,
-                "kind": m.kind, "mime": m.mime, "width": m.width, "height": m.height,
-                "pdq": m.pdq, "pdq_quality": m.pdq_quality, "ai_level": m.ai_level,
-                "meta": m.meta, "has_thumb": r.thumbnail is not None,
-            })
-            signal_rows.extend(
-                {"media_sha256": m.sha256, "name": s.name, "version": s.version, "data": s.data}
-                for s in r.signals
-            )
-            if r.thumbnail is not None:
-                ws.write_thumb(m.sha256, r.thumbnail)
+        if r.media is None:
+            continue
+        m = r.media
+        rows["media"].append({
+            "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "size": m.size,
+            "kind": m.kind, "mime": m.mime, "width": m.width, "height": m.height,
+            "pdq": m.pdq, "pdq_quality": m.pdq_quality, "ai_level": m.ai_level,
+            "meta": m.meta, "has_thumb": r.thumbnail is not None,
+        })
+        rows["signals"].extend(
+            {"media_sha256": m.sha256, "name": s.name, "version": s.version, "data": s.data}
+            for s in r.signals
+        )
+        rows["frames"].extend(
+            {"media_sha256": m.sha256, "idx": f.idx, "ts": f.ts, "pdq": f.pdq,
+             "quality": f.quality}
+            for f in m.frames
+        )
+        if r.thumbnail is not None:
+            ws.write_thumb(m.sha256, r.thumbnail)
+    return rows
+
+
+def apply_results(ws: Workspace, results: list[Result]) -> None:
+    """Write one chunk's results in one transaction (the checkpoint), including every item
+    found inside a container: a container is never half-recorded."""
+    every = [*results, *(c.result for r in results for c in r.children)]
+    rows = _media_rows(ws, every)
     with ws.engine.begin() as conn:
-        if media_rows:
-            conn.execute(insert_ignore(conn, MEDIA, ["sha256"]), _dedupe(media_rows, "sha256"))
+        if rows["media"]:
+            conn.execute(insert_ignore(conn, MEDIA, ["sha256"]), _dedupe(rows["media"], "sha256"))
         upsert(conn, SIGNALS, ["media_sha256", "name"],
-               _dedupe(signal_rows, "media_sha256", "name"))
+               _dedupe(rows["signals"], "media_sha256", "name"))
+        if rows["frames"]:
+            conn.execute(insert_ignore(conn, FRAMES, ["media_sha256", "idx"]),
+                         _dedupe(rows["frames"], "media_sha256", "idx"))
         conn.execute(
             update(Item).where(Item.id == bindparam("item_id")).values(
                 status=bindparam("b_status"), reason=bindparam("b_reason"),
@@ -164,6 +180,46 @@ def apply_results(ws: Workspace, results: list[Result]) -> None:
                 for r in results
             ],
         )
+        for r in results:
+            if r.children:
+                _write_children(conn, r.item_id, r.children)
+
+
+def _write_children(conn: Connection, container: int, children: list[Child]) -> None:
+    """Insert-or-keep children by (case, path_key), then set everything they learned: a run
+    that processes the container again (after an interruption) updates, never duplicates."""
+    top = conn.execute(select(Item.case_id, Item.source_id, Item.chain)
+                       .where(Item.id == container)).one()
+    rows = []
+    for child in children:
+        r = child.result
+        entry = Entry([*top.chain, *child.chain], None, r.size, r.status, r.reason, child.times,
+                      child.deleted)
+        row = entry_row(top.case_id, top.source_id, entry, container)
+        row.update(mime=r.mime, ext_mismatch=r.ext_mismatch,
+                   media_sha256=r.media.sha256 if r.media else None)
+        rows.append(row)
+    conn.execute(insert_ignore(conn, ITEMS, ["case_id", "path_key"]), rows)
+    keys = [row["path_key"] for row in rows]
+    ids: dict[bytes, int] = {}
+    for i in range(0, len(keys), 500):
+        ids.update((bytes(k), int(n)) for n, k in conn.execute(
+            select(Item.id, Item.path_key).where(Item.case_id == top.case_id,
+                                                 Item.path_key.in_(keys[i : i + 500]))))
+    updates = []
+    for child, row in zip(children, rows, strict=True):
+        parent = container if child.parent < 0 else ids[keys[child.parent]]
+        updates.append({"b_id": ids[row["path_key"]], "b_parent": parent,
+                        **{f"b_{k}": row[k] for k in _CHILD_FIELDS}})
+    conn.execute(
+        update(Item).where(Item.id == bindparam("b_id")).values(
+            parent_id=bindparam("b_parent"), **{k: bindparam(f"b_{k}") for k in _CHILD_FIELDS}),
+        updates,
+    )
+
+
+_CHILD_FIELDS = ("size", "status", "reason", "mime", "ext_mismatch", "media_sha256", "deleted",
+                 "created", "modified", "accessed", "changed")
 
 
 def _dedupe(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:

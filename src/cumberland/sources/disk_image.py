@@ -1,0 +1,305 @@
+"""Forensic disk images through The Sleuth Kit (pytsk3) and libewf (pyewf).
+
+EWF (E01/Ex01, every segment), raw/dd and split raw (``.001``, ``.002``...) images; MBR and
+GPT volume systems, or a bare file system; whatever TSK reads: FAT, exFAT, NTFS, ext2/3/4,
+HFS+, ISO 9660. Allocated and deleted files are both listed; a deleted file whose metadata
+survives is read like any other and flagged ``deleted``. Paths in a chain look like
+``p2 (NTFS)`` then ``/Users/a/pics.7z``. Reading is random access, so large members are
+reopened through TSK rather than copied anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any, BinaryIO
+
+import pyewf
+import pytsk3
+
+from cumberland.errors import one_line
+from cumberland.signals.crypto import BLOCK
+from cumberland.sources.base import FileTimes, display_name
+from cumberland.sources.member import ContainerError, Member, Report
+
+ReadAt = Callable[[int, int], bytes]
+OpenPath = Callable[[bytes], BinaryIO]
+
+_FS_NAMES = {"EXT2": "ext2", "EXT3": "ext3", "EXT4": "ext4", "EXFAT": "exFAT", "HFS": "HFS+",
+             "NTFS": "NTFS", "FAT12": "FAT12", "FAT16": "FAT16", "FAT32": "FAT32",
+             "ISO9660": "ISO 9660", "APFS": "APFS", "FFS1": "UFS1", "FFS2": "UFS2"}
+_MAX_DIR_DEPTH = 256
+EWF_MAGIC = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00", b"LVF\x09\x0d\x0a\xff\x00")
+
+
+def looks_like_raw_disk(head: bytes) -> bool:
+    """A partition table or a file-system boot record TSK can read, from the first 4 KiB."""
+    boot = head[510:512] == b"\x55\xaa"
+    if head[512:520] == b"EFI PART" and boot:
+        return True
+    if boot and head[3:11] in (b"NTFS    ", b"EXFAT   "):
+        return True
+    if boot and (head[54:59] in (b"FAT12", b"FAT16") or head[82:87] == b"FAT32"):
+        return True
+    if head[1080:1082] == b"\x53\xef" or head[1024:1026] in (b"H+", b"HX"):
+        return True
+    if boot:
+        entries = [head[446 + 16 * i : 462 + 16 * i] for i in range(4)]
+        used = [e for e in entries if e[4] != 0]
+        return bool(used) and all(e[0] in (0, 0x80) and int.from_bytes(e[12:16], "little")
+                                  for e in used)
+    return False
+
+
+def ewf_segment_number(head: bytes) -> int:
+    """The segment number an EWF v1 segment file declares (1 for the first)."""
+    return int.from_bytes(head[9:11], "little") if head[:3] in (b"EVF", b"LVF") else 1
+
+
+class _Image(pytsk3.Img_Info):  # type: ignore[misc]
+    """An image TSK reads through a Python callback (EWF, concatenated segments, a stream)."""
+
+    def __init__(self, read_at: ReadAt, size: int) -> None:
+        self._read_at = read_at
+        self._size = size
+        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    def close(self) -> None:
+        """Segments are closed by the ExitStack that opened them."""
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self._read_at(offset, length)
+
+    def get_size(self) -> int:
+        return self._size
+
+
+def _stream_reader(stream: BinaryIO) -> ReadAt:
+    def read_at(offset: int, length: int) -> bytes:
+        stream.seek(offset)
+        return stream.read(length)
+
+    return read_at
+
+
+def _concat_reader(parts: list[BinaryIO]) -> tuple[ReadAt, int]:
+    """Split raw segments read as one image."""
+    starts, total = [], 0
+    for part in parts:
+        starts.append(total)
+        total += part.seek(0, io.SEEK_END)
+
+    def read_at(offset: int, length: int) -> bytes:
+        out = bytearray()
+        for start, part in zip(starts, parts, strict=True):
+            end = start + part.seek(0, io.SEEK_END)
+            if offset + len(out) >= end or offset + length <= start:
+                continue
+            pos = offset + len(out) - start
+            part.seek(pos)
+            out += part.read(min(length - len(out), end - start - pos))
+        return bytes(out)
+
+    return read_at, total
+
+
+def _split_siblings(path: bytes) -> list[bytes]:
+    """``disk.001`` -> [disk.001, disk.002, ...] as far as they exist; else just the path."""
+    stem, dot, number = path.rpartition(b".")
+    if not dot or not number.isdigit() or int(number) != 1:
+        return [path]
+    found, n = [path], 2
+    while os.path.exists(candidate := stem + b"." + str(n).zfill(len(number)).encode()):
+        found.append(candidate)
+        n += 1
+    return found
+
+
+def _open_reader(stack: ExitStack, stream: BinaryIO, path: bytes | None, ewf: bool,
+                 open_path: OpenPath, report: Report) -> tuple[ReadAt, int]:
+    if ewf:
+        handle = pyewf.handle()
+        files = [stream]
+        if path is not None:
+            try:
+                names = [os.fsencode(n) for n in pyewf.glob(os.fsdecode(path))]
+            except OSError:
+                names = [path]
+            files = [stack.enter_context(open_path(n)) for n in names]
+        report.meta["segments"] = len(files)
+        try:
+            handle.open_file_objects(files)
+        except OSError as exc:
+            raise ContainerError(f"unreadable EWF image: {one_line(exc)}") from exc
+        stack.callback(handle.close)
+        size = int(handle.get_media_size())
+
+        def read_at(offset: int, length: int) -> bytes:
+            return bytes(handle.read_buffer_at_offset(min(length, max(0, size - offset)), offset))
+
+        return read_at, size
+    if path is not None:
+        names = _split_siblings(path)
+        if len(names) > 1:
+            report.meta["segments"] = len(names)
+            return _concat_reader([stack.enter_context(open_path(n)) for n in names])
+    return _stream_reader(stream), stream.seek(0, io.SEEK_END)
+
+
+_FS_TYPES = {int(getattr(pytsk3, f"TSK_FS_TYPE_{n}")): label for n, label in _FS_NAMES.items()
+             if hasattr(pytsk3, f"TSK_FS_TYPE_{n}")}
+
+
+def _fs_name(fs: Any) -> str:
+    return _FS_TYPES.get(int(fs.info.ftype), f"type {int(fs.info.ftype):#x}")
+
+
+def _time(meta: Any, attr: str) -> float | None:
+    seconds = int(getattr(meta, attr, 0) or 0)
+    nanos = int(getattr(meta, f"{attr}_nano", 0) or 0)
+    return seconds + nanos / 1e9 if seconds else None
+
+
+class _TskFileIO(io.RawIOBase):
+    """A seekable read-only view of one file inside a file system."""
+
+    def __init__(self, handle: Any, size: int) -> None:
+        self._handle, self._size, self._pos = handle, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self._size - self._pos)
+        if n <= 0:
+            return 0
+        data = self._handle.read_random(self._pos, n)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _file_blocks(handle: Any, size: int) -> Iterator[bytes]:
+    offset = 0
+    while offset < size:
+        data = handle.read_random(offset, min(BLOCK, size - offset))
+        if not data:
+            raise OSError(f"read failed at offset {offset} of {size}")
+        offset += len(data)
+        yield data
+
+
+def _file_member(label: str, path: str, handle: Any, deleted: bool) -> Member:
+    meta = handle.info.meta
+    chain = [label, path]
+    if meta is None:
+        return Member(chain, None, deleted=deleted, status="error",
+                      reason="deleted; file metadata gone, content not recoverable")
+    size = int(meta.size)
+    times = FileTimes(_time(meta, "crtime"), _time(meta, "mtime"), _time(meta, "atime"),
+                      _time(meta, "ctime"))
+    if deleted and int(meta.flags) & pytsk3.TSK_FS_META_FLAG_ALLOC:
+        return Member(chain, size, times, True, "skipped",
+                      "deleted; its metadata now belongs to another file")
+    if meta.type == pytsk3.TSK_FS_META_TYPE_LNK:
+        return Member(chain, size, times, deleted, "skipped", "symlink")
+    if meta.type != pytsk3.TSK_FS_META_TYPE_REG:
+        return Member(chain, size, times, deleted, "skipped", "not a regular file")
+    return Member(chain, size, times, deleted,
+                  blocks=lambda: _file_blocks(handle, size),
+                  reopen=lambda: io.BufferedReader(_TskFileIO(handle, size), BLOCK))
+
+
+def _walk(fs: Any, label: str, report: Report) -> Iterator[Member]:
+    seen: set[int] = set()
+    stack: list[tuple[Any, str, bool, int]] = [(fs.open_dir(path="/"), "", False, 0)]
+    while stack:
+        directory, prefix, dir_deleted, depth = stack.pop()
+        subdirs = []
+        try:
+            handles = list(directory)
+        except OSError as exc:
+            report.errors.append(f"{label}{prefix or '/'}: unreadable directory: "
+                                 f"{one_line(exc)}")
+            continue
+        for handle in handles:
+            name_info = handle.info.name
+            raw = name_info.name if name_info is not None else None
+            if raw is None or raw in (b".", b".."):
+                continue
+            path = f"{prefix}/{display_name(raw)}"
+            meta = handle.info.meta
+            deleted = dir_deleted or bool(int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+            kind = meta.type if meta is not None else None
+            if kind == pytsk3.TSK_FS_META_TYPE_VIRT:
+                continue  # TSK's synthetic files ($MBR, $FAT1): not on the evidence as files
+            if kind in (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
+                if meta.addr not in seen and depth < _MAX_DIR_DEPTH:
+                    seen.add(meta.addr)
+                    subdirs.append((handle, path, deleted, depth + 1))
+                continue
+            yield _file_member(label, path, handle, deleted)
+        for handle, path, deleted, depth in reversed(subdirs):
+            try:
+                stack.append((handle.as_directory(), path, deleted, depth))
+            except OSError as exc:
+                if not deleted:
+                    report.errors.append(f"{label}{path}: unreadable directory: "
+                                         f"{one_line(exc)}")
+
+
+def _partitions(image: _Image, report: Report) -> list[tuple[str, int]]:
+    """(label, byte offset) of every file system to open; a bare file system is ``fs``."""
+    try:
+        volumes = pytsk3.Volume_Info(image)
+    except OSError:
+        return [("fs", 0)]
+    report.meta["volume_system"] = str(volumes.info.vstype).removeprefix("TSK_VS_TYPE_")
+    found: list[tuple[str, int]] = []
+    for part in volumes:
+        if int(part.flags) & pytsk3.TSK_VS_PART_FLAG_ALLOC:
+            found.append((f"p{len(found) + 1}", int(part.start) * volumes.info.block_size))
+    return found
+
+
+def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path: OpenPath,
+                    report: Report) -> Iterator[Member]:
+    """Every file in every readable file system of the image, allocated and deleted.
+
+    ``path`` (the image's own file, when it is one) lets multi-segment images find their
+    other segments beside it; ``open_path`` opens those read-only.
+    """
+    ewf = head.startswith(EWF_MAGIC)
+    if ewf and (segment := ewf_segment_number(head)) != 1:
+        report.notes.append(f"EWF segment {segment}: read together with segment 1")
+        return
+    with ExitStack() as stack:
+        read_at, size = _open_reader(stack, stream, path, ewf, open_path, report)
+        report.meta["media_size"] = size
+        image = _Image(read_at, size)
+        systems = []
+        for label, offset in _partitions(image, report):
+            try:
+                fs = pytsk3.FS_Info(image, offset=offset)
+            except OSError:
+                report.notes.append(f"{label}: no file system TSK can read")
+                continue
+            name = f"{label} ({_fs_name(fs)})"
+            systems.append(name)
+            yield from _walk(fs, name, report)
+        report.meta["file_systems"] = systems
+        if not systems:
+            raise ContainerError("no readable file system in the image")

@@ -1,0 +1,51 @@
+"""What a container reader (archive, disk image) yields for each thing inside it.
+
+Readers only describe members and hand out their bytes; the pipeline decides what to do with
+them (hash, sniff, open nested containers), so readers stay free of pipeline imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from cumberland.sources.base import FileTimes
+
+
+class ContainerError(Exception):
+    """The container cannot be read (any further); members yielded so far stay valid."""
+
+
+class EncryptedContainer(ContainerError):
+    """The container's directory itself is encrypted: nothing can be listed without a password."""
+
+
+class LimitReached(Exception):
+    """A bomb limit was hit; the message names it (``expanded bytes > 8 MiB``)."""
+
+
+@dataclass(slots=True)
+class Member:
+    """One file inside a container. ``blocks`` reads its content once, start to end;
+    ``reopen`` (when the container allows random access) gives a fresh seekable view."""
+
+    chain: list[str]
+    size: int | None
+    times: FileTimes = field(default_factory=FileTimes)
+    deleted: bool = False
+    status: str = "pending"
+    reason: str | None = None
+    blocks: Callable[[], Iterator[bytes]] | None = None
+    reopen: Callable[[], BinaryIO] | None = None
+
+
+@dataclass(slots=True)
+class Report:
+    """What a container reader learned about the container itself, besides its members:
+    ``errors`` make the container an ``error`` item (members found still count), ``notes``
+    become its reason, ``meta`` is merged into its media metadata."""
+
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
