@@ -1,0 +1,1 @@
+"""Analysis over a case: priorities (and stacks, series) computed from the store."""

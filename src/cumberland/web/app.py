@@ -1,0 +1,52 @@
+"""The review workbench: a FastAPI app with server-rendered pages over one workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from cumberland.store.workspace import Workspace
+from cumberland.web import routes_auth, routes_cases, routes_export, routes_review
+from cumberland.web.pages import render
+from cumberland.web.security import LoginRequired, SecurityHeaders, WebConfig, guard
+from cumberland.web.similar import SimilarCache
+
+STATIC = Path(__file__).with_name("static")
+
+
+def _wants_html(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "text/html")
+
+
+def create_app(workspace: Workspace | Path | str, config: WebConfig | None = None) -> FastAPI:
+    """The app over ``workspace``; every route requires a session unless marked public."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    app = FastAPI(title="Cumberland", docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(guard)])
+    app.state.workspace = ws
+    app.state.config = config or WebConfig()
+    app.state.similar = SimilarCache()
+    routes_auth.setup(app)
+    for module in (routes_auth, routes_cases, routes_review, routes_export):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if request.method == "GET":
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse({"detail": "login required"}, status_code=401)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_html(request):
+            return render(request, "error.html", {"status": exc.status_code,
+                                                  "message": exc.detail}, exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    return app

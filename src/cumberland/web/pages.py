@@ -1,0 +1,28 @@
+"""Rendering pages: Jinja2 templates with what every page needs (user, CSRF token, toggles)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from cumberland.reports.charts import bar_chart
+
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.globals["bar_chart"] = bar_chart
+templates.env.filters["when"] = lambda t: (
+    time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + " UTC" if t else "")
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status: int = 200) -> HTMLResponse:
+    session = getattr(request.state, "session", None)
+    base = {"session": session, "user": session.account if session else None,
+            "csrf": session.csrf if session else "",
+            "show_all": bool(session and session.show_all)}
+    return templates.TemplateResponse(request, name, {**base, **(context or {})},
+                                      status_code=status)

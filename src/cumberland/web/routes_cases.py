@@ -1,0 +1,109 @@
+"""Cases list, case dashboard and the audit pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from cumberland.store import accounts, audit
+from cumberland.store.models import Case, Item, Media, ReviewEntry, Run
+from cumberland.store.review import decision_counts, ensure_queue, load_schemes
+from cumberland.store.workspace import Workspace
+from cumberland.store.writer import count_pending
+from cumberland.web.pages import render
+from cumberland.web.security import current, require, workspace
+
+router = APIRouter()
+ERROR_LIMIT = 50
+
+
+@router.get("/")
+def cases(request: Request) -> Response:
+    session = current(request)
+    return render(request, "cases.html",
+                  {"cases": accounts.member_cases(workspace(request), session.account.id)})
+
+
+def case_name(ws: Workspace, case_id: int) -> str:
+    with ws.engine.connect() as conn:
+        return str(conn.scalar(select(Case.name).where(Case.id == case_id)))
+
+
+def dashboard_counts(ws: Workspace, case_id: int) -> dict[str, Any]:
+    """Counts by status, type, match, category, AI level; errors; runs and pending items."""
+    ensure_queue(ws, case_id)
+    q = ReviewEntry
+    with ws.engine.connect() as conn:
+        def grouped(column: Any, *where: Any, source: Any = q) -> dict[str, int]:
+            rows = conn.execute(select(column, func.count()).select_from(source)
+                                .where(*where).group_by(column).order_by(column))
+            return {str(k if k is not None else "none"): int(n) for k, n in rows}
+
+        in_case = q.case_id == case_id
+        by_match = {
+            "alert match": int(conn.scalar(select(func.count()).where(
+                in_case, q.matched.is_(True))) or 0),
+            "known good": int(conn.scalar(select(func.count()).where(
+                in_case, q.known_good.is_(True), q.matched.is_(False))) or 0),
+            "unknown": int(conn.scalar(select(func.count()).where(
+                in_case, q.known_good.is_(False), q.matched.is_(False))) or 0),
+        }
+        ai = grouped(func.coalesce(Media.ai_level, "none"), in_case,
+                     source=q.__table__.join(Media.__table__, Media.sha256 == q.media_sha256))
+        errors = conn.execute(select(Item.path, Item.status, Item.reason).where(
+            Item.case_id == case_id, Item.status.in_(("error", "encrypted")))
+            .order_by(Item.id).limit(ERROR_LIMIT)).all()
+        runs = conn.execute(select(Run.id, Run.status, Run.started_at, Run.finished_at)
+                            .where(Run.case_id == case_id).order_by(Run.id.desc()).limit(5)).all()
+        return {
+            "by_status": grouped(Item.status, Item.case_id == case_id, source=Item),
+            "by_kind": grouped(q.kind, in_case),
+            "by_match": by_match,
+            "by_ai": ai,
+            "errors": errors,
+            "runs": runs,
+            "running": any(r.status == "running" for r in runs),
+        }
+
+
+@router.get("/cases/{case_id}")
+def dashboard(request: Request, case_id: int) -> Response:
+    ws = workspace(request)
+    counts = dashboard_counts(ws, case_id)
+    scheme = load_schemes(ws)
+    decided = decision_counts(ws, case_id)
+    pending = count_pending(ws, case_id) if counts["running"] else 0
+    return render(request, "dashboard.html", {
+        "case_id": case_id, "case_name": case_name(ws, case_id), "c": counts,
+        "decided": _labelled(decided, scheme), "pending": pending})
+
+
+def _labelled(decided: dict[str, int], schemes: dict[str, Any]) -> dict[str, int]:
+    """``vics-us:1`` becomes ``1 Child abuse material (vics-us)`` for charts."""
+    out: dict[str, int] = {}
+    for key, n in decided.items():
+        name, _, code = key.partition(":")
+        scheme = schemes.get(name)
+        label = scheme.labels.get(int(code), "") if scheme and code.isdigit() else ""
+        out[f"{code} {label} ({name})" if code else key] = n
+    return out
+
+
+@router.get("/cases/{case_id}/audit")
+def case_audit(request: Request, case_id: int) -> Response:
+    ws = workspace(request)
+    return render(request, "audit.html", {
+        "case_id": case_id, "case_name": case_name(ws, case_id),
+        "entries": audit.recent(ws, case_id), "verdict": None})
+
+
+@router.get("/audit")
+def audit_log(request: Request) -> Response:
+    require(request, "audit")
+    ws = workspace(request)
+    return render(request, "audit.html", {"case_id": None, "case_name": None,
+                                          "entries": audit.recent(ws),
+                                          "verdict": audit.verify(ws)})
