@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Integer, and_, exists, literal, select
 from sqlalchemy.orm import aliased
 
 from cumberland.index.pdq import PDQIndex
+from cumberland.matching.video import match_videos
 from cumberland.settings import Settings
 from cumberland.store.models import HashEntry, Item, Match, Media
 from cumberland.store.workspace import Workspace
@@ -91,3 +92,4 @@ def match_pdq(ws: Workspace, case: int, settings: Settings) -> None:
 def match_case(ws: Workspace, case: int, settings: Settings) -> None:
     match_exact(ws, case)
     match_pdq(ws, case, settings)
+    match_videos(ws, case, settings)

@@ -82,6 +82,12 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
                 .order_by(Item.path).limit(PROBLEM_LIMIT)
             )
         ]
+        encrypted = [  # investigators ask for these passwords
+            {"path": r.path, "reason": r.reason}
+            for r in conn.execute(select(Item.path, Item.reason).where(
+                Item.case_id == case, Item.status == "encrypted").order_by(Item.path)
+                .limit(PROBLEM_LIMIT))
+        ]
         mismatches = int(conn.scalar(select(func.count()).select_from(Item).where(
             Item.case_id == case, Item.ext_mismatch.is_(True))) or 0)
         sets = [
@@ -112,5 +118,6 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "matched_media": len({m["sha256"] for m in matches}),
         "matches": matches,
         "problems": problems,
+        "encrypted": encrypted,
         "hashsets": sets,
     }
