@@ -159,7 +159,7 @@ def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Itera
                     raise ContainerError("not a recognised archive format")
                 budget.entry()
                 if raw:
-                    name = single_member_name(container_name)
+                    name = single_member_name(container_name.rsplit("/", 1)[-1])
                 else:
                     raw_name = ffi.entry_pathname(entry._entry_p) or b""
                     name = display_name(raw_name or entry.pathname or "")

@@ -151,6 +151,8 @@ def _open_reader(stack: ExitStack, stream: BinaryIO, path: bytes | None, ewf: bo
 _FS_TYPES = {int(getattr(pytsk3, f"TSK_FS_TYPE_{n}")): label for n, label in _FS_NAMES.items()
              if hasattr(pytsk3, f"TSK_FS_TYPE_{n}")}
 
+_VS_TYPES = {1: "MBR", 2: "BSD", 4: "Sun", 8: "Mac", 16: "GPT", 32: "APFS"}
+
 
 def _fs_name(fs: Any) -> str:
     return _FS_TYPES.get(int(fs.info.ftype), f"type {int(fs.info.ftype):#x}")
@@ -267,7 +269,7 @@ def _partitions(image: _Image, report: Report) -> list[tuple[str, int]]:
         volumes = pytsk3.Volume_Info(image)
     except OSError:
         return [("fs", 0)]
-    report.meta["volume_system"] = str(volumes.info.vstype).removeprefix("TSK_VS_TYPE_")
+    report.meta["volume_system"] = _VS_TYPES.get(int(volumes.info.vstype), "other")
     found: list[tuple[str, int]] = []
     for part in volumes:
         if int(part.flags) & pytsk3.TSK_VS_PART_FLAG_ALLOC:

@@ -1,0 +1,143 @@
+"""Builders of benign container evidence for tests: pictures of shapes, videos of moving
+shapes, archives, and disk images made with the Debian tools a forensic lab has."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import av
+import numpy as np
+import pillow_heif
+import pytest
+
+from cumberland.demo import synthetic_image
+
+
+def need(*tools: str) -> None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed (scripts/install-system-deps.sh)")
+
+
+def run(*args: str | Path) -> None:
+    subprocess.run([str(a) for a in args], check=True, capture_output=True, timeout=120)
+
+
+def jpeg(seed: int, size: tuple[int, int] = (200, 150)) -> bytes:
+    out = io.BytesIO()
+    synthetic_image(seed, size).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def heic(seed: int, size: tuple[int, int] = (200, 150)) -> bytes:
+    out = io.BytesIO()
+    pillow_heif.from_pillow(synthetic_image(seed, size)).save(out, quality=80)
+    return out.getvalue()
+
+
+def video(path: Path, seeds: list[int], codec: str = "libx264", size: tuple[int, int] = (320, 240),
+          fps: int = 12, seconds_per_scene: int = 2, bitrate: int | None = None) -> Path:
+    """Scenes of coloured shapes, each panning slowly for ``seconds_per_scene``."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        if bitrate:
+            stream.bit_rate = bitrate
+        w, h = size
+        for seed in seeds:
+            base = np.asarray(synthetic_image(seed, (w + 64, h + 32)))
+            for k in range(fps * seconds_per_scene):
+                frame = np.ascontiguousarray(base[16 : 16 + h, k % 64 : k % 64 + w])
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def zip_bytes(members: dict[str, bytes], compress: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compress) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def seven_zip(out: Path, files: dict[str, bytes], work: Path, password: str | None = None,
+              encrypt_names: bool = False) -> Path:
+    need("7z")
+    src = write_tree(work / f"{out.name}.src", files)
+    args: list[str | Path] = ["7z", "a", "-bd", "-y"]
+    if password:
+        args += [f"-p{password}"] + (["-mhe=on"] if encrypt_names else [])
+    subprocess.run([str(a) for a in [*args, out.absolute(), "."]], cwd=src, check=True,
+                   capture_output=True, timeout=120)
+    return out
+
+
+def ext4_image(out: Path, files: dict[str, bytes], work: Path, delete: tuple[str, ...] = (),
+               size_mb: int = 8) -> Path:
+    """An ext4 file system holding ``files``; the ``delete`` paths are then removed by debugfs
+    (their inodes keep size and blocks, so TSK can still read them)."""
+    need("mke2fs", "debugfs")
+    src = write_tree(work / f"{out.name}.src", files)
+    run("mke2fs", "-q", "-F", "-t", "ext4", "-d", src, out, f"{size_mb}M")
+    for rel in delete:
+        run("debugfs", "-w", "-R", f"rm /{rel}", out)
+    return out
+
+
+def fat_image(out: Path, files: dict[str, bytes], work: Path, delete: tuple[str, ...] = (),
+              size_kb: int = 4096) -> Path:
+    need("mkfs.fat", "mcopy", "mdel", "mmd")
+    run("mkfs.fat", "-C", out, str(size_kb))
+    src = write_tree(work / f"{out.name}.src", files)
+    for rel in sorted(files):
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            subprocess.run(["mmd", "-i", str(out), "::" + "/".join(parts[:i])],
+                           capture_output=True, timeout=60)
+        run("mcopy", "-i", out, src / rel, "::" + rel)
+    for rel in delete:
+        run("mdel", "-i", out, "::" + rel)
+    return out
+
+
+def mbr_disk(out: Path, partition: Path, type_id: int = 0x83, start: int = 2048) -> Path:
+    """A disk with one MBR partition holding ``partition`` (a file-system image)."""
+    data = partition.read_bytes()
+    sectors = (len(data) + 511) // 512
+    entry = bytes([0x00, 0, 0, 0, type_id, 0, 0, 0]) + start.to_bytes(4, "little") + \
+        sectors.to_bytes(4, "little")
+    mbr = bytearray(512)
+    mbr[446:462] = entry
+    mbr[510:512] = b"\x55\xaa"
+    with out.open("wb") as fh:
+        fh.write(mbr)
+        fh.seek(start * 512)
+        fh.write(data)
+        fh.truncate((start + sectors + 64) * 512)
+    return out
+
+
+def e01(raw: Path, target: Path, segment_bytes: int | None = None) -> Path:
+    """Wrap a raw image as EWF (``target`` without extension; returns the .E01 path)."""
+    need("ewfacquire")
+    args: list[str | Path] = ["ewfacquire", "-u", "-q", "-c", "none", "-t", target]
+    if segment_bytes:
+        args += ["-S", str(segment_bytes)]
+    run(*args, raw)
+    return target.with_name(target.name + ".E01")

@@ -1,0 +1,112 @@
+"""Disk images through fingerprint(): EWF (multi-segment), raw, split raw, MBR, ext4 and FAT,
+deleted files with their flag and times, truncated images."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cumberland.pipeline.fingerprint import fingerprint
+from cumberland.pipeline.tasks import Result, Task
+from cumberland.settings import Settings
+from cumberland.signals.crypto import digest_blocks
+from cumberland.sources.disk_image import looks_like_raw_disk
+from sources.evidence_kit import e01, ext4_image, fat_image, jpeg, mbr_disk
+
+FILES = {"Users/a/keep.jpg": jpeg(1), "Users/a/gone.jpg": jpeg(2), "notes.txt": b"list\n"}
+
+
+def _fp(path: Path) -> Result:
+    return fingerprint(Task(1, os.fsencode(path), str(path), None), Settings())
+
+
+def _children(result: Result) -> dict[tuple[str, ...], object]:
+    return {tuple(c.chain): c for c in result.children}
+
+
+@pytest.fixture(scope="module")
+def disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("disk")
+    fs = ext4_image(work / "fs.img", FILES, work, delete=("Users/a/gone.jpg",), size_mb=4)
+    return mbr_disk(work / "disk.dd", fs)
+
+
+def _check_ext4(result: Result, label: str = "p1 (ext4)") -> None:
+    assert result.status == "done", result.reason
+    found = {tuple(c.chain): c for c in result.children}
+    assert set(found) == {(label, "/Users/a/keep.jpg"), (label, "/Users/a/gone.jpg"),
+                          (label, "/notes.txt")}
+    gone = found[(label, "/Users/a/gone.jpg")]
+    keep = found[(label, "/Users/a/keep.jpg")]
+    assert gone.deleted and not keep.deleted
+    assert gone.result.status == "done" and gone.result.media is not None
+    assert gone.result.media.sha256 == digest_blocks([FILES["Users/a/gone.jpg"]]).sha256
+    assert gone.result.media.pdq is not None
+    assert keep.times.modified and keep.times.changed and keep.times.accessed
+    assert all(c.parent == -1 for c in result.children)
+
+
+def test_raw_mbr_disk_with_ext4_and_a_deleted_file(disk: Path) -> None:
+    result = _fp(disk)
+    assert result.media is not None and result.media.kind == "disk-image"
+    assert result.media.meta["volume_system"] == "MBR"
+    _check_ext4(result)
+
+
+def test_multi_segment_e01_reads_all_segments(disk: Path, tmp_path: Path) -> None:
+    first = e01(disk, tmp_path / "laptop", segment_bytes=1024 * 1024)
+    assert (tmp_path / "laptop.E02").exists()
+    result = _fp(first)
+    assert result.mime == "application/x-ewf"
+    assert result.media is not None and result.media.meta["segments"] >= 2
+    _check_ext4(result)
+    second = _fp(tmp_path / "laptop.E02")
+    assert second.status == "done" and second.children == []
+    assert second.reason == "EWF segment 2: read together with segment 1"
+
+
+def test_split_raw_is_read_as_one_image(disk: Path, tmp_path: Path) -> None:
+    data = disk.read_bytes()
+    half = len(data) // 2
+    (tmp_path / "disk.001").write_bytes(data[:half])
+    (tmp_path / "disk.002").write_bytes(data[half:])
+    result = _fp(tmp_path / "disk.001")
+    assert result.media is not None and result.media.meta["segments"] == 2
+    _check_ext4(result)
+
+
+def test_fat_deleted_file_is_recovered(tmp_path: Path) -> None:
+    image = fat_image(tmp_path / "card.img", {"DCIM/a.jpg": jpeg(3), "b.jpg": jpeg(4)}, tmp_path,
+                      delete=("b.jpg",))
+    result = _fp(image)
+    assert result.status == "done"
+    found = _children(result)
+    label = next(iter(found))[0]
+    assert label.startswith("fs (FAT")
+    deleted = [c for c in result.children if c.deleted]
+    assert len(deleted) == 1 and deleted[0].chain[1].endswith(".jpg")  # FAT loses the 1st char
+    assert deleted[0].result.media is not None
+    assert deleted[0].result.media.sha256 == digest_blocks([jpeg(4)]).sha256
+    assert (label, "/DCIM/a.jpg") in found
+
+
+def test_truncated_image_keeps_what_it_reads_and_records_the_error(
+        disk: Path, tmp_path: Path) -> None:
+    data = disk.read_bytes()
+    cut = tmp_path / "cut.dd"
+    offsets = [data.find(FILES[name]) for name in FILES]
+    cut.write_bytes(data[: max(offsets) + 100])  # the last file's content is cut off
+    result = _fp(cut)
+    assert result.status == "error" and result.reason
+    statuses = sorted(c.result.status for c in result.children)
+    assert "done" in statuses and "error" in statuses
+
+
+def test_raw_disk_detection() -> None:
+    assert not looks_like_raw_disk(os.urandom(4096))
+    assert not looks_like_raw_disk(b"hello world\n" * 300)
+    fat = bytearray(4096)
+    fat[54:59], fat[510:512] = b"FAT16", b"\x55\xaa"
+    assert looks_like_raw_disk(bytes(fat))
