@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cumberland.hashsets.base import HashSetError
-from cumberland.hashsets.vics import VicsReader, normalise_date
+from cumberland.hashsets.vics import MAX_DEPTH, VicsReader, _CountingReader, normalise_date
 
 Write = Callable[[str, str | bytes], Path]
 V13 = "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media"
@@ -212,6 +212,38 @@ def test_bad_numbers(
     with pytest.raises(HashSetError) as info:
         list(VicsReader(path))
     check_error(info.value, path, "record 1")
+
+
+def test_deep_nesting_is_refused_cheaply(write: Write, check_error: Callable[..., None]) -> None:
+    """ijson's memory grows with depth squared: 200k brackets would take many GB."""
+    path = write("deep.json", '{"odata.metadata": "' + V13 + '", "value": [' + "[" * 200_000)
+    with pytest.raises(HashSetError) as info:
+        list(VicsReader(path))
+    check_error(info.value, path, "byte")
+    assert f"deeper than {MAX_DEPTH}" in str(info.value)
+
+
+def test_depth_guard_ignores_brackets_in_strings_across_reads(tmp_path: Path) -> None:
+    """Strings full of brackets, escaped quotes and backslashes, read one byte at a time."""
+    tricky = ["[[[[{{{{", 'say \\"[[[\\" ok', "ends with backslash \\\\", "]]]]}}}}" * 40]
+    text = json.dumps({"a": [{"b": tricky * 30}], "c": "[" * 100}).encode()
+    path = tmp_path / "t.json"
+    path.write_bytes(text)
+    for size in (1, 2, 3, 7, 4096):
+        with path.open("rb") as raw:
+            stream = _CountingReader(raw, path)
+            while stream.read(size):
+                pass
+        assert stream.depth == 0 and not stream.in_string and stream.offset == len(text)
+
+
+def test_invalid_utf8_string(write: Write, check_error: Callable[..., None]) -> None:
+    head = '{"odata.metadata": "' + V13 + '", "value": [{"MD5": "'
+    path = write("u.json", head.encode() + b'\xff\xfe"}]}')
+    with pytest.raises(HashSetError) as info:
+        list(VicsReader(path))
+    check_error(info.value, path, "byte")
+    assert "UTF8" in str(info.value)
 
 
 def test_normalise_date_keeps_unknown_text() -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from cumberland.errors import one_line
+
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -115,9 +117,3 @@ class ReaderBase:
 
     def _records(self) -> Iterator[HashRecord]:
         raise NotImplementedError
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's text squeezed onto one line (parsers like yajl report several)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]

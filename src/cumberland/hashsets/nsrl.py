@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from cumberland.errors import one_line
+
 from ._text import CsvTableReader, decode_line, optional_hex, optional_int
-from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, one_line, parse_hex
+from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, parse_hex
 
 MEMBER = "nsrlfile.txt"
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -24,13 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import IO, Any
 
 import ijson
 
 from ._text import BOM
-from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, one_line, parse_hex
+from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, parse_hex
 
 _METADATA_KEYS = ("odata.metadata", "@odata.context")
 _CONTEXT = re.compile(
@@ -86,6 +87,15 @@ def normalise_date(text: str) -> str:
     return parsed.isoformat()
 
 
+def _json_error(exc: Exception) -> str:
+    """yajl reports bytes spanning several lines (message, excerpt, caret): keep the message."""
+    text = exc.args[0] if exc.args else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lines = str(text).strip().splitlines()
+    return (lines[0].strip() if lines else type(exc).__name__)[:300]
+
+
 def _boolean(value: object) -> object:
     """VICS booleans arrive as JSON booleans or as the strings "true"/"false"."""
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -93,11 +103,36 @@ def _boolean(value: object) -> object:
     return value
 
 
-class _CountingReader:
-    """A binary file wrapper that knows how many bytes the parser has consumed."""
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_STRING_REST = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DELTA = [0] * 256
+_DELTA[ord("[")] = _DELTA[ord("{")] = 1
+_DELTA[ord("]")] = _DELTA[ord("}")] = -1
+MAX_DEPTH = 64
+"""Deepest JSON nesting accepted. Real VICS files nest about 7 levels; ijson's memory grows with
+the square of the depth (it keeps a prefix string per level), so a 400 KB file of brackets
+could otherwise take gigabytes."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+
+def _odd_backslashes(data: bytes) -> bool:
+    """Whether ``data`` ends inside an escape (an odd run of trailing backslashes)."""
+    return (len(data) - len(data.rstrip(b"\\"))) % 2 == 1
+
+
+class _CountingReader:
+    """A binary file wrapper that counts consumed bytes and refuses absurd nesting.
+
+    The nesting check runs on whole chunks with C-level regex/translate calls: strings are
+    cut out (their state carried across chunk ends), and only bracket bytes are walked.
+    """
+
+    def __init__(self, raw: IO[bytes], path: Path) -> None:
         self.raw = raw
+        self.path = path
+        self.depth = 0
+        self.in_string = False
+        self.escape = False
         head = raw.read(len(BOM))
         if head == BOM:
             self.offset = len(BOM)
@@ -107,8 +142,36 @@ class _CountingReader:
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
+        self._check_depth(data)
         self.offset += len(data)
         return data
+
+    def _check_depth(self, data: bytes) -> None:
+        if self.in_string:
+            text = (b"\\" if self.escape else b"") + data
+            end = _STRING_REST.match(text)
+            if end is None:
+                self.escape = _odd_backslashes(text)
+                return
+            data = text[end.end() :]
+            self.in_string = self.escape = False
+        outside = _STRING.sub(b"", data)
+        quote = outside.find(b'"')
+        if quote >= 0:
+            self.in_string = True
+            self.escape = _odd_backslashes(outside[quote + 1 :])
+            outside = outside[:quote]
+        levels = list(
+            accumulate(
+                map(_DELTA.__getitem__, outside.translate(None, _NOT_BRACKETS)),
+                initial=self.depth,
+            )
+        )
+        self.depth = levels[-1]
+        if max(levels) > MAX_DEPTH:
+            raise HashSetError(
+                self.path, f"byte {self.offset}", f"JSON nested deeper than {MAX_DEPTH} levels"
+            )
 
 
 class VicsReader(ReaderBase):
@@ -131,14 +194,15 @@ class VicsReader(ReaderBase):
     def _read_context(self) -> str:
         """The first key's URL; only the first few parse events are read."""
         with open(self.path, "rb") as raw:
-            stream = _CountingReader(raw)
+            stream = _CountingReader(raw, self.path)
             try:
                 events = ijson.parse(stream, buf_size=_BUFFER)
                 first = next(events, None)
                 key = next(events, None)
                 value = next(events, None)
             except ijson.JSONError as exc:
-                raise HashSetError(self.path, f"byte {stream.offset}", one_line(exc)) from None
+                message = f"malformed JSON: {_json_error(exc)}"
+                raise HashSetError(self.path, f"byte {stream.offset}", message) from None
         if first != ("", "start_map", None) or key is None or key[1] != "map_key":
             raise HashSetError(self.path, "byte 0", "not a JSON object")
         if key[2] not in _METADATA_KEYS:
@@ -153,7 +217,7 @@ class VicsReader(ReaderBase):
 
     def _records(self) -> Iterator[HashRecord]:
         with open(self.path, "rb") as raw:
-            stream = _CountingReader(raw)
+            stream = _CountingReader(raw, self.path)
             try:
                 if self.kind == "Media":
                     items = ijson.items(stream, "value.item", buf_size=_BUFFER, use_float=True)
@@ -163,7 +227,7 @@ class VicsReader(ReaderBase):
                     yield from self._cases(stream)
             except ijson.JSONError as exc:
                 raise HashSetError(
-                    self.path, f"byte {stream.offset}", f"malformed JSON: {one_line(exc)}"
+                    self.path, f"byte {stream.offset}", f"malformed JSON: {_json_error(exc)}"
                 ) from None
 
     def _cases(self, stream: _CountingReader) -> Iterator[HashRecord]:
