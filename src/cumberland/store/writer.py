@@ -223,7 +223,9 @@ _CHILD_FIELDS = ("size", "status", "reason", "mime", "ext_mismatch", "media_sha2
 
 
 def _dedupe(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    """One row per key, in key order: concurrent writers (two ingests into one PostgreSQL
+    case) then take row locks in the same order and cannot deadlock on shared media."""
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         seen.setdefault(tuple(row[k] for k in keys), row)
-    return list(seen.values())
+    return [seen[key] for key in sorted(seen)]
