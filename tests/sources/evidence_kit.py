@@ -141,3 +141,20 @@ def e01(raw: Path, target: Path, segment_bytes: int | None = None) -> Path:
         args += ["-S", str(segment_bytes)]
     run(*args, raw)
     return target.with_name(target.name + ".E01")
+
+
+def reencode(src: Path, dst: Path, codec: str, size: tuple[int, int], bitrate: int) -> Path:
+    """Decode ``src`` and encode it again with another codec, resolution and bitrate."""
+    with av.open(str(src)) as source, av.open(str(dst), "w") as out:
+        in_stream = source.streams.video[0]
+        stream = out.add_stream(codec, rate=in_stream.average_rate)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.bit_rate = bitrate
+        for frame in source.decode(in_stream):
+            pixels = frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return dst
