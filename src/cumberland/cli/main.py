@@ -38,6 +38,7 @@ from cumberland.cli.common import (
     open_workspace,
 )
 from cumberland.hashsets.base import HashSetError
+from cumberland.pipeline.executors import ClusterError
 from cumberland.pipeline.ingest import SourceError
 from cumberland.settings import Settings
 
@@ -102,6 +103,8 @@ def triage(
     workspace: WorkspaceOpt = DEFAULT_WS,
     report_dir: Annotated[Path | None, typer.Option(help="Where report.html/json go.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    cluster: Annotated[str | None, typer.Option(
+        help="Run on Dask: local:N (a local cluster) or tcp://HOST:8786 (a scheduler).")] = None,
     pdq_distance: Annotated[int, typer.Option(help="PDQ match radius in bits.")] = 31,
     pdq_quality: Annotated[int, typer.Option(help="Minimum PDQ quality to match.")] = 50,
     db: DbOpt = None,
@@ -119,7 +122,7 @@ def triage(
     request = TriageRequest(
         sources=list(sources), case=case, alert_sets=list(hashset or []),
         ignore_sets=list(ignore_set or []), report_dir=report_dir, settings=settings,
-        workers=workers or None,
+        workers=workers or None, cluster=cluster,
     )
     ws = open_workspace(workspace, db)
     columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
@@ -127,7 +130,7 @@ def triage(
     try:
         with RichProgress(*columns, console=err, transient=False) as bar:
             outcome = run_triage(ws, request, RichSink(bar))
-    except (HashSetError, SourceError) as exc:
+    except (HashSetError, SourceError, ClusterError) as exc:
         fail(str(exc))
     for imp in outcome.imports:
         state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"

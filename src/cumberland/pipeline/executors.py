@@ -1,8 +1,9 @@
-"""Where fingerprinting runs: a local process pool by default.
+"""Where fingerprinting runs: a local process pool by default, or a Dask cluster.
 
 Chunks are submitted with a bounded number in flight so memory stays flat however many items
 a case has. If a worker dies (a native library crashing on hostile input), the chunk is
-retried one item per task in a fresh pool so only the culprit is marked, never the run lost.
+retried one item per task so only the culprit is marked, never the run lost. Either way the
+same ``fingerprint_chunk`` runs remotely and results come back to the single writer here.
 """
 
 from __future__ import annotations
@@ -12,13 +13,22 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cumberland.pipeline.fingerprint import fingerprint_chunk
 from cumberland.pipeline.tasks import Result, Task
 from cumberland.settings import Settings
 
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+
 CRASH_REASON = "worker crashed while reading this item"
+CLUSTER_FORMS = "local, local:N or a scheduler address such as tcp://HOST:8786"
+
+
+class ClusterError(ValueError):
+    """A --cluster value that is malformed or names a scheduler that cannot be reached."""
+
 
 class Executor(Protocol):
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]: ...
@@ -87,6 +97,90 @@ class LocalExecutor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-def make_executor(settings: Settings, workers: int | None = None) -> LocalExecutor:
-    return LocalExecutor(settings, workers)
+class DaskExecutor:
+    """Chunks as tasks on a Dask distributed cluster; workers reopen evidence by path, so
+    every worker must see the sources at the same path (shared storage)."""
 
+    def __init__(self, settings: Settings, cluster: str, workers: int | None = None) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.settings = settings
+        self._cluster: LocalCluster | None = None
+        kind, _, count = cluster.partition(":")
+        if kind == "local":
+            if count and not count.isdigit():
+                raise ClusterError(f"--cluster {cluster!r}: use {CLUSTER_FORMS}")
+            n = int(count or 0) or workers or settings.workers or default_workers()
+            self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR)
+            self._client: Client = Client(self._cluster)  # type: ignore[no-untyped-call]
+        elif "://" in cluster:
+            try:
+                self._client = Client(cluster, timeout="30s")  # type: ignore[no-untyped-call]
+            except OSError as exc:
+                raise ClusterError(f"cannot reach Dask scheduler {cluster}: {exc}") from exc
+        else:
+            raise ClusterError(f"--cluster {cluster!r}: use {CLUSTER_FORMS}")
+
+    def _submit(self, chunk: list[Task]) -> Any:
+        return self._client.submit(fingerprint_chunk, chunk, self.settings, pure=False)
+
+    def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]:
+        from distributed import as_completed
+
+        self._client.wait_for_workers(1)
+        limit = 2 * max(1, sum(self._client.nthreads().values()))  # type: ignore[no-untyped-call]
+        source = iter(chunks)
+        in_flight: dict[Any, list[Task]] = {}
+        stream: Any = as_completed()  # type: ignore[no-untyped-call]
+
+        def submit_next() -> bool:
+            chunk = next(source, None)
+            if chunk is None:
+                return False
+            future = self._submit(chunk)
+            in_flight[future] = chunk
+            stream.add(future)
+            return True
+
+        while len(in_flight) < limit and submit_next():
+            pass
+        for future in stream:
+            yield from self._collect(future, in_flight.pop(future))
+            submit_next()
+
+    def _collect(self, future: Any, chunk: list[Task]) -> Iterator[list[Result]]:
+        """A chunk's results; if its workers kept dying (Dask gives up after a few tries),
+        redo it one item per task so only the culprit is marked."""
+        from distributed.scheduler import KilledWorker
+
+        try:
+            results: list[Result] = future.result()
+        except KilledWorker:
+            if len(chunk) == 1:
+                results = [Result(item_id=chunk[0].item_id, status="error", reason=CRASH_REASON)]
+            else:
+                for task in chunk:
+                    yield from self._collect(self._submit([task]), [task])
+                return
+        finally:
+            future.release()
+        yield results
+
+    def close(self) -> None:
+        self._client.close()  # type: ignore[no-untyped-call]
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def make_executor(
+    settings: Settings, workers: int | None = None, cluster: str | None = None
+) -> Executor:
+    """The local pool, or a Dask cluster when ``cluster`` is given (see CLUSTER_FORMS)."""
+    if cluster:
+        return DaskExecutor(settings, cluster, workers)
+    return LocalExecutor(settings, workers)

@@ -31,6 +31,7 @@ class TriageRequest:
     report_dir: Path | None = None
     settings: Settings = field(default_factory=Settings)
     workers: int | None = None
+    cluster: str | None = None  # Dask: "local:N" or a scheduler address; None: local pool
 
 
 @dataclass(slots=True)
@@ -68,7 +69,7 @@ def triage(
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
     case = writer.case_id(ws, request.case)
     run = _record_run(ws, case, request)
-    executor = make_executor(request.settings, request.workers)
+    executor = make_executor(request.settings, request.workers, request.cluster)
     try:
         ingest(ws, case, request.sources, request.settings, executor, progress)
         progress.phase("matching", None)
