@@ -80,9 +80,12 @@ def import_hashset(
                 imported_at=time.time(), properties={},
             ).returning(HashSet.id)
         ).scalar_one()
-        count = 0
+        count = removed = 0
         rows: list[dict[str, Any]] = []
         for record in reader:
+            if record.extra.get("deleted"):  # NCMEC deletedImage: a withdrawal, not an entry
+                removed += 1
+                continue
             rows.append(_row(set_id, record))
             if len(rows) >= BATCH:
                 conn.execute(insert(HashEntry), rows)
@@ -96,7 +99,7 @@ def import_hashset(
             HashSet.__table__.update().where(HashSet.id == set_id).values(  # type: ignore[attr-defined]
                 entry_count=count, skipped_count=skipped,
                 category_scheme=category_scheme or reader.info.category_scheme,
-                properties=_json_safe(reader.info.properties),
+                properties={**_json_safe(reader.info.properties), "withdrawn": removed},
             )
         )
     return ImportOutcome(set_id, name, count, skipped, False)
