@@ -38,6 +38,7 @@ from cumberland.cli.common import (
     open_workspace,
 )
 from cumberland.hashsets.base import HashSetError
+from cumberland.matching.library import LibraryError
 from cumberland.pipeline.executors import ClusterError
 from cumberland.pipeline.ingest import SourceError
 from cumberland.settings import Settings
@@ -107,6 +108,8 @@ def triage(
         help="Run on Dask: local:N (a local cluster) or tcp://HOST:8786 (a scheduler).")] = None,
     pdq_distance: Annotated[int, typer.Option(help="PDQ match radius in bits.")] = 31,
     pdq_quality: Annotated[int, typer.Option(help="Minimum PDQ quality to match.")] = 50,
+    library: Annotated[list[str] | None, typer.Option(
+        "--library", help="Reference library for the full cascade (default: all).")] = None,
     db: DbOpt = None,
 ) -> None:
     """Ingest SOURCES read-only, match against the hash sets, write the report."""
@@ -122,7 +125,7 @@ def triage(
     request = TriageRequest(
         sources=list(sources), case=case, alert_sets=list(hashset or []),
         ignore_sets=list(ignore_set or []), report_dir=report_dir, settings=settings,
-        workers=workers or None, cluster=cluster,
+        workers=workers or None, cluster=cluster, libraries=list(library or []),
     )
     ws = open_workspace(workspace, db)
     columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
@@ -130,7 +133,7 @@ def triage(
     try:
         with RichProgress(*columns, console=err, transient=False) as bar:
             outcome = run_triage(ws, request, RichSink(bar))
-    except (HashSetError, SourceError, ClusterError) as exc:
+    except (HashSetError, SourceError, ClusterError, LibraryError) as exc:
         fail(str(exc))
     for imp in outcome.imports:
         state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"

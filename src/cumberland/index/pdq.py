@@ -221,7 +221,9 @@ class _FlatSegment:
 class PDQIndex:
     """Indexed 256-bit hashes with caller-chosen int64 ids (ids need not be unique)."""
 
-    def __init__(self, hashes: U8, ids: I64) -> None:
+    def __init__(self, hashes: U8, ids: I64, flat_limit: int | None = None) -> None:
+        """``flat_limit``: largest set kept brute force (loose radii favour brute force)."""
+        self.flat_limit = FLAT_LIMIT if flat_limit is None else flat_limit
         hashes = np.ascontiguousarray(hashes, dtype=np.uint8)
         if hashes.ndim != 2 or hashes.shape[1] != 32:
             raise ValueError("PDQ hashes must be an (n, 32) uint8 array")
@@ -237,7 +239,8 @@ class PDQIndex:
         self._main_saved: Path | None = None
 
     def _set_main(self, codes: U8, ids: I64) -> None:
-        self._main = _MIHSegment.build(codes) if len(codes) > FLAT_LIMIT else _FlatSegment(codes)
+        big = len(codes) > self.flat_limit
+        self._main = _MIHSegment.build(codes) if big else _FlatSegment(codes)
         self._main_ids = ids
         self._main_saved = None
 
@@ -254,7 +257,7 @@ class PDQIndex:
         ids = np.asarray(ids, dtype=np.int64)
         self._delta_codes = np.concatenate([self._delta_codes, hashes])
         self._delta_ids = np.concatenate([self._delta_ids, ids])
-        if len(self._delta_codes) > max(FLAT_LIMIT, MERGE_FRACTION * len(self._main)):
+        if len(self._delta_codes) > max(self.flat_limit, MERGE_FRACTION * len(self._main)):
             codes = np.concatenate([np.asarray(self._main_codes()), self._delta_codes])
             self._set_main(codes, np.concatenate([np.asarray(self._main_ids), self._delta_ids]))
             self._delta_codes = np.zeros((0, 32), dtype=np.uint8)
@@ -318,6 +321,7 @@ class PDQIndex:
         if meta.get("format") != FORMAT:
             raise ValueError(f"{folder}: unsupported PDQ index format {meta.get('format')}")
         self = cls.__new__(cls)
+        self.flat_limit = FLAT_LIMIT
         spans = [tuple(s) for s in meta["spans"]]
         if spans:
             self._main = _MIHSegment.load(main, spans)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, update
 
 from cumberland.matching.case import match_case
+from cumberland.matching.library import library_ids
 from cumberland.pipeline.executors import make_executor
 from cumberland.pipeline.ingest import ingest
 from cumberland.pipeline.progress import Progress, Silent
@@ -32,6 +33,7 @@ class TriageRequest:
     settings: Settings = field(default_factory=Settings)
     workers: int | None = None
     cluster: str | None = None  # Dask: "local:N" or a scheduler address; None: local pool
+    libraries: list[str] = field(default_factory=list)  # reference libraries (all if empty)
 
 
 @dataclass(slots=True)
@@ -67,13 +69,14 @@ def triage(
     progress = progress or Silent()
     imports = [import_hashset(ws, p, purpose="alert") for p in request.alert_sets]
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
+    library_ids(ws, request.libraries or None)  # unknown library names fail before ingest
     case = writer.case_id(ws, request.case)
     run = _record_run(ws, case, request)
     executor = make_executor(request.settings, request.workers, request.cluster)
     try:
         ingest(ws, case, request.sources, request.settings, executor, progress)
         progress.phase("matching", None)
-        match_case(ws, case, request.settings)
+        match_case(ws, case, request.settings, request.libraries or None)
     except BaseException:
         _finish_run(ws, run, "interrupted")
         raise

@@ -323,3 +323,42 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LibraryImage(Base):
+    """An image of a reference library (a hash set of format ``library``) and its keypoints."""
+
+    __tablename__ = "library_images"
+    entry_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("hash_entries.id", ondelete="CASCADE"), primary_key=True)
+    hashset_id: Mapped[int] = mapped_column(
+        ForeignKey("hashsets.id", ondelete="CASCADE"), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    features: Mapped[str | None] = mapped_column(Text, nullable=True)  # npz, workspace-relative
+
+
+class LibraryHash(Base):
+    """Extra PDQ hashes of a library image: central and corner regions (crop-robust)."""
+
+    __tablename__ = "library_hashes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("hash_entries.id", ondelete="CASCADE"), index=True)
+    hashset_id: Mapped[int] = mapped_column(
+        ForeignKey("hashsets.id", ondelete="CASCADE"), index=True)
+    region: Mapped[bool] = mapped_column(Boolean)
+    pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
+    quality: Mapped[int] = mapped_column(Integer)
+
+
+class Stack(Base):
+    """Duplicate stacks of a case: media showing the same picture share a stack number."""
+
+    __tablename__ = "stacks"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True)
+    stack: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(32))

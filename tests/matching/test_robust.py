@@ -1,0 +1,118 @@
+"""The robust cascade finds rotated, mirrored, padded and cropped copies, not other pictures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter, ImageOps
+
+from cumberland.demo import synthetic_image
+from cumberland.matching import robust
+from cumberland.matching.library import LibraryError, add_library
+from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.store.workspace import Workspace
+
+
+def _pad(image: Image.Image, share: float, blurred: bool) -> Image.Image:
+    w, h = image.size
+    pw, ph = int(w * share / 2), int(h * share / 2)
+    size = (w + 2 * pw, h + 2 * ph)
+    back = (image.resize(size).filter(ImageFilter.GaussianBlur(20)) if blurred
+            else Image.new("RGB", size, (0, 0, 0)))
+    back.paste(image, (pw, ph))
+    return back
+
+
+ORIGINAL = synthetic_image(2)
+W, H = ORIGINAL.size
+ALTERED = {
+    "rot90": (ORIGINAL.rotate(90, expand=True), {"pdq-dihedral"}),
+    "mirror": (ImageOps.mirror(ORIGINAL), {"pdq-dihedral"}),
+    "pad": (_pad(ORIGINAL, 0.2, False), {"pdq-unpadded", "pdq-region"}),
+    "pad-blurred": (_pad(ORIGINAL, 0.2, True), {"pdq-region"}),
+    "crop-corner": (ORIGINAL.crop((int(W * .2), int(H * .2), W, H)), {"pdq-region"}),
+    "crop-side": (ORIGINAL.crop((int(W * .05), 0, W, H)), {"local-features"}),
+}
+
+
+@pytest.fixture(scope="module")
+def refs() -> tuple[robust.ReferenceHashes, dict[int, robust.Features]]:
+    refs, variants, feats = [], [], {}
+    for seed in range(8):
+        rgb = np.asarray(synthetic_image(seed))
+        for v in robust.reference_variants(rgb):
+            refs.append(seed)
+            variants.append(v)
+        feats[seed] = robust.features(rgb)
+    return robust.ReferenceHashes(refs, variants, 50), feats
+
+
+def _run(refs: tuple[robust.ReferenceHashes, dict[int, robust.Features]], image: Image.Image,
+         regime_b: bool) -> dict[int, robust.Found]:
+    rgb = np.asarray(image.convert("RGB"))
+    variants = robust.query_variants(rgb, regions=regime_b)
+    found = robust.cascade(refs[0], variants, 31, 50, regime_b,
+                           robust.features(rgb) if regime_b else None, refs[1])
+    return {f.ref: f for f in found}
+
+
+@pytest.mark.parametrize("name", list(ALTERED))
+def test_regime_b_finds_altered_copy_with_its_method(refs, name: str) -> None:  # type: ignore[no-untyped-def]
+    image, methods = ALTERED[name]
+    found = _run(refs, image, True)
+    assert list(found) == [2]
+    assert found[2].method in methods
+    if found[2].method == "local-features":
+        assert (found[2].inliers or 0) >= robust.MIN_INLIERS
+
+
+@pytest.mark.parametrize("name", ["rot90", "mirror", "pad"])
+def test_regime_a_uses_query_side_variants(refs, name: str) -> None:  # type: ignore[no-untyped-def]
+    image, _ = ALTERED[name]
+    found = _run(refs, image, False)
+    assert list(found) == [2]
+    assert found[2].method in {"pdq-dihedral", "pdq-unpadded"}
+
+
+def test_unrelated_picture_does_not_match(refs) -> None:  # type: ignore[no-untyped-def]
+    for seed in (100, 101, 102):
+        assert _run(refs, synthetic_image(seed), True) == {}
+
+
+def test_unpad_removes_solid_border_only() -> None:
+    rgb = np.asarray(_pad(ORIGINAL, 0.2, False))
+    inner = robust.unpad(rgb)
+    assert inner is not None
+    assert abs(inner.shape[1] - W) <= 8 and abs(inner.shape[0] - H) <= 8
+    assert robust.unpad(np.asarray(ORIGINAL)) is None
+
+
+def test_library_and_triage_report_methods(tmp_path: Path) -> None:
+    lib, evidence = tmp_path / "lib", tmp_path / "evidence"
+    lib.mkdir()
+    evidence.mkdir()
+    for seed in range(4):
+        synthetic_image(seed).save(lib / f"ref{seed}.png")
+    (lib / "broken.png").write_bytes(b"\x89PNG not really")
+    for name in ("rot90", "mirror", "crop-corner"):
+        ALTERED[name][0].save(evidence / f"{name}.png")
+    synthetic_image(50).save(evidence / "unrelated.png")
+    ws = Workspace(tmp_path / "ws")
+    out = add_library(ws, lib, "refs", category=1, category_scheme="demo")
+    assert (out.added, len(out.problems)) == (4, 1)
+    assert add_library(ws, lib, "refs").added == 0  # incremental: nothing new
+    with pytest.raises(LibraryError):
+        triage(ws, TriageRequest(sources=[evidence], libraries=["nope"]))
+    result = triage(ws, TriageRequest(sources=[evidence], libraries=["refs"],
+                                      report_dir=tmp_path / "report"))
+    matches = {Path(m["path"]).name: m for m in result.summary["matches"]}
+    assert set(matches) == {"rot90.png", "mirror.png", "crop-corner.png"}
+    assert matches["rot90.png"]["method"] == "pdq-dihedral"
+    assert matches["crop-corner.png"]["method"] == "pdq-region"
+    assert all(m["hashset"] == "refs" and m["category"] == 1 and m["category_scheme"] == "demo"
+               for m in matches.values())
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["matches"][0]["evidence"]["distance"] <= 31
