@@ -7,17 +7,15 @@ undo), reveal one item and find the reveal in the audit log, export VICS and rea
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from cumberland.hashsets.detect import open_reader
 from cumberland.web import create_app
+from cumberland.web.background import BROWSER_ARGS, running
 
 from .conftest import PASSWORD, Built
 
@@ -29,24 +27,12 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")]
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture()
 def server(built: Built) -> Iterator[str]:
-    """uvicorn in a thread on a loopback socket that is listening before the thread starts."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(create_app(built.ws), log_level="warning"))
-    thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with running(create_app(built.ws)) as url:
+        yield url
 
 
 @pytest.fixture()
