@@ -237,3 +237,25 @@ def test_refresh_queue_is_idempotent(built: Built) -> None:
     assert refresh_queue(built.ws, case) == refresh_queue(built.ws, case) == 8
 
 
+
+
+def test_stack_categorisation_reaches_near_duplicates(client: TestClient, built: Built) -> None:
+    from sqlalchemy import insert
+
+    from cumberland.store.models import Stack
+
+    case, shas = built.cases["alpha"], built.media["alpha"]
+    with built.ws.engine.begin() as conn:
+        conn.execute(insert(Stack), [
+            {"case_id": case, "media_sha256": bytes.fromhex(s), "stack": 1, "method": "pdq"}
+            for s in (shas[5], shas[6])])
+    csrf = login(client, "alice")
+    url = f"/cases/{case}/decisions"
+    alone = client.post(url, json={"media": [shas[5]], "category": 2},
+                        headers={"x-csrf-token": csrf}).json()
+    assert set(alone["previous"]) == {shas[5]}
+    stacked = client.post(url, json={"media": [shas[5]], "category": 3, "stacks": True},
+                          headers={"x-csrf-token": csrf}).json()
+    assert stacked["previous"] == {shas[5]: 2, shas[6]: None}
+    page = review_page(built.ws, case, Filters(status="all", category="3"))
+    assert {t.sha256.hex() for t in page.tiles} == {shas[5], shas[6]}

@@ -36,11 +36,13 @@ from cumberland.store.models import (
     ReviewEntry,
     ReviewState,
     Run,
+    Stack,
 )
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import upsert
 
 PAGE = 120
+MAX_STACK_EXPANSION = 50_000
 STATUSES = ("unknown", "matched", "known-good", "all")
 
 
@@ -268,13 +270,28 @@ def in_case(ws: Workspace, case: int, sha256: bytes) -> bool:
 # --- decisions ------------------------------------------------------------------------------
 
 
+def stack_members(conn: Connection, case: int, sha256s: list[bytes]) -> list[bytes]:
+    """``sha256s`` plus every media sharing a duplicate stack with one of them.
+
+    Identical bytes are already one tile (one media); this adds the near-duplicates that
+    analysis put in the same stack.
+    """
+    stacks = select(Stack.stack).where(Stack.case_id == case, Stack.media_sha256.in_(sha256s))
+    members = conn.scalars(select(Stack.media_sha256).where(
+        Stack.case_id == case, Stack.stack.in_(stacks)).limit(MAX_STACK_EXPANSION))
+    return list(dict.fromkeys([*sha256s, *(bytes(m) for m in members)]))
+
+
 def categorise(ws: Workspace, case: int, sha256s: list[bytes], category: int | None,
-               scheme: str, user: int | None) -> dict[bytes, int | None]:
+               scheme: str, user: int | None, stacks: bool = False) -> dict[bytes, int | None]:
     """Set (or clear, with None) the category of media in a case; returns the previous ones.
 
-    Only media of the case are touched; the caller logs the change in the audit chain.
+    With ``stacks`` the whole duplicate stack of each media is categorised. Only media of the
+    case are touched; the caller logs the change in the audit chain.
     """
     with ws.engine.begin() as conn:
+        if stacks:
+            sha256s = stack_members(conn, case, sha256s)
         present = {bytes(s) for s in conn.scalars(select(ReviewEntry.media_sha256).where(
             ReviewEntry.case_id == case, ReviewEntry.media_sha256.in_(sha256s)))}
         wanted = [s for s in dict.fromkeys(sha256s) if s in present]

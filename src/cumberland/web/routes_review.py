@@ -112,6 +112,7 @@ class DecisionIn(BaseModel):
     category: int | None = Field(default=None, ge=0, le=99)
     scheme: str = DEFAULT_SCHEME
     undo: bool = False
+    stacks: bool = False  # categorise whole duplicate stacks
 
 
 @router.post("/cases/{case_id}/decisions")
@@ -127,10 +128,11 @@ def decide(request: Request, case_id: int, body: DecisionIn) -> Response:
     if not all(SHA256.fullmatch(s) for s in body.media):
         raise HTTPException(400, "media must be lower-case SHA-256 hex")
     previous = categorise(ws, case_id, [bytes.fromhex(s) for s in body.media], body.category,
-                          body.scheme, session.account.id)
+                          body.scheme, session.account.id, body.stacks and not body.undo)
     changed = [s.hex() for s in previous]
     audit.append(ws, session.account.name, "undo" if body.undo else "categorise", case_id,
-                 None, {"scheme": body.scheme, "category": body.category, "media": changed})
+                 None, {"scheme": body.scheme, "category": body.category, "media": changed,
+                        "stacks": body.stacks})
     return JSONResponse({"previous": {s.hex(): c for s, c in previous.items()},
                          "category": body.category})
 

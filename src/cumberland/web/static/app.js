@@ -43,7 +43,9 @@
   }
 
   async function send(media, cat, undo) {
-    return post(`/cases/${caseId}/decisions`, { media, category: cat, scheme, undo });
+    const stackBox = document.getElementById("stack-mode");
+    const stacks = Boolean(stackBox && stackBox.checked);
+    return post(`/cases/${caseId}/decisions`, { media, category: cat, scheme, undo, stacks });
   }
 
   async function categorise(cat) {
@@ -53,8 +55,9 @@
     try {
       const result = await send(chosen.map((t) => t.dataset.sha), cat, false);
       undoStack.push(result.previous);
-      chosen.forEach((t) => { if (t.dataset.sha in result.previous) showCategory(t, cat); });
-      say(`${chosen.length} item(s) set to ${label(cat)}. Press u to undo.`);
+      tiles().forEach((t) => { if (t.dataset.sha in result.previous) showCategory(t, cat); });
+      const count = Object.keys(result.previous).length;
+      say(`${count} item(s) set to ${label(cat)}. Press u to undo.`);
     } catch (error) {
       say(`Not saved: ${error.message}`);
     }
