@@ -11,7 +11,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from cumberland.store import accounts, audit
-from cumberland.store.models import HashEntry, HashSet, Item, Match, Media, SignalRecord, Source
+from cumberland.store.models import (
+    Decision,
+    HashEntry,
+    HashSet,
+    Item,
+    Match,
+    Media,
+    SignalRecord,
+    Source,
+)
 from cumberland.store.review import (
     DEFAULT_SCHEME,
     STATUSES,
@@ -169,13 +178,15 @@ def item_detail(request: Request, case_id: int, sha256: str) -> Response:
             .join(HashSet, HashSet.id == Match.hashset_id)
             .join(HashEntry, HashEntry.id == Match.entry_id)
             .where(Match.media_sha256 == digest).order_by(HashSet.name, Match.method)).all()
+        decision = orm.scalar(select(Decision).where(Decision.case_id == case_id,
+                                                     Decision.media_sha256 == digest))
         signals = orm.execute(select(SignalRecord).where(SignalRecord.media_sha256 == digest)
                                .order_by(SignalRecord.name)).scalars().all()
     neighbours = request.app.state.similar.neighbours(ws, case_id, media.pdq, digest)
     shown = session.show_all or bool(accounts.revealed(ws, session.id, case_id, [digest]))
     return render(request, "item.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256, "m": media,
-        "items": items, "matches": matches,
+        "items": items, "matches": matches, "decision": decision,
         "signals": [(s, _signal_reasons(s.data)) for s in signals],
         "neighbours": neighbours, "shown": shown, "scheme": load_schemes(ws)[DEFAULT_SCHEME],
         "can_reveal": session.account.can("reveal"),
