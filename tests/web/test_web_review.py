@@ -216,7 +216,7 @@ def test_cli_users_audit_and_export(tmp_path: Path) -> None:
     assert done.exit_code == 0 and out.is_file()
     assert [r.category for r in open_reader(out)] == [0]
     ok = runner.invoke(cli, ["audit", "verify", *w])
-    assert ok.exit_code == 0 and "intact" in ok.output
+    assert ok.exit_code == 0 and "intact" in ok.output and "last hash" in ok.output
     db = ws_path / "cumberland.db"
     import sqlite3
 

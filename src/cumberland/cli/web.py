@@ -115,7 +115,8 @@ def audit_verify(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None
         console.print(f"[bold red]audit chain broken[/] at entry {verdict.bad_id}: "
                       f"{verdict.reason}", highlight=False)
         raise typer.Exit(1)
-    console.print(f"audit chain intact: {verdict.rows:,} entries", highlight=False)
+    console.print(f"audit chain intact: {verdict.rows:,} entries, last hash {verdict.last_hash}",
+                  highlight=False)
 
 
 def _case(workspace: Path, db: str | None, case: str) -> tuple[object, int]:

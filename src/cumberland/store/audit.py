@@ -75,6 +75,7 @@ class Verdict:
     rows: int
     bad_id: int | None = None
     reason: str | None = None
+    last_hash: str = GENESIS  # anchor it elsewhere to detect rows removed from the end
 
     @property
     def ok(self) -> bool:
@@ -96,7 +97,7 @@ def verify(ws: Workspace, batch: int = 5000) -> Verdict:
             if row_hash(prev, fields) != row.row_hash:
                 return Verdict(count, int(row.id), "entry was modified after it was written")
             prev, expected_id = row.row_hash, expected_id + 1
-    return Verdict(count)
+    return Verdict(count, last_hash=prev)
 
 
 def _stream(orm: Session, batch: int) -> Iterator[AuditEntry]:
