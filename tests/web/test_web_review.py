@@ -259,3 +259,31 @@ def test_stack_categorisation_reaches_near_duplicates(client: TestClient, built:
     assert stacked["previous"] == {shas[5]: 2, shas[6]: None}
     page = review_page(built.ws, case, Filters(status="all", category="3"))
     assert {t.sha256.hex() for t in page.tiles} == {shas[5], shas[6]}
+
+
+def test_queue_is_rebuilt_after_a_run(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from sqlalchemy import insert
+
+    from cumberland.store.models import Run
+    from cumberland.store.review import queue_state
+    from cumberland.web import queue as queue_module
+
+    ws, case = built.ws, built.cases["alpha"]
+    assert queue_state(ws, case) == "fresh"
+
+    def new_run() -> None:
+        with ws.engine.begin() as conn:
+            conn.execute(insert(Run).values(case_id=case, started_at=time.time(),
+                                            status="done", settings={}, arguments={}))
+
+    keeper = queue_module.QueueKeeper(ws)
+    new_run()
+    assert queue_state(ws, case) == "stale"
+    assert keeper.check(case) == "fresh"  # a small case is rebuilt within the request
+    monkeypatch.setattr(queue_module, "SYNC_LIMIT", 0)
+    new_run()
+    assert keeper.check(case) == "updating"  # a large one in the background
+    keeper.wait(case)
+    assert queue_state(ws, case) == "fresh"

@@ -118,13 +118,12 @@ def refresh_queue(ws: Workspace, case: int) -> int:
                                .where(ReviewEntry.case_id == case)) or 0)
 
 
-def ensure_queue(ws: Workspace, case: int) -> None:
-    """Rebuild the queue if a run started or finished since it was built."""
+def queue_state(ws: Workspace, case: int) -> str:
+    """``fresh``, ``stale`` (a run started or finished since it was built) or ``missing``."""
     with ws.engine.connect() as conn:
         built = conn.scalar(select(ReviewState.stamp).where(ReviewState.case_id == case))
         current = _stamp(conn, case)
-    if built != current:
-        refresh_queue(ws, case)
+    return "missing" if built is None else "fresh" if built == current else "stale"
 
 
 # --- pages ----------------------------------------------------------------------------------

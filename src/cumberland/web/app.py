@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from cumberland.store.workspace import Workspace
 from cumberland.web import routes_auth, routes_cases, routes_export, routes_review
 from cumberland.web.pages import render
+from cumberland.web.queue import QueueKeeper
 from cumberland.web.security import LoginRequired, SecurityHeaders, WebConfig, guard
 from cumberland.web.similar import SimilarCache
 
@@ -30,6 +31,7 @@ def create_app(workspace: Workspace | Path | str, config: WebConfig | None = Non
     app.state.workspace = ws
     app.state.config = config or WebConfig()
     app.state.similar = SimilarCache()
+    app.state.queues = QueueKeeper(ws)
     routes_auth.setup(app)
     for module in (routes_auth, routes_cases, routes_review, routes_export):
         app.include_router(module.router)

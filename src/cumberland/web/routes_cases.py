@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from cumberland.store import accounts, audit
 from cumberland.store.models import Case, Item, Media, ReviewEntry, Run
-from cumberland.store.review import decision_counts, ensure_queue, load_schemes
+from cumberland.store.review import decision_counts, load_schemes
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import count_pending
 from cumberland.web.pages import render
@@ -34,7 +34,6 @@ def case_name(ws: Workspace, case_id: int) -> str:
 
 def dashboard_counts(ws: Workspace, case_id: int) -> dict[str, Any]:
     """Counts by status, type, match, category, AI level; errors; runs and pending items."""
-    ensure_queue(ws, case_id)
     q = ReviewEntry
     with ws.engine.connect() as conn:
         def grouped(column: Any, *where: Any, source: Any = q) -> dict[str, int]:
@@ -72,13 +71,14 @@ def dashboard_counts(ws: Workspace, case_id: int) -> dict[str, Any]:
 @router.get("/cases/{case_id}")
 def dashboard(request: Request, case_id: int) -> Response:
     ws = workspace(request)
+    queue = request.app.state.queues.check(case_id)
     counts = dashboard_counts(ws, case_id)
     scheme = load_schemes(ws)
     decided = decision_counts(ws, case_id)
     pending = count_pending(ws, case_id) if counts["running"] else 0
     return render(request, "dashboard.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "c": counts,
-        "decided": _labelled(decided, scheme), "pending": pending})
+        "decided": _labelled(decided, scheme), "pending": pending, "queue": queue})
 
 
 def _labelled(decided: dict[str, int], schemes: dict[str, Any]) -> dict[str, int]:

@@ -26,7 +26,6 @@ from cumberland.store.review import (
     STATUSES,
     Filters,
     categorise,
-    ensure_queue,
     in_case,
     load_schemes,
     review_page,
@@ -66,7 +65,7 @@ def review(request: Request, case_id: int, status: str = "unknown", category: st
                  deleted: str = "", after: str = "") -> Response:
     session = current(request)
     ws = workspace(request)
-    ensure_queue(ws, case_id)
+    queue = request.app.state.queues.check(case_id)
     filters = _filters(status, category, ai, kind, source, path, deleted)
     page = review_page(ws, case_id, filters, after or None, config(request).page_size)
     shown = {t.sha256 for t in page.tiles} if session.show_all else accounts.revealed(
@@ -77,7 +76,7 @@ def review(request: Request, case_id: int, status: str = "unknown", category: st
     schemes = load_schemes(ws)
     return render(request, "review.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "page": page,
-        "filters": filters, "shown": shown, "sources": sources,
+        "filters": filters, "shown": shown, "sources": sources, "queue": queue,
         "scheme": schemes[DEFAULT_SCHEME], "statuses": STATUSES,
         "can_categorise": session.account.can("categorise"),
         "can_reveal": session.account.can("reveal")})
