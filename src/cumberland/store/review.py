@@ -237,9 +237,10 @@ def review_page(ws: Workspace, case: int, filters: Filters, after: str | None = 
     cursor = parse_cursor(after)
     if cursor is not None:
         prio, sha = cursor
-        query = query.where(or_(ReviewEntry.priority > prio,
-                                and_(ReviewEntry.priority == prio,
-                                     ReviewEntry.media_sha256 > sha)))
+        # ">=" first, so the database seeks into the (case, priority, sha256) index instead
+        # of scanning from the top; the OR then drops what is at or before the cursor.
+        query = query.where(ReviewEntry.priority >= prio,
+                            or_(ReviewEntry.priority > prio, ReviewEntry.media_sha256 > sha))
     query = query.order_by(ReviewEntry.priority, ReviewEntry.media_sha256).limit(limit + 1)
     with ws.engine.connect() as conn:
         rows = [_tile(r) for r in conn.execute(query)]

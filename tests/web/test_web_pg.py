@@ -1,0 +1,42 @@
+"""The workbench's store code on PostgreSQL: queue, pages, decisions, audit chain, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cumberland.hashsets.detect import open_reader
+from cumberland.reports.vics_export import write_vics
+from cumberland.store import accounts, audit
+from cumberland.store.review import Filters, categorise, review_page
+from cumberland.store.workspace import Workspace
+
+from .conftest import PASSWORD, add_case
+
+pytestmark = pytest.mark.postgres
+pg = pytest.importorskip("pg.conftest")
+pg_server = pg.pg_server
+pg_database = pg.pg_database
+
+
+def test_workbench_store_on_postgres(pg_database: str, tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws", pg_database)
+    assert ws.engine.dialect.name == "postgresql"
+    case, shas = add_case(ws, "pg-case", [700, 701, 702, 703], camera={2}, matched={3})
+    page = review_page(ws, case, Filters())
+    assert page.tiles[0].sha256.hex() == shas[2]  # camera original first
+    assert {t.sha256.hex() for t in page.tiles} == set(shas[:3])
+    second = review_page(ws, case, Filters(status="all"), page.tiles[0].cursor)
+    assert len(second.tiles) == 3
+    previous = categorise(ws, case, [bytes.fromhex(s) for s in shas[:2]], 1, "vics-us", None)
+    assert set(previous.values()) == {None}
+    accounts.add_user(ws, "pat", "reviewer", PASSWORD)
+    accounts.grant(ws, "pat", "pg-case")
+    assert accounts.authenticate(ws, "pat", PASSWORD) is not None
+    for n in range(3):
+        audit.append(ws, "pat", "note", case, None, {"n": n})
+    assert audit.verify(ws).ok and audit.verify(ws).rows == 3
+    out = write_vics(ws, case, tmp_path / "pg.json")
+    assert sorted(r.category for r in open_reader(out.path)) == [1, 1]
+    ws.close()
