@@ -116,7 +116,7 @@ def audit_verify(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None
                       f"{verdict.reason}", highlight=False)
         raise typer.Exit(1)
     console.print(f"audit chain intact: {verdict.rows:,} entries, last hash {verdict.last_hash}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 def _case(workspace: Path, db: str | None, case: str) -> tuple[object, int]:
