@@ -282,3 +282,13 @@ def test_roles_limit_what_members_may_do(app: FastAPI, built: Built) -> None:
     assert reviewer.get("/audit").status_code == 403
     assert reviewer.post(f"/cases/{case}/export/vics",
                          headers={"x-csrf-token": csrf}).status_code == 403
+
+
+def test_rate_limiter_forgets_expired_keys() -> None:
+    from cumberland.web import security
+
+    limiter = security.RateLimiter(limit=2, window=0.0)  # everything expires at once
+    for n in range(security.MAX_TRACKED + 5):
+        limiter.fail(f"name:{n}")
+    assert len(limiter._failures) <= security.MAX_TRACKED + 1
+    assert not limiter.blocked("name:1")

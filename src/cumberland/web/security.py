@@ -26,6 +26,7 @@ from cumberland.store.workspace import Workspace
 
 SESSION_COOKIE = "cb_session"
 LOGIN_COOKIE = "cb_login"
+MAX_TRACKED = 10_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -95,6 +96,9 @@ class RateLimiter:
     def fail(self, *keys: str) -> None:
         now = time.monotonic()
         with self._lock:
+            if len(self._failures) > MAX_TRACKED:  # a spray of names must not grow memory
+                for key in [k for k in self._failures if not self._recent(k, now)]:
+                    del self._failures[key]
             for key in keys:
                 self._recent(key, now).append(now)
 
