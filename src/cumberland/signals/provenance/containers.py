@@ -46,6 +46,7 @@ class Container:
     xmp: list[bytes] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    text_bytes: int = 0
 
     def text(self, key: str) -> str | None:
         """First text chunk with this keyword (PNG keywords are case-sensitive)."""
@@ -106,13 +107,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _add_text(c: Container, key: str, value: str) -> None:
-    used = sum(len(v) for _, v in c.texts)
-    if used + len(value) > MAX_TOTAL_TEXT:
+    if c.text_bytes + len(value) > MAX_TOTAL_TEXT:
         c.errors.append(
             f"{c.format}: text budget of {MAX_TOTAL_TEXT >> 20} MiB spent; {key!r} skipped"
         )
         return
     c.texts.append((key, value))
+    c.text_bytes += len(value)
 
 
 def _set_exif(c: Container, raw: bytes) -> None:
