@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 CRASH_REASON = "worker crashed while reading this item"
 CLUSTER_FORMS = "local, local:N or a scheduler address such as tcp://HOST:8786"
+WORKER_WAIT_S = 300
 
 
 class ClusterError(ValueError):
@@ -131,7 +132,10 @@ class DaskExecutor:
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]:
         from distributed import as_completed
 
-        self._client.wait_for_workers(1)
+        try:
+            self._client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except TimeoutError as exc:
+            raise ClusterError(f"no Dask worker joined within {WORKER_WAIT_S} s") from exc
         limit = 2 * max(1, sum(self._client.nthreads().values()))  # type: ignore[no-untyped-call]
         source = iter(chunks)
         in_flight: dict[Any, list[Task]] = {}
