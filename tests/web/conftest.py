@@ -84,12 +84,10 @@ def add_case(ws: Workspace, name: str, seeds: list[int], *, camera: set[int] = f
             conn.execute(insert(Media).values(
                 sha256=sha, md5=hashlib.md5(data).digest(), sha1=hashlib.sha1(data).digest(),
                 size=len(data), kind="image", mime="image/jpeg", width=256, height=192, pdq=pdq,
-                pdq_quality=quality, has_thumb=True, ai_level=None, meta=meta).prefix_with(
-                "OR IGNORE"))
+                pdq_quality=quality, has_thumb=True, ai_level=None, meta=meta))
             conn.execute(insert(SignalRecord).values(
                 media_sha256=sha, name="provenance", version=1,
-                data={"level": "none", "reasons": ["no generator metadata found"]}
-            ).prefix_with("OR IGNORE"))
+                data={"level": "none", "reasons": ["no generator metadata found"]}))
             ws.write_thumb(sha, data)
             copies = 1 + (duplicates if index == 0 else 0)
             for copy in range(copies):
