@@ -82,3 +82,15 @@ def test_corpus_photos_score_in_the_unmarked_range() -> None:
         if result is not None:
             scores.append(result["SDXL"]["agree"])
     assert 20 <= float(np.mean(scores)) <= 29
+
+
+def test_haar_approximation_matches_pywavelets() -> None:
+    import pywt
+
+    plane = np.random.default_rng(4).integers(0, 256, (64, 96), dtype=np.uint8)
+    expected, _ = pywt.dwt2(plane, "haar")
+    assert np.allclose(watermark.haar_approximation(plane), expected, atol=1e-9)
+
+
+def test_widths_that_cannot_hold_a_mark_are_skipped() -> None:
+    assert watermark.score(Image.fromarray(clouds(388, 384))) is None

@@ -10,16 +10,14 @@ never an exception.
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..plugins import Detector
 from . import c2pa_signal, camera, generators, watermark, xmp
-from .containers import image_format
+from .containers import one_line
 from .evidence import Evidence, gather
 from .model import LEVELS, Finding, Level, ProvenanceReport, strongest
 
@@ -43,54 +41,6 @@ SIGNAL_VERSIONS = {
     camera.NAME: camera.VERSION,
     DETECTOR_SIGNAL: DETECTOR_VERSION,
 }
-#: Pixel signals skip images larger than this rather than decode gigapixel bombs.
-MAX_DECODE_PIXELS = 100_000_000
-
-
-def _one_line(exc: BaseException) -> str:
-    return (str(exc).replace("\n", " ").strip() or type(exc).__name__)[:300]
-
-
-def _decode(data: bytes, errors: list[str]) -> Image.Image | None:
-    """Full-resolution decode with a pixel cap; failures are recorded, not raised."""
-    if image_format(data) == "isobmff":
-        try:
-            import pillow_heif
-
-            pillow_heif.register_heif_opener()
-        except Exception as exc:  # optional plug-in: HEIF stays undecoded without it
-            errors.append(f"decode: HEIF support unavailable ({_one_line(exc)})")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_DECODE_PIXELS:
-                errors.append(f"decode: {image.width}x{image.height} over the pixel cap; skipped")
-                return None
-            image.load()
-            return image
-    except UnidentifiedImageError:
-        return None  # not an image Pillow knows: metadata signals still run
-    except Exception as exc:  # truncated, corrupt, unsupported mode...
-        errors.append(f"decode: {type(exc).__name__}: {_one_line(exc)}")
-        return None
-
-
-def _full_resolution(
-    data: bytes, image: Image.Image | None, errors: list[str]
-) -> Image.Image | None:
-    """The caller's pixels unless they are a reduced (draft) decode; then decode ourselves."""
-    if image is None:
-        return _decode(data, errors)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            header = Image.open(io.BytesIO(data)).size
-    except Exception:
-        return image
-    if header in (image.size, image.size[::-1]):
-        return image
-    return _decode(data, errors)
 
 
 def _guard(name: str, errors: list[str], run: Callable[[], list[Finding]]) -> list[Finding]:
@@ -98,7 +48,7 @@ def _guard(name: str, errors: list[str], run: Callable[[], list[Finding]]) -> li
     try:
         return run()
     except Exception as exc:  # a signal bug or hostile input must not stop the others
-        errors.append(f"{name}: {type(exc).__name__}: {_one_line(exc)}")
+        errors.append(f"{name}: {type(exc).__name__}: {one_line(exc)}")
         return []
 
 
@@ -145,7 +95,7 @@ _REASONS: dict[str, Callable[[Finding], list[str]]] = {
 
 
 def _c2pa_and_derived(ev: Evidence, trust_anchors: Path | None) -> list[Finding]:
-    found = c2pa_signal.detect(ev.data, trust_anchors, ev.errors)
+    found = c2pa_signal.detect(ev.data, ev.container, trust_anchors, ev.errors)
     claims = [str(f.data["claim_generator"]) for f in found if f.data.get("claim_generator")]
     return found + generators.from_claim_generators(claims)
 
@@ -184,10 +134,8 @@ def assess(
     a reduced JPEG draft is detected and re-decoded for the pixel signals. `trust_anchors` is a
     PEM file of C2PA trust anchors; without it every signer reads as untrusted.
     """
-    errors: list[str] = []
-    pixels = _full_resolution(data, image, errors)
-    ev = gather(data, pixels)
-    ev.errors[:0] = errors
+    ev = gather(data, image)
+    pixels = ev.image
     findings: list[Finding] = []
     findings += _guard(c2pa_signal.NAME, ev.errors, lambda: _c2pa_and_derived(ev, trust_anchors))
     findings += _guard(xmp.NAME, ev.errors, lambda: _xmp_and_derived(ev))

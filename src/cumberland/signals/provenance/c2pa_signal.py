@@ -19,6 +19,7 @@ from typing import Any
 
 import c2pa
 
+from .containers import Container, one_line
 from .model import Finding, Level
 from .sourcetype import declares_ai, source_code
 
@@ -55,14 +56,22 @@ def context_for(trust_anchors: Path | None) -> c2pa.Context:
     return _context(str(trust_anchors), trust_anchors.stat().st_mtime)
 
 
-def might_have_manifest(data: bytes) -> bool:
-    """False only when the bytes cannot hold an embedded or remote manifest."""
+def might_have_manifest(data: bytes, container: Container) -> bool:
+    """False only when the file cannot hold an embedded or remote manifest.
+
+    For cleanly walked JPEG/PNG the walk already knows (APP11 / caBX, or an XMP provenance
+    reference); other files are searched for the byte markers.
+    """
+    if container.walked and container.format in ("jpeg", "png"):
+        return container.c2pa_box or any(b"provenance" in packet for packet in container.xmp)
     return any(marker in data for marker in _MARKERS)
 
 
-def detect(data: bytes, trust_anchors: Path | None, errors: list[str]) -> list[Finding]:
+def detect(
+    data: bytes, container: Container, trust_anchors: Path | None, errors: list[str]
+) -> list[Finding]:
     """At most one finding: the manifest store's state and declared source types."""
-    if not might_have_manifest(data):
+    if not might_have_manifest(data, container):
         return []
     ctx = context_for(trust_anchors)
     try:
@@ -74,19 +83,15 @@ def detect(data: bytes, trust_anchors: Path | None, errors: list[str]) -> list[F
             m = _REMOTE_URL.search(str(exc))
             url = m.group(1)[:500] if m else None
             return [Finding(NAME, VERSION, "c2pa-remote-manifest", {"url": url})]
-        errors.append(f"{NAME}: manifest unreadable ({_one_line(exc)})")
+        errors.append(f"{NAME}: manifest unreadable ({one_line(exc)})")
         return [
-            Finding(NAME, VERSION, "c2pa-manifest", {"readable": False, "error": _one_line(exc)})
+            Finding(NAME, VERSION, "c2pa-manifest", {"readable": False, "error": one_line(exc)})
         ]
     if reader is None:
         return []
     with reader:
         store = json.loads(reader.json())
     return [summarise(store, trust_configured=trust_anchors is not None)]
-
-
-def _one_line(exc: BaseException) -> str:
-    return str(exc).replace("\n", " ")[:300]
 
 
 def summarise(store: dict[str, Any], *, trust_configured: bool) -> Finding:

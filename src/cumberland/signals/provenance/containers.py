@@ -47,6 +47,12 @@ class Container:
     comments: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     text_bytes: int = 0
+    #: (width, height) from the header (PNG IHDR, JPEG SOFn) when we walked one
+    size: tuple[int, int] | None = None
+    #: the walk reached the end of the metadata without trouble (raw-byte scans can be skipped)
+    walked: bool = False
+    #: a C2PA carrier was seen (JPEG APP11 JUMBF, PNG caBX chunk)
+    c2pa_box: bool = False
 
     def text(self, key: str) -> str | None:
         """First text chunk with this keyword (PNG keywords are case-sensitive)."""
@@ -85,25 +91,30 @@ def inflate(payload: bytes, what: str, cap: int = MAX_TEXT_BYTES, *, gzip: bool 
     return out
 
 
-def read_container(data: bytes, image: Image.Image | None = None) -> Container:
+def read_container(data: bytes) -> Container:
     """Walk the file's structure for metadata; never raises on malformed input."""
     c = Container(format=image_format(data))
     walker = _WALKERS.get(c.format)
     if walker is not None:
         try:
             walker(data, c)
+            c.walked = not c.errors
         except (ValueError, struct.error, IndexError) as exc:
-            c.errors.append(f"{c.format}: {_one_line(exc)}")
-    if image is not None:
-        _from_pillow_info(image, c)
-    if not c.xmp:
-        _scan_xmp(data, c)
+            c.errors.append(f"{c.format}: {one_line(exc)}")
     return c
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).replace("\n", " ").strip() or type(exc).__name__
-    return text[:300]
+def finish_container(data: bytes, c: Container, image: Image.Image | None) -> None:
+    """Fill gaps from the decoder's info (HEIF/AVIF), then scan raw bytes for XMP."""
+    if image is not None:
+        _from_pillow_info(image, c)
+    if not c.xmp and not (c.walked and c.format in ("png", "jpeg", "webp")):
+        _scan_xmp(data, c)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as a short single line for the report's errors."""
+    return (str(exc).replace("\n", " ").strip() or type(exc).__name__)[:300]
 
 
 def _add_text(c: Container, key: str, value: str) -> None:
@@ -156,7 +167,11 @@ def _walk_png(data: bytes, c: Container) -> None:
                 try:
                     _png_text(ctype, data[body_start:body_end], c)
                 except ValueError as exc:
-                    c.errors.append(f"png: {_one_line(exc)}")
+                    c.errors.append(f"png: {one_line(exc)}")
+        elif ctype == b"IHDR" and length >= 8:
+            c.size = struct.unpack(">II", data[body_start : body_start + 8])
+        elif ctype == b"caBX":
+            c.c2pa_box = True
         elif ctype == b"eXIf":
             _set_exif(c, data[body_start:body_end])
         elif ctype == b"IEND":
@@ -171,12 +186,15 @@ def _png_text(ctype: bytes, body: bytes, c: Container) -> None:
         raise ValueError(f"{ctype.decode()} chunk without a valid keyword")
     key = key_raw.decode("latin-1")
     what = f"{ctype.decode()} {key!r}"
-    if ctype == b"tEXt":
-        _add_text(c, key, rest.decode("latin-1"))
-    elif ctype == b"zTXt":
-        if not rest or rest[0] != 0:
-            raise ValueError(f"{what}: unknown compression method")
-        _add_text(c, key, inflate(rest[1:], what).decode("latin-1"))
+    if ctype in (b"tEXt", b"zTXt"):
+        if ctype == b"zTXt":
+            if not rest or rest[0] != 0:
+                raise ValueError(f"{what}: unknown compression method")
+            rest = inflate(rest[1:], what)
+        if key == "XML:com.adobe.xmp":
+            _add_xmp(c, rest)
+        else:
+            _add_text(c, key, rest.decode("latin-1"))
     else:
         if len(rest) < 2:
             raise ValueError(f"{what}: truncated")
@@ -225,6 +243,11 @@ def _walk_jpeg(data: bytes, c: Container) -> None:
             _set_exif(c, body)
         elif marker == 0xE1 and body.startswith(_XMP_APP1):
             _add_xmp(c, body[len(_XMP_APP1) :])
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and len(body) >= 5:
+            height, width = struct.unpack(">HH", body[1:5])
+            c.size = (width, height)
+        elif marker == 0xEB:  # APP11: JUMBF, where C2PA lives in JPEG
+            c.c2pa_box = True
         elif marker == 0xFE:
             c.comments.append(body.decode("utf-8", "replace"))
         elif marker == 0xDA:  # start of scan: metadata lives before it

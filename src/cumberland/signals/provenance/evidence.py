@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import warnings
 from dataclasses import dataclass, field
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
-from .containers import Container, read_container
+from .containers import Container, finish_container, image_format, one_line, read_container
 from .exifview import ExifView, load_exif
+
+#: Pixel signals skip images larger than this rather than decode gigapixel bombs.
+MAX_DECODE_PIXELS = 100_000_000
 
 
 @dataclass(slots=True)
@@ -21,10 +26,44 @@ class Evidence:
     errors: list[str] = field(default_factory=list)
 
 
+def decode(data: bytes, errors: list[str]) -> Image.Image | None:
+    """Full-resolution decode with a pixel cap; failures are recorded, not raised."""
+    if image_format(data) == "isobmff":
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except Exception as exc:  # optional plug-in: HEIF stays undecoded without it
+            errors.append(f"decode: HEIF support unavailable ({one_line(exc)})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_DECODE_PIXELS:
+                errors.append(f"decode: {image.width}x{image.height} over the pixel cap; skipped")
+                return None
+            image.load()
+            return image
+    except UnidentifiedImageError:
+        return None  # not an image Pillow knows: metadata signals still run
+    except Exception as exc:  # truncated, corrupt, unsupported mode...
+        errors.append(f"decode: {type(exc).__name__}: {one_line(exc)}")
+        return None
+
+
 def gather(data: bytes, image: Image.Image | None) -> Evidence:
-    """Walk containers and EXIF once; problems land in `errors`, never as exceptions."""
-    container = read_container(data, image)
-    errors = list(container.errors)
+    """Walk containers and EXIF once and settle the pixels; problems land in `errors`.
+
+    The caller's image is used unless the header says it is a reduced (draft) decode, which
+    would hide a watermark: then the file is decoded again at full resolution.
+    """
+    container = read_container(data)
+    errors: list[str] = []
+    header = container.size
+    if image is None or (header is not None and header not in (image.size, image.size[::-1])):
+        image = decode(data, errors)
+    finish_container(data, container, image)
+    errors += container.errors
     exif = None
     if container.exif:
         try:

@@ -1,13 +1,15 @@
 """Decoder for invisible-watermark's `dwtDct` method, as used by Stable Diffusion scripts.
 
-Written from the published algorithm (imwatermark/maxDct.py), with numpy/OpenCV/PyWavelets only
-(the package itself imports torch). The reference:
+Written from the published algorithm (imwatermark/maxDct.py), with numpy and OpenCV only (the
+package itself imports torch). The reference:
 
 * converts BGR to YUV with OpenCV and crops to a multiple of 4;
 * loops over the first two channels with scales (0, 36, 36): Y has scale 0 and is skipped and V
   is never reached, so in practice only U carries the mark; this decoder keeps that behaviour
   (and the per-bit averaging across channels, which therefore averages one channel);
-* takes a 1-level Haar DWT of the channel and walks the approximation band in 4x4 blocks, row
+* takes a 1-level Haar DWT of the channel (PyWavelets `dwt2(..., "haar")`; only the approximation
+  band is used, and that band is exactly twice the 2x2 mean, which OpenCV's area resize computes
+  several times faster; tests check the identity against PyWavelets) and walks it in 4x4 blocks, row
   by row; block n carries bit n mod L. Despite the method's name, the released code reads the
   block coefficients directly (no DCT is applied to the block): the coefficient with the largest
   magnitude, excluding the block's first, holds the bit as (|v| mod 36) > 18;
@@ -25,6 +27,11 @@ happens by chance with p ~ 0.01 (2 of 546 ImageNet photos reached it, one reache
 
 The mark survives JPEG q98, usually not q90, crops (block grid shifts) or resizing: a miss proves
 nothing. Pixels must be full resolution (not a JPEG draft/reduced decode).
+
+Cost control: images whose width is not a multiple of 8 are not checked. Stable Diffusion
+pipelines emit multiples of 8 (the VAE's factor) and any later change of width reorders the
+blocks and destroys the mark, so such an image cannot carry a readable one. Only the top rows up
+to MAX_PIXELS are decoded (whole block rows, so every block keeps its bit index).
 """
 
 from __future__ import annotations
@@ -34,7 +41,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pywt
 from PIL import Image
 
 from .model import Finding
@@ -48,7 +54,9 @@ BLOCK = 4
 MIN_PIXELS = 256 * 256
 #: Only the top rows up to this many pixels are decoded: the block order is row-major from the
 #: top-left, so a crop of whole rows keeps every block's bit index, and the cost stays bounded.
-MAX_PIXELS = 4_000_000
+MAX_PIXELS = 1_000_000
+#: SD pipelines emit widths that are multiples of this; other widths cannot hold a readable mark.
+WIDTH_MULTIPLE = 8
 
 
 def _bits_of(payload: bytes) -> np.ndarray:
@@ -81,6 +89,16 @@ def verdict(agree: int, length: int) -> str:
     return result
 
 
+def haar_approximation(plane: np.ndarray) -> np.ndarray:
+    """The LL band of a 1-level 2-D Haar DWT: (a + b + c + d) / 2 over each 2x2 cell.
+
+    float32 is exact here: 2x2 means of 8-bit values are multiples of 1/4 below 256.
+    """
+    h, w = plane.shape[0] // 2, plane.shape[1] // 2
+    area = cv2.resize(plane.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    return np.asarray(area * np.float32(2.0))
+
+
 def block_votes(rgb: np.ndarray) -> list[np.ndarray]:
     """Per-channel 0/1 votes of every 4x4 approximation block, in the reference's order."""
     rows, cols = rgb.shape[:2]
@@ -90,7 +108,7 @@ def block_votes(rgb: np.ndarray) -> list[np.ndarray]:
         scale = SCALES[channel]
         if scale <= 0:
             continue
-        approx, _ = pywt.dwt2(yuv[: rows // 4 * 4, : cols // 4 * 4, channel], "haar")
+        approx = haar_approximation(yuv[: rows // 4 * 4, : cols // 4 * 4, channel])
         br, bc = approx.shape[0] // BLOCK, approx.shape[1] // BLOCK
         blocks = (
             approx[: br * BLOCK, : bc * BLOCK]
@@ -119,11 +137,13 @@ def decode_bits(votes: list[np.ndarray], length: int) -> np.ndarray | None:
 
 def rgb_pixels(image: Image.Image) -> np.ndarray | None:
     """Top rows of the image as uint8 RGB, or None when the mark cannot be there (size, grey)."""
-    if image.width * image.height < MIN_PIXELS or image.mode in ("1", "L", "LA", "I", "I;16", "F"):
+    if image.width * image.height < MIN_PIXELS or image.width % WIDTH_MULTIPLE:
+        return None
+    if image.mode in ("1", "L", "LA", "I", "I;16", "F"):
         return None
     rows = min(image.height, max(8, MAX_PIXELS // max(1, image.width)) // 8 * 8)
     region = image if rows >= image.height else image.crop((0, 0, image.width, rows))
-    return np.asarray(region.convert("RGB"))
+    return np.asarray(region if region.mode == "RGB" else region.convert("RGB"))
 
 
 def score(image: Image.Image) -> dict[str, dict[str, Any]] | None:
