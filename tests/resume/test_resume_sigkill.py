@@ -20,6 +20,7 @@ from resume.smallfiles import write_tree
 
 FILES = 300
 DEADLINE_S = 240.0
+POLL_S = 0.005
 
 
 def _command(src: Path, base: Path) -> list[str]:
@@ -54,6 +55,7 @@ def _kill_mid_ingest(src: Path, base: Path) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 return finished
+            time.sleep(POLL_S)  # poll interval only: the loop waits on the DB condition
         raise AssertionError(f"never observed mid-ingest (exit {proc.poll()})")
     finally:
         if proc.poll() is None:
