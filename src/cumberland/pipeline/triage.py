@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 
+from cumberland.analysis.stacks import build_stacks
 from cumberland.matching.case import match_case
 from cumberland.matching.library import library_ids
 from cumberland.pipeline.executors import make_executor
@@ -77,6 +78,7 @@ def triage(
         ingest(ws, case, request.sources, request.settings, executor, progress)
         progress.phase("matching", None)
         match_case(ws, case, request.settings, request.libraries or None)
+        build_stacks(ws, case, request.settings)
     except BaseException:
         _finish_run(ws, run, "interrupted")
         raise

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cumberland import __version__
+from cumberland.analysis.stacks import stack_counts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
 from cumberland.store.workspace import Workspace
 
@@ -120,4 +121,5 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "problems": problems,
         "encrypted": encrypted,
         "hashsets": sets,
+        "stacks": stack_counts(ws, case),
     }
