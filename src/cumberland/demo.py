@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, PngImagePlugin
 
 from cumberland.signals.crypto import digest_blocks
 from cumberland.signals.pdq import pdq_from_rgb
@@ -58,6 +58,16 @@ def _save(image: Image.Image, path: Path, fmt: str, **options: Any) -> bytes:
     image.save(buf, fmt, **options)
     path.write_bytes(buf.getvalue())
     return buf.getvalue()
+
+
+_AI_XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    b'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    b'Iptc4xmpExt:DigitalSourceType='
+    b'"http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
 
 
 def _camera_exif(index: int) -> Image.Exif:
@@ -104,6 +114,13 @@ def generate(out: Path) -> dict[str, Any]:
     put("Downloads/resized_11.jpg", originals[11].resize((w // 2, h // 2)), "JPEG", quality=85)
     put("Downloads/cropped_2.jpg", originals[2].crop((4, 3, w - 4, h - 3)), "JPEG", quality=88)
     put("Downloads/blurred_5.png", originals[5].filter(ImageFilter.GaussianBlur(1)), "PNG")
+    # files whose metadata says they were AI-generated (shapes with metadata written in)
+    params = PngImagePlugin.PngInfo()
+    params.add_text("parameters", "a red bicycle in a meadow\nSteps: 20, Sampler: Euler a, "
+                    "CFG scale: 7, Seed: 42, Size: 640x480, Model hash: 0123abcd, Model: demo")
+    put("Pictures/generated/bicycle.png", synthetic_image(200), "PNG", pnginfo=params)
+    put("Pictures/generated/declared.jpg", synthetic_image(201), "JPEG", quality=90,
+        xmp=_AI_XMP)
     # bad and odd files
     (seized / "Downloads/broken.jpg").write_bytes(files["Pictures/shapes/shape_8.jpg"][:600]
                                                    + b"\x00" * 200)

@@ -36,6 +36,10 @@ class Settings:
     # within pdq_max_distance in the seized video (vPDQ's rule; quality >= pdq_min_quality).
     video_match_percent: int = 80
     workers: int = 0  # 0: one per CPU core
+    # C2PA trust anchors (PEM); without them every valid signature reads "untrusted signer".
+    trust_anchors: str | None = None
+    # Folder of ONNX plug-ins (model + manifest): agency-supplied detectors and classifiers.
+    plugins_dir: str | None = None
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | str | None]:
         return asdict(self)

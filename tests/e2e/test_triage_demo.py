@@ -59,16 +59,23 @@ def _rel(path: str) -> str:
 def test_counts_are_exact(demo_run: dict[str, Any], demo_tree: Path) -> None:
     r = demo_run["report"]
     on_disk = sum(len(files) for _, _, files in os.walk(demo_tree / "seized"))
-    assert r["files_seen"] == on_disk == 22
-    assert r["items"] == {"done": 20, "skipped": 1, "error": 1, "encrypted": 0}
+    assert r["files_seen"] == on_disk == 24
+    assert r["items"] == {"done": 22, "skipped": 1, "error": 1, "encrypted": 0}
     assert sum(r["items"].values()) == on_disk
-    assert r["unique_media"] == 19
-    assert r["by_type"] == {"application/x-empty": 1, "image/jpeg": 10, "image/png": 7,
+    assert r["unique_media"] == 21
+    assert r["by_type"] == {"application/x-empty": 1, "image/jpeg": 11, "image/png": 8,
                             "text/plain": 1}
     assert r["known_good"] == 2
     assert r["extension_mismatches"] == 1
-    # 16 image media; 6 match an alert set; the icon is known-good -> 9 unknown images.
-    assert r["unknown_media"] == 9
+    # 18 image media; 6 match an alert set; the icon is known-good -> 11 unknown images.
+    assert r["unknown_media"] == 11
+
+
+def test_ai_levels_are_counted_and_carried(demo_run: dict[str, Any]) -> None:
+    r = demo_run["report"]
+    # broken.jpg does not decode, so it is not assessed; the 4 EXIF originals are camera-like.
+    assert r["ai_levels"] == {"camera-metadata": 4, "declared-ai": 1, "none": 12, "strong": 1,
+                              "not assessed": 1}
 
 
 def test_matches_are_exact_and_perceptual(demo_run: dict[str, Any]) -> None:
@@ -133,7 +140,11 @@ def test_items_jsonl_streams_every_item(demo_run: dict[str, Any]) -> None:
                                  "--workspace", str(demo_run["base"] / "ws")])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 22
+    assert len(rows) == 24
+    levels = {Path(r["path"]).name: r["ai_level"] for r in rows}
+    assert levels["bicycle.png"] == "strong"
+    assert levels["declared.jpg"] == "declared-ai"
+    assert levels["IMG_0002.JPG"] == "camera-metadata"
     assert {"path", "status", "reason", "sha256", "type", "matches"} <= set(rows[0])
     holiday = next(r for r in rows if r["path"].endswith("copies/holiday.jpg"))
     assert holiday["matches"][0]["method"] == "md5"
@@ -152,3 +163,20 @@ def test_case_and_hashset_listing(demo_run: dict[str, Any]) -> None:
     assert listed["known-vics2.json"]["purpose"] == "alert"
     assert listed["nsrl-known-good.txt"]["purpose"] == "ignore"
     assert listed["known-pdq.txt"]["entries"] == 2
+
+
+def test_inspect_prints_every_signal(demo_tree: Path) -> None:
+    target = demo_tree / "seized" / "Pictures" / "generated" / "bicycle.png"
+    result = runner.invoke(app, ["inspect", str(target), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["ai_level"] == "strong"
+    assert info["type"] == "image/png"
+    prov = info["signals"]["provenance"]
+    finding = next(f for f in prov["findings"] if f["signal"] == "generator-metadata")
+    assert finding["data"]["generator"] == "AUTOMATIC1111"
+    assert finding["data"]["prompt"].startswith("a red bicycle")
+    human = runner.invoke(app, ["inspect", str(target)])
+    assert human.exit_code == 0
+    assert "AUTOMATIC1111" in human.stdout
+    assert "red bicycle" not in human.stdout  # prompt text only in --json / item detail

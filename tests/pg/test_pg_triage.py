@@ -7,7 +7,9 @@ CLI invocation of this module to a fresh PostgreSQL database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -36,9 +38,10 @@ def _on_postgres(pg_database: str) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("demo_run")
-def test_workspace_really_is_postgres(pg_database: str) -> None:
+def test_workspace_really_is_postgres(pg_database: str, demo_tree: Path) -> None:
+    on_disk = sum(len(files) for _, _, files in os.walk(demo_tree / "seized"))
     engine = create_engine(pg_database)
     with engine.connect() as conn:
         assert conn.dialect.name == "postgresql"
-        assert conn.scalar(select(func.count()).select_from(Item)) == 22
+        assert conn.scalar(select(func.count()).select_from(Item)) == on_disk
     engine.dispose()

@@ -86,6 +86,8 @@ def _summary_table(summary: dict[str, object]) -> Table:
         ("media matching alert sets", summary["matched_media"]),
         ("known-good media", summary["known_good"]),
         ("unknown images/videos", summary["unknown_media"]),
+        *((f"  AI: {k}", v) for k, v in summary["ai_levels"].items()  # type: ignore[attr-defined]
+          if k in ("declared-ai", "strong", "weak") and v),
         ("extension mismatches", summary["extension_mismatches"]),
     ]
     for label, value in rows:
@@ -110,6 +112,10 @@ def triage(
     pdq_quality: Annotated[int, typer.Option(help="Minimum PDQ quality to match.")] = 50,
     library: Annotated[list[str] | None, typer.Option(
         "--library", help="Reference library for the full cascade (default: all).")] = None,
+    trust_anchors: Annotated[Path | None, typer.Option(
+        help="PEM file of C2PA trust anchors.")] = None,
+    plugins: Annotated[Path | None, typer.Option(
+        help="Folder of ONNX plug-ins (model + manifest).")] = None,
     db: DbOpt = None,
 ) -> None:
     """Ingest SOURCES read-only, match against the hash sets, write the report."""
@@ -120,7 +126,9 @@ def triage(
         if not os.path.lexists(src):
             fail(f"{src}: no such file or folder")
     settings = Settings(pdq_max_distance=pdq_distance, pdq_min_quality=pdq_quality,
-                        workers=workers)
+                        workers=workers,
+                        trust_anchors=str(trust_anchors.absolute()) if trust_anchors else None,
+                        plugins_dir=str(plugins.absolute()) if plugins else None)
     report_dir = report_dir or (workspace / "reports" / case)
     request = TriageRequest(
         sources=list(sources), case=case, alert_sets=list(hashset or []),

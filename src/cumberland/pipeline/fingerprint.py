@@ -27,7 +27,7 @@ from cumberland.pipeline.tasks import Child, MediaRecord, Result, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import BLOCK, Digests, MultiHasher
 from cumberland.signals.image import ImageLimitError, decode_image
-from cumberland.signals.registry import run_image_signals
+from cumberland.signals.registry import ai_level, run_image_signals
 from cumberland.signals.sniff import HEADER_BYTES, ContentType, extension_matches, sniff
 from cumberland.signals.video import VideoError, hash_video
 from cumberland.sources.archive import Budget, read_archive
@@ -157,6 +157,7 @@ def _image(subject: Subject) -> None:
     }
     result.thumbnail = facts.thumbnail
     result.signals = run_image_signals(decoded, content.data, subject.settings)
+    media.ai_level = ai_level(result.signals)
 
 
 def _video(subject: Subject) -> None:

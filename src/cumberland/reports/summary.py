@@ -67,6 +67,11 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         by_kind: dict[str, int] = dict(conn.execute(
             select(media.c.kind, func.count()).group_by(media.c.kind).order_by(media.c.kind)
         ).all())
+        ai_levels: dict[str, int] = {
+            level or "not assessed": int(n) for level, n in conn.execute(
+                select(media.c.ai_level, func.count()).where(media.c.kind == "image")
+                .group_by(media.c.ai_level).order_by(media.c.ai_level))
+        }
         unknown = _count(conn, select(media.c.sha256).where(
             media.c.kind.in_(("image", "video")),
             media.c.sha256.not_in(_matched_media(case, None)),
@@ -113,6 +118,7 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "by_type": by_type,
         "by_kind": by_kind,
         "extension_mismatches": mismatches,
+        "ai_levels": ai_levels,
         "known_good": known_good,
         "known_good_items": known_good_items,
         "unknown_media": unknown,

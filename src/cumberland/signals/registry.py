@@ -7,14 +7,18 @@ own output; it never fails the item.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cumberland.errors import one_line
 from cumberland.pipeline.tasks import SignalOutput
 from cumberland.settings import Settings
 from cumberland.signals.image import DecodedImage
+from cumberland.signals.plugins import Detector, load_plugins
+from cumberland.signals.provenance import SIGNAL_VERSIONS, assess
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +28,34 @@ class ImageSignal:
     compute: Callable[[DecodedImage, bytes | None, Settings], dict[str, Any] | None]
 
 
-IMAGE_SIGNALS: list[ImageSignal] = []
+@functools.lru_cache(maxsize=4)
+def _detectors(folder: str | None) -> tuple[Detector, ...]:
+    """Plug-ins are loaded once per worker process, not once per image."""
+    return tuple(load_plugins(Path(folder))) if folder else ()
+
+
+def _provenance(decoded: DecodedImage, data: bytes | None, settings: Settings) -> dict[str, Any]:
+    if data is None:
+        return {"level": "none", "reasons": [], "findings": [], "conflicts": [],
+                "errors": ["provenance: file over the in-memory limit, not assessed"]}
+    anchors = Path(settings.trust_anchors) if settings.trust_anchors else None
+    report = assess(data, decoded.image, trust_anchors=anchors,
+                    detectors=_detectors(settings.plugins_dir))
+    return report.to_dict()
+
+
+PROVENANCE = "provenance"
+IMAGE_SIGNALS: list[ImageSignal] = [
+    ImageSignal(PROVENANCE, max(SIGNAL_VERSIONS.values()), _provenance),
+]
+
+
+def ai_level(outputs: list[SignalOutput]) -> str | None:
+    """The synthetic-media assessment level carried by the provenance output, if any."""
+    for out in outputs:
+        if out.name == PROVENANCE and isinstance(out.data.get("level"), str):
+            return str(out.data["level"])
+    return None
 
 
 def run_image_signals(

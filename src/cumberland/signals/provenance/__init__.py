@@ -140,7 +140,8 @@ def assess(
     findings += _guard(c2pa_signal.NAME, ev.errors, lambda: _c2pa_and_derived(ev, trust_anchors))
     findings += _guard(xmp.NAME, ev.errors, lambda: _xmp_and_derived(ev))
     findings += _guard(generators.NAME, ev.errors, lambda: generators.detect(ev))
-    findings += _guard(watermark.NAME, ev.errors, lambda: watermark.detect(pixels))
+    findings += _guard(watermark.NAME, ev.errors,
+                       lambda: watermark.detect(None if ev.reduced else pixels))
     findings += _guard(camera.NAME, ev.errors, lambda: camera.detect(ev))
     findings += _guard(DETECTOR_SIGNAL, ev.errors, lambda: _detector_findings(pixels, detectors))
     _dedupe_generators(findings)

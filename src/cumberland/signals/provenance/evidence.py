@@ -13,6 +13,10 @@ from .exifview import ExifView, load_exif
 
 #: Pixel signals skip images larger than this rather than decode gigapixel bombs.
 MAX_DECODE_PIXELS = 100_000_000
+#: A reduced (draft) decode is redone at full size only up to this many pixels. Generator
+#: outputs that can still carry a watermark are at most ~2.4 MP (SDXL 1536x1536); a full
+#: decode of every camera photo to look for one would cost more than the rest of ingest.
+MAX_REDECODE_PIXELS = 4_000_000
 
 
 @dataclass(slots=True)
@@ -24,6 +28,8 @@ class Evidence:
     exif: ExifView | None
     image: Image.Image | None
     errors: list[str] = field(default_factory=list)
+    #: True when ``image`` is a reduced decode: pixel-exact signals (watermarks) must skip it.
+    reduced: bool = False
 
 
 def decode(data: bytes, errors: list[str]) -> Image.Image | None:
@@ -60,8 +66,11 @@ def gather(data: bytes, image: Image.Image | None) -> Evidence:
     container = read_container(data)
     errors: list[str] = []
     header = container.size
-    if image is None or (header is not None and header not in (image.size, image.size[::-1])):
+    reduced = image is not None and header is not None and header not in (
+        image.size, image.size[::-1])
+    if image is None or (reduced and header and header[0] * header[1] <= MAX_REDECODE_PIXELS):
         image = decode(data, errors)
+        reduced = False
     finish_container(data, container, image)
     errors += container.errors
     exif = None
@@ -70,4 +79,5 @@ def gather(data: bytes, image: Image.Image | None) -> Evidence:
             exif = load_exif(container.exif)
         except ValueError as exc:
             errors.append(f"exif: {exc}")
-    return Evidence(data=data, container=container, exif=exif, image=image, errors=errors)
+    return Evidence(data=data, container=container, exif=exif, image=image, errors=errors,
+                    reduced=reduced)
