@@ -15,7 +15,6 @@ from cumberland.pipeline.fingerprint import fingerprint
 from cumberland.pipeline.tasks import Result, Task
 from cumberland.settings import Settings
 
-
 # Prompt text is evidence: kept in the store and --json, never printed in the summary view.
 _PROMPT_TEXT = ("prompt", "negative_prompt")
 

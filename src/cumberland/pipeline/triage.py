@@ -21,6 +21,7 @@ from cumberland.settings import Settings
 from cumberland.store import writer
 from cumberland.store.hashset_import import ImportOutcome, import_hashset
 from cumberland.store.models import Run
+from cumberland.store.review import refresh_queue
 from cumberland.store.workspace import Workspace
 
 
@@ -79,6 +80,7 @@ def triage(
         progress.phase("matching", None)
         match_case(ws, case, request.settings, request.libraries or None)
         build_stacks(ws, case, request.settings)
+        refresh_queue(ws, case)  # the review grid opens on this run's priorities
     except BaseException:
         _finish_run(ws, run, "interrupted")
         raise
