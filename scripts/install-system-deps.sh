@@ -9,6 +9,7 @@ PACKAGES=(
   ewf-tools           # ewfacquire: tests wrap raw images as E01
   e2fsprogs           # mke2fs -d, debugfs: tests build ext4 images
   dosfstools mtools   # mkfs.fat + mcopy: tests build FAT images
+  ntfs-3g gdisk       # mkntfs + ntfscp, sgdisk: tests build NTFS volumes and GPT disks
   p7zip-full          # 7z: tests build 7z archives
   postgresql          # real server for the PostgreSQL tests
   chromium            # real browser for the web tests and PDF reports

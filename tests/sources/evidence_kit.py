@@ -116,6 +116,32 @@ def fat_image(out: Path, files: dict[str, bytes], work: Path, delete: tuple[str,
     return out
 
 
+def ntfs_image(out: Path, files: dict[str, bytes], work: Path, size_mb: int = 8) -> Path:
+    """An NTFS volume holding ``files`` at its root, written without mounting (ntfscp)."""
+    need("mkntfs", "ntfscp")
+    with out.open("wb") as fh:
+        fh.truncate(size_mb * 1024 * 1024)
+    run("mkntfs", "-F", "-Q", "-q", "-L", "EVIDENCE", out)
+    src = write_tree(work / f"{out.name}.src", files)
+    for rel in sorted(files):
+        run("ntfscp", "-f", out, src / rel, rel)
+    return out
+
+
+def gpt_disk(out: Path, partition: Path, type_code: str = "0700", start: int = 2048) -> Path:
+    """A GPT disk (sgdisk) with one partition holding ``partition`` at sector ``start``."""
+    need("sgdisk")
+    data = partition.read_bytes()
+    sectors = (len(data) + 511) // 512
+    with out.open("wb") as fh:
+        fh.truncate((start + sectors + 2048) * 512)
+    run("sgdisk", "-o", "-n", f"1:{start}:{start + sectors - 1}", "-t", f"1:{type_code}", out)
+    with out.open("r+b") as fh:
+        fh.seek(start * 512)
+        fh.write(data)
+    return out
+
+
 def mbr_disk(out: Path, partition: Path, type_id: int = 0x83, start: int = 2048) -> Path:
     """A disk with one MBR partition holding ``partition`` (a file-system image)."""
     data = partition.read_bytes()

@@ -13,7 +13,15 @@ from cumberland.pipeline.tasks import Result, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import digest_blocks
 from cumberland.sources.disk_image import looks_like_raw_disk
-from sources.evidence_kit import e01, ext4_image, fat_image, jpeg, mbr_disk
+from sources.evidence_kit import (
+    e01,
+    ext4_image,
+    fat_image,
+    gpt_disk,
+    jpeg,
+    mbr_disk,
+    ntfs_image,
+)
 
 FILES = {"Users/a/keep.jpg": jpeg(1), "Users/a/gone.jpg": jpeg(2), "notes.txt": b"list\n"}
 
@@ -110,3 +118,34 @@ def test_raw_disk_detection() -> None:
     fat = bytearray(4096)
     fat[54:59], fat[510:512] = b"FAT16", b"\x55\xaa"
     assert looks_like_raw_disk(bytes(fat))
+
+
+def test_ntfs_volume_in_an_e01(tmp_path: Path) -> None:
+    files = {"holiday.jpg": jpeg(5), "notes.txt": b"ntfs\n"}
+    volume = ntfs_image(tmp_path / "ntfs.img", files, tmp_path)
+    disk = mbr_disk(tmp_path / "ntfs-disk.dd", volume, type_id=0x07)
+    result = _fp(e01(disk, tmp_path / "laptop"))
+    assert result.status == "done", result.reason
+    found = _children(result)
+    label = next(iter(found))[0]
+    assert label == "p1 (NTFS)"
+    assert (label, "/holiday.jpg") in found and (label, "/notes.txt") in found
+    photo = found[(label, "/holiday.jpg")]
+    assert photo.result.media is not None  # type: ignore[attr-defined]
+    assert photo.result.media.sha256 == digest_blocks([files["holiday.jpg"]]).sha256  # type: ignore[attr-defined]
+    assert (label, "/$MFT") in found  # system files are files of the volume: accounted for
+    boot = found[(label, "/$Boot")]  # a lone boot sector is an ordinary file, not an error
+    assert boot.result.status == "done"  # type: ignore[attr-defined]
+    orphans = [c for c in result.children if c.chain[1].startswith("/$OrphanFiles/")]
+    assert all(c.result.status == "skipped" for c in orphans)
+
+
+def test_gpt_disk_with_a_fat_partition(tmp_path: Path) -> None:
+    fs = fat_image(tmp_path / "part.img", {"DCIM/c.jpg": jpeg(6)}, tmp_path)
+    result = _fp(gpt_disk(tmp_path / "gpt.dd", fs))
+    assert result.status == "done", result.reason
+    found = _children(result)
+    assert len({chain[0] for chain in found}) == 1
+    label = next(iter(found))[0]
+    assert label.startswith("p1 (FAT")
+    assert (label, "/DCIM/c.jpg") in found

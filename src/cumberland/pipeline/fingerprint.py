@@ -23,10 +23,11 @@ from PIL import Image, UnidentifiedImageError
 
 from cumberland.errors import one_line
 from cumberland.pipeline.content import Content, absorb
-from cumberland.pipeline.tasks import Child, MediaRecord, Result, Task
+from cumberland.pipeline.tasks import Child, MediaRecord, Result, SignalOutput, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import BLOCK, Digests, MultiHasher
 from cumberland.signals.image import ImageLimitError, decode_image
+from cumberland.signals.pdq import VARIANTS_SIGNAL, VARIANTS_VERSION, groups_to_json
 from cumberland.signals.registry import ai_level, run_image_signals
 from cumberland.signals.sniff import HEADER_BYTES, ContentType, extension_matches, sniff
 from cumberland.signals.video import VideoError, hash_video
@@ -157,6 +158,9 @@ def _image(subject: Subject) -> None:
     }
     result.thumbnail = facts.thumbnail
     result.signals = run_image_signals(decoded, content.data, subject.settings)
+    if facts.pdq_variants:  # stored for matching, which then needs no second decode
+        result.signals.append(SignalOutput(VARIANTS_SIGNAL, VARIANTS_VERSION,
+                                           groups_to_json(facts.pdq_variants)))
     media.ai_level = ai_level(result.signals)
 
 
@@ -278,7 +282,8 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
               settings: Settings, scope: Scope) -> None:
     content_type: ContentType = sniff(head)
     kind, mime = content_type.kind, content_type.mime
-    if kind == "other" and looks_like_raw_disk(head):
+    guessed_disk = kind == "other" and looks_like_raw_disk(head)
+    if guessed_disk:
         kind, mime = "disk-image", RAW_DISK_MIME
     result.size = digests.size
     result.mime = mime
@@ -302,6 +307,11 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
             raise
         except Exception as exc:  # a library bug on hostile input must not end the run
             result.status, result.reason = "error", f"internal: {one_line(exc)}"
+    if guessed_disk and result.status == "error" and not result.children:
+        # Only a boot-sector look-alike (an NTFS $Boot file, a saved MBR): an ordinary file.
+        media.kind, media.mime = content_type.kind, content_type.mime
+        media.meta = {"note": f"looks like a disk image but {result.reason}"}
+        result.mime, result.status, result.reason = content_type.mime, "done", None
 
 
 def fingerprint(task: Task, settings: Settings) -> Result:

@@ -208,7 +208,8 @@ def _file_member(label: str, path: str, handle: Any, deleted: bool) -> Member:
     meta = handle.info.meta
     chain = [label, path]
     if meta is None:
-        return Member(chain, None, deleted=deleted, status="error",
+        # Nothing failed: the file system no longer knows where the content was.
+        return Member(chain, None, deleted=deleted, status="skipped",
                       reason="deleted; file metadata gone, content not recoverable")
     size = int(meta.size)
     times = FileTimes(_time(meta, "crtime"), _time(meta, "mtime"), _time(meta, "atime"),
