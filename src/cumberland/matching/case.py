@@ -8,7 +8,7 @@ regime (a) of the robust cascade (query-side variants only), reference libraries
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Integer, and_, exists, literal, select
@@ -16,15 +16,16 @@ from sqlalchemy.orm import aliased
 
 from cumberland.matching.library import FORMAT as LIBRARY_FORMAT
 from cumberland.matching.library import library_ids, load_libraries
-from cumberland.matching.query import query_pixels
+from cumberland.matching.query import case_groups, query_pixels
 from cumberland.matching.robust import (
     VERIFY_RADIUS,
     Found,
     ReferenceHashes,
     Variant,
-    cascade,
     features,
-    query_variants,
+    settle,
+    to_verify,
+    variants_from_groups,
 )
 from cumberland.matching.video import match_videos
 from cumberland.settings import Settings
@@ -33,6 +34,7 @@ from cumberland.store.workspace import Workspace
 from cumberland.store.writer import insert_ignore
 
 EXACT_METHODS = ("sha256", "sha1", "md5")
+QUERY_CHUNK = 2048  # case media searched at once (bounds the variants held in memory)
 MATCHES = Match.__table__
 
 
@@ -93,9 +95,14 @@ def _row(sha256: bytes, owner: tuple[int, int | None], found: Found) -> dict[str
             "evidence": found.evidence()}
 
 
+def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for lo in range(0, len(rows), QUERY_CHUNK):
+        yield rows[lo:lo + QUERY_CHUNK]
+
+
 def match_pdq(ws: Workspace, case: int, settings: Settings) -> None:
-    """Regime (a), hash-only PDQ lists: the query's hash, then its dihedral and unpadded
-    variants for media the plain hash did not match."""
+    """Regime (a), hash-only PDQ lists: the query's hash, then the dihedral and unpadded
+    variants stored at ingest for media the plain hash did not match."""
     with ws.engine.connect() as conn:
         refs = conn.execute(
             select(HashEntry.id, HashEntry.pdq, HashEntry.hashset_id, HashEntry.category)
@@ -114,45 +121,43 @@ def match_pdq(ws: Workspace, case: int, settings: Settings) -> None:
         return
     hashes = ReferenceHashes([r.id for r in refs], [Variant("pdq", r.pdq, 100) for r in refs], 0)
     meta = {r.id: (r.hashset_id, r.category) for r in refs}
-    rows, missed = [], []
-    for q in queries:
-        found = hashes.search([Variant("pdq", q.pdq, 100)], settings.pdq_max_distance, 0, False)
-        rows += [_row(q.sha256, meta[f.ref], f) for f in found.values()]
-        if not found:
-            missed.append(q)
-    for q in missed:
-        rgb = query_pixels(ws, q.sha256, settings)
-        if rgb is None:
-            continue
-        variants = query_variants(rgb, regions=False)
-        for f in cascade(hashes, variants, settings.pdq_max_distance, settings.pdq_min_quality,
-                         regions=False):
-            rows.append(_row(q.sha256, meta[f.ref], f))
-    _store(ws, rows)
+    radius = settings.pdq_max_distance
+    for chunk in _chunks(queries):
+        plain = hashes.search_many([[Variant("pdq", q.pdq, 100)] for q in chunk], radius, 0, False)
+        rows = [_row(q.sha256, meta[f.ref], f)
+                for q, found in zip(chunk, plain, strict=True) for f in found.values()]
+        missed = [q for q, found in zip(chunk, plain, strict=True) if not found]
+        groups = case_groups(ws, missed, settings)
+        lists = [variants_from_groups(groups[q.sha256], regions=False) for q in missed]
+        found_all = hashes.search_many(lists, radius, settings.pdq_min_quality, False)
+        rows += [_row(q.sha256, meta[f.ref], f)
+                 for q, found in zip(missed, found_all, strict=True) for f in found.values()]
+        _store(ws, rows)
 
 
 def match_libraries(ws: Workspace, case: int, settings: Settings,
                     libraries: Sequence[str] | None = None) -> None:
-    """Regime (b), reference libraries: the full cascade with keypoint verification."""
+    """Regime (b), reference libraries: the full cascade. Hash stages use the variants stored
+    at ingest; a query's pixels are read only to verify keypoints of loose candidates."""
     set_ids = library_ids(ws, libraries)
     if not set_ids:
         return
     loaded = load_libraries(ws, set_ids, settings.pdq_min_quality)
     if not loaded.entries:
         return
-    rows = []
-    for q in _pdq_queries(ws, case, settings):
-        rgb = query_pixels(ws, q.sha256, settings)
-        if rgb is None:
-            continue
-        variants = query_variants(rgb, regions=True)
-        loose = loaded.hashes.search(variants, VERIFY_RADIUS, settings.pdq_min_quality, True)
-        feats = loaded.features([r for r, f in loose.items()
-                                 if f.distance > settings.pdq_max_distance])
-        for f in cascade(loaded.hashes, variants, settings.pdq_max_distance,
-                         settings.pdq_min_quality, True, features(rgb) if feats else None, feats):
-            rows.append(_row(q.sha256, loaded.entries[f.ref], f))
-    _store(ws, rows)
+    radius = settings.pdq_max_distance
+    for chunk in _chunks(_pdq_queries(ws, case, settings)):
+        groups = case_groups(ws, chunk, settings)
+        lists = [variants_from_groups(groups[q.sha256], regions=True) for q in chunk]
+        rows = []
+        for q, found in zip(chunk, loaded.hashes.search_many(
+                lists, VERIFY_RADIUS, settings.pdq_min_quality, True), strict=True):
+            feats = loaded.features([c.ref for c in to_verify(found, radius)])
+            rgb = query_pixels(ws, q.sha256, settings) if feats else None
+            query_feats = features(rgb) if rgb is not None else None
+            rows += [_row(q.sha256, loaded.entries[f.ref], f)
+                     for f in settle(found, radius, query_feats, feats)]
+        _store(ws, rows)
 
 
 def match_case(ws: Workspace, case: int, settings: Settings,

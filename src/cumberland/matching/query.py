@@ -1,13 +1,18 @@
-"""Pixels of a case's media for the robust cascade, read again only when needed.
+"""The query side of the robust cascade: variant hashes stored at ingest, pixels on demand.
 
-The original file is preferred (reopened read-only, checked against the media's SHA-256);
-media found inside containers, or whose file is gone, fall back to the stored thumbnail,
-which is enough for PDQ (it reduces to 64x64) and usable for keypoints.
+Ingest stores every image's variant hashes (dihedral, unpadded, central regions) as the
+``pdq-variants`` signal, so hash matching never decodes a file again. Pixels are read only
+to verify keypoints of candidates (regime b), or to hash media ingested before variants
+were stored. The original file is preferred (reopened read-only, checked against the
+media's SHA-256); media found inside containers, or whose file is gone, fall back to the
+stored thumbnail, which is enough for PDQ (it reduces to 64x64) and usable for keypoints.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,8 +23,17 @@ from cumberland.pipeline.fingerprint import open_evidence
 from cumberland.settings import Settings
 from cumberland.signals.crypto import digest_blocks
 from cumberland.signals.image import decode_image
-from cumberland.store.models import Item
+from cumberland.signals.pdq import (
+    VARIANTS_SIGNAL,
+    VARIANTS_VERSION,
+    HashGroup,
+    groups_from_json,
+    query_groups,
+)
+from cumberland.store.models import Item, SignalRecord
 from cumberland.store.workspace import Workspace
+
+SELECT_CHUNK = 500  # digests per IN (...) list
 
 
 def _original(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np.uint8] | None:
@@ -55,3 +69,34 @@ def query_pixels(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np
             return np.asarray(image.convert("RGB"), dtype=np.uint8)
     except (OSError, ValueError):
         return None
+
+
+def stored_groups(ws: Workspace, digests: Sequence[bytes]) -> dict[bytes, list[HashGroup]]:
+    """The variant hashes ingest stored for these media (absent for media without them)."""
+    out: dict[bytes, list[HashGroup]] = {}
+    with ws.engine.connect() as conn:
+        for lo in range(0, len(digests), SELECT_CHUNK):
+            for sha, data in conn.execute(
+                    select(SignalRecord.media_sha256, SignalRecord.data).where(
+                        SignalRecord.name == VARIANTS_SIGNAL,
+                        SignalRecord.version == VARIANTS_VERSION,
+                        SignalRecord.media_sha256.in_(digests[lo:lo + SELECT_CHUNK]))):
+                out[bytes(sha)] = groups_from_json(data)
+    return out
+
+
+def case_groups(ws: Workspace, queries: Sequence[Any], settings: Settings
+                ) -> dict[bytes, list[HashGroup]]:
+    """Variant hashes of each query row (``sha256``, ``pdq``, ``pdq_quality``).
+
+    Stored ones are used as they are; media ingested before variants were stored are hashed
+    from their pixels here, and media whose pixels are gone keep their plain hash only.
+    """
+    out = stored_groups(ws, [q.sha256 for q in queries])
+    for q in queries:
+        if q.sha256 in out:
+            continue
+        rgb = query_pixels(ws, q.sha256, settings)
+        out[q.sha256] = (query_groups(rgb) if rgb is not None
+                         else [HashGroup("pdq", (q.pdq,), q.pdq_quality)])
+    return out

@@ -27,18 +27,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cumberland.index.pdq import PDQIndex
-from cumberland.signals.pdq import pdq_dihedral_from_rgb, pdq_from_rgb
+from cumberland.signals.pdq import HASH_SIDE, RGB, HashGroup, pdq_from_rgb, query_groups
+from cumberland.signals.pdq import central as central  # re-exported: the cascade's helpers
+from cumberland.signals.pdq import corners as corners
+from cumberland.signals.pdq import shrink as shrink
+from cumberland.signals.pdq import unpad as unpad
 
-RGB = NDArray[np.uint8]
-
-HASH_SIDE = 512  # PDQ reduces to 64x64 anyway; hashing smaller copies is faster
 FEATURE_SIDE = 640
 ORB_FEATURES = 1000
 REF_REGIONS = (0.9, 0.8, 0.7)  # reference centres: a cropped query looks like one of these
 CORNER_REGION = 0.8  # and its four corners at this size (crops that keep one corner)
-QUERY_REGIONS = (0.85, 0.75)  # query centres: a padded query's centre is the reference
-BORDER_DETAIL = 2.0  # mean |gradient| below which an outer row/column counts as border
-MIN_TRIM = 0.02  # unpad only when at least this share of a side is border
 VERIFY_RADIUS = 72  # PDQ radius for candidates that local features must confirm
 VERIFY_CANDIDATES = 3
 MIN_INLIERS = 25
@@ -75,71 +73,26 @@ class Found:
         return out
 
 
-def shrink(rgb: RGB, side: int) -> RGB:
-    h, w = rgb.shape[:2]
-    scale = side / max(h, w)
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-
-
-def central(rgb: RGB, fraction: float) -> RGB:
-    h, w = rgb.shape[:2]
-    dh, dw = round(h * (1 - fraction) / 2), round(w * (1 - fraction) / 2)
-    return rgb[dh:h - dh, dw:w - dw]
-
-
-def corners(rgb: RGB, fraction: float) -> list[RGB]:
-    h, w = rgb.shape[:2]
-    ch, cw = round(h * fraction), round(w * fraction)
-    return [rgb[:ch, :cw], rgb[:ch, w - cw:], rgb[h - ch:, :cw], rgb[h - ch:, w - cw:]]
-
-
-def _detail(lines: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Per line (axis 0): mean absolute difference between neighbours plus spread."""
-    grad = np.abs(np.diff(lines, axis=1)).mean(axis=(1, 2))
-    spread = lines.std(axis=(1, 2))
-    return np.asarray(grad + 0.1 * spread, dtype=np.float32)
-
-
-def unpad(rgb: RGB) -> RGB | None:
-    """The picture without uniform or blurred borders/letterboxing; None if there are none."""
-    if min(rgb.shape[:2]) < 16:
-        return None
-    small = shrink(rgb, 256).astype(np.float32)
-    sh, sw = small.shape[:2]
-    rows = _detail(small) >= BORDER_DETAIL
-    cols = _detail(small.transpose(1, 0, 2)) >= BORDER_DETAIL
-    if not rows.any() or not cols.any():
-        return None
-    top, bottom = int(np.argmax(rows)), sh - int(np.argmax(rows[::-1]))
-    left, right = int(np.argmax(cols)), sw - int(np.argmax(cols[::-1]))
-    if max(top, sh - bottom) < MIN_TRIM * sh and max(left, sw - right) < MIN_TRIM * sw:
-        return None
-    if bottom - top < sh // 4 or right - left < sw // 4:
-        return None
-    h, w = rgb.shape[:2]
-    fy, fx = h / sh, w / sw
-    return rgb[round(top * fy):round(bottom * fy), round(left * fx):round(right * fx)]
-
-
-def _dihedral(rgb: RGB, first: str, rest: str, region: bool) -> list[Variant]:
-    hashes, quality = pdq_dihedral_from_rgb(rgb)
-    return [Variant(first if i == 0 else rest, h, quality, region) for i, h in enumerate(hashes)]
+def variants_from_groups(groups: Sequence[HashGroup], regions: bool) -> list[Variant]:
+    """Cascade variants from stored or fresh hash groups (region views only with
+    ``regions``): the whole picture's first hash is the plain ``pdq``."""
+    out = []
+    for g in groups:
+        if g.view == "pdq-region" and not regions:
+            continue
+        whole = g.view == "pdq"
+        for i, h in enumerate(g.hashes):
+            method = ("pdq" if i == 0 else "pdq-dihedral") if whole else g.view
+            out.append(Variant(method, h, g.quality, not whole))
+    return out
 
 
 def query_variants(rgb: RGB, regions: bool) -> list[Variant]:
-    """Query-side hashes: dihedral, unpadded (regime a), plus central regions (regime b)."""
-    rgb = shrink(rgb, HASH_SIDE)
-    out = _dihedral(rgb, "pdq", "pdq-dihedral", False)
-    inner = unpad(rgb)
-    if inner is not None:
-        out += _dihedral(inner, "pdq-unpadded", "pdq-unpadded", True)
-    if regions:
-        for fraction in QUERY_REGIONS:
-            out += _dihedral(central(rgb, fraction), "pdq-region", "pdq-region", True)
-    return out
+    """Query-side hashes: dihedral, unpadded (regime a), plus central regions (regime b).
+
+    Triage stores these at ingest (signals/pdq.py); this computes them for pixels at hand.
+    """
+    return variants_from_groups(query_groups(rgb, regions), regions)
 
 
 def reference_variants(rgb: RGB) -> list[Variant]:
@@ -196,27 +149,54 @@ class ReferenceHashes:
     def search(self, variants: Sequence[Variant], radius: int, min_quality: int,
                regions: bool) -> dict[int, Found]:
         """Best (method, distance) per reference over all query variants within ``radius``."""
-        usable = [v for v in variants if v.quality >= min_quality]
+        return self.search_many([variants], radius, min_quality, regions)[0]
+
+    def search_many(self, queries: Sequence[Sequence[Variant]], radius: int, min_quality: int,
+                    regions: bool) -> list[dict[int, Found]]:
+        """``search`` for many queries (each a list of variants) in one index pass."""
+        usable = [(q, v) for q, variants in enumerate(queries) for v in variants
+                  if v.quality >= min_quality]
+        best: list[dict[int, Found]] = [{} for _ in queries]
         if not usable:
-            return {}
-        codes = np.frombuffer(b"".join(v.pdq for v in usable), np.uint8).reshape(-1, 32)
+            return best
+        codes = np.frombuffer(b"".join(v.pdq for _, v in usable), np.uint8).reshape(-1, 32)
         qi, rows, dist = self.index.search_arrays(codes, radius)
-        best: dict[int, Found] = {}
         for q, row, d in zip(qi.tolist(), rows.tolist(), dist.tolist(), strict=True):
-            variant = usable[q]
+            owner, variant = usable[q]
             if self.region[row] and not regions:
                 continue
             method = "pdq-region" if self.region[row] else variant.method
             ref = int(self.refs[row])
             found = Found(ref, method, d)
-            old = best.get(ref)
+            old = best[owner].get(ref)
             if old is None or _rank(found) < _rank(old):
-                best[ref] = found
+                best[owner][ref] = found
         return best
 
 
 def _rank(found: Found) -> tuple[int, int]:
     return found.distance, METHOD_ORDER.index(found.method)
+
+
+def to_verify(found: dict[int, Found], max_distance: int) -> list[Found]:
+    """The nearest candidates beyond ``max_distance`` that keypoints may still confirm."""
+    loose = sorted((f for f in found.values() if f.distance > max_distance), key=_rank)
+    return loose[:VERIFY_CANDIDATES]
+
+
+def settle(found: dict[int, Found], max_distance: int, query_features: Features | None = None,
+           ref_features: dict[int, Features] | None = None) -> list[Found]:
+    """Matches among one query's search results: hash stages within ``max_distance``, then,
+    when features are given, candidates confirmed by keypoint verification."""
+    out = [f for f in found.values() if f.distance <= max_distance]
+    if query_features is None or ref_features is None:
+        return out
+    for cand in to_verify(found, max_distance):
+        ref = ref_features.get(cand.ref)
+        inliers = verify(query_features, ref) if ref is not None else 0
+        if inliers >= MIN_INLIERS:
+            out.append(Found(cand.ref, "local-features", cand.distance, inliers))
+    return out
 
 
 def cascade(
@@ -232,13 +212,4 @@ def cascade(
     given, keypoint verification of the nearest looser candidates."""
     radius = VERIFY_RADIUS if query_features is not None else max_distance
     found = refs.search(variants, radius, min_quality, regions)
-    out = [f for f in found.values() if f.distance <= max_distance]
-    if query_features is None or ref_features is None:
-        return out
-    loose = sorted((f for f in found.values() if f.distance > max_distance), key=_rank)
-    for cand in loose[:VERIFY_CANDIDATES]:
-        ref = ref_features.get(cand.ref)
-        inliers = verify(query_features, ref) if ref is not None else 0
-        if inliers >= MIN_INLIERS:
-            out.append(Found(cand.ref, "local-features", cand.distance, inliers))
-    return out
+    return settle(found, max_distance, query_features, ref_features)

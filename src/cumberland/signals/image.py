@@ -4,6 +4,10 @@ JPEGs are decoded in the DCT domain at 1/2, 1/4 or 1/8 scale when the result kee
 shorter side above ``Settings.pdq_draft_min_side``: PDQ box-filters the picture down to
 64x64 anyway, so the drift is a few bits while the decode is several times cheaper
 (measured in bench/ingest.py against full-resolution pdqhash).
+
+The same pixels give the query-side PDQ variants the robust cascade searches with (the
+8 rotations/mirrors come with the plain hash at no extra cost; unpadded and central-region
+hashes only for hashes good enough to be matched at all), so matching never decodes again.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from PIL import Image
 
 from cumberland.settings import Settings
 from cumberland.signals.exif import extract_exif
-from cumberland.signals.pdq import pdq_from_rgb
+from cumberland.signals.pdq import HashGroup, pdq_dihedral_from_rgb, query_groups
 
 pillow_heif.register_heif_opener()
 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -34,7 +38,7 @@ class ImageLimitError(ValueError):
 
 @dataclass(slots=True)
 class ImageFacts:
-    """What one decode of an image yields; JSON-friendly except the thumbnail bytes."""
+    """What one decode of an image yields; JSON-friendly except thumbnail and variants."""
 
     format: str
     width: int
@@ -47,6 +51,8 @@ class ImageFacts:
     pdq_quality: int | None = None
     exif: dict[str, Any] = field(default_factory=dict)
     thumbnail: bytes | None = None
+    # query-side variants (signals/pdq.py); empty when pdq_quality is below the minimum
+    pdq_variants: list[HashGroup] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -131,6 +137,9 @@ def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
     image.load()
     rgb_image = _to_rgb(image)
     rgb = np.asarray(rgb_image, dtype=np.uint8)
-    facts.pdq, facts.pdq_quality = pdq_from_rgb(rgb)
+    dihedral, quality = pdq_dihedral_from_rgb(rgb)
+    facts.pdq, facts.pdq_quality = dihedral[0], quality
+    if quality >= settings.pdq_min_quality:
+        facts.pdq_variants = query_groups(rgb, regions=True, whole=(dihedral, quality))
     facts.thumbnail = _thumbnail(rgb_image, settings.thumb_size, facts.exif.get("orientation"))
     return DecodedImage(facts=facts, image=image, rgb=rgb)
