@@ -14,7 +14,7 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +70,7 @@ class ExactIndex:
         manifest = self.folder / "manifest.json"
         state = json.loads(manifest.read_text()) if manifest.exists() else {}
         self.upto = int(state.get("upto", 0))  # caller's high-water mark (e.g. last entry id)
+        self.meta: dict[str, Any] = dict(state.get("meta", {}))  # caller's state, saved with it
         self.next = int(state.get("next", 0))
         self.segments = [_Segment(self.folder / s) for s in state.get("segments", [])]
 
@@ -78,7 +79,7 @@ class ExactIndex:
 
     def _write_manifest(self) -> None:
         tmp = self.folder / f"manifest.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"upto": self.upto, "next": self.next,
+        tmp.write_text(json.dumps({"upto": self.upto, "next": self.next, "meta": self.meta,
                                    "segments": [s.folder.name for s in self.segments]}))
         os.replace(tmp, self.folder / "manifest.json")
 
@@ -95,6 +96,13 @@ class ExactIndex:
         np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64)[order])
         os.replace(tmp, self.folder / name)
         return _Segment(self.folder / name)
+
+    def clear(self) -> None:
+        """Empty the index (for a rebuild): segments, high-water mark and meta."""
+        for segment in self.segments:
+            self._drop(segment)
+        self.segments, self.upto, self.meta = [], 0, {}
+        self._write_manifest()
 
     def add(self, digests: NDArray[np.uint8], ids: I64, upto: int | None = None) -> None:
         """Add digests (an (n, width) uint8 array) with their entry ids, in sorted chunks."""

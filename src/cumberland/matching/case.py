@@ -1,9 +1,10 @@
 """Match every media of a case against every imported hash set and reference library.
 
-Exact matching is a join in the database (indexed digest columns), strongest digest first:
-an entry already matched by SHA-256 is not matched again by SHA-1 or MD5. PDQ lists are
-regime (a) of the robust cascade (query-side variants only), reference libraries regime (b)
-(see matching/robust.py). Matches are stored per media, so re-running adds only what is new.
+Exact matching looks the case's digests up in the memory-mapped digest index, strongest
+digest first: an entry already matched by SHA-256 is not matched again by SHA-1 or MD5.
+PDQ lists are regime (a) of the robust cascade (query-side variants only), reference
+libraries regime (b) (see matching/robust.py). Matches are stored per media, so re-running
+adds only what is new.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Integer, and_, exists, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
+from cumberland.matching.exact import EXACT_METHODS, exact_matches
 from cumberland.matching.library import FORMAT as LIBRARY_FORMAT
 from cumberland.matching.library import library_ids, load_libraries
 from cumberland.matching.query import case_groups, query_pixels
@@ -33,7 +34,6 @@ from cumberland.store.models import HashEntry, HashSet, Item, Match, Media
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import insert_ignore
 
-EXACT_METHODS = ("sha256", "sha1", "md5")
 QUERY_CHUNK = 2048  # case media searched at once (bounds the variants held in memory)
 MATCHES = Match.__table__
 
@@ -43,22 +43,11 @@ def _case_media(case: int):  # type: ignore[no-untyped-def]
 
 
 def match_exact(ws: Workspace, case: int) -> None:
-    with ws.engine.begin() as conn:
-        for method in EXACT_METHODS:
-            earlier = aliased(Match)
-            query = (
-                select(
-                    Media.sha256, HashEntry.hashset_id, HashEntry.id, literal(method),
-                    literal(None, Integer), HashEntry.category, literal({}, JSON),
-                )
-                .join(HashEntry, getattr(HashEntry, method) == getattr(Media, method))
-                .where(Media.sha256.in_(_case_media(case)))
-                .where(~exists().where(and_(earlier.media_sha256 == Media.sha256,
-                                            earlier.entry_id == HashEntry.id)))
-            )
-            cols = ["media_sha256", "hashset_id", "entry_id", "method", "distance", "category",
-                    "evidence"]
-            conn.execute(insert_ignore(conn, MATCHES).from_select(cols, query))  # type: ignore[arg-type]
+    """Digest matches through the exact index (see matching/exact.py)."""
+    rows = exact_matches(ws, case)
+    if rows:
+        with ws.engine.begin() as conn:
+            conn.execute(insert_ignore(conn, MATCHES), rows)  # type: ignore[arg-type]
 
 
 def _pdq_queries(ws: Workspace, case: int, settings: Settings):  # type: ignore[no-untyped-def]

@@ -66,7 +66,7 @@ def _library_set(conn: Connection, name: str, folder: Path, category_scheme: str
     return int(conn.execute(insert(HashSet).values(
         name=name, purpose="alert", format=FORMAT, version=None, category_scheme=category_scheme,
         source_path=str(folder), file_sha256=bytes(32), file_size=0, entry_count=0,
-        skipped_count=0, imported_at=time.time(), properties={},
+        skipped_count=0, imported_at=time.time(), properties={"created": time.time()},
     ).returning(HashSet.id)).scalar_one())
 
 

@@ -55,12 +55,15 @@ def hamming(a: bytes, b: bytes) -> int:
 
 
 def shrink(rgb: RGB, side: int) -> RGB:
+    """At most ``side`` pixels on the longer side. Down to half size bilinear is enough for
+    PDQ (within a bit of area averaging at a fifth of the cost); further, area averaging."""
     h, w = rgb.shape[:2]
     scale = side / max(h, w)
     if scale >= 1:
         return rgb
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    method = cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA
+    return np.asarray(cv2.resize(rgb, size, interpolation=method), dtype=np.uint8)
 
 
 def central(rgb: RGB, fraction: float) -> RGB:
@@ -89,7 +92,7 @@ def unpad(rgb: RGB) -> RGB | None:
     small = shrink(rgb, 256).astype(np.float32)
     sh, sw = small.shape[:2]
     rows = _detail(small) >= BORDER_DETAIL
-    cols = _detail(small.transpose(1, 0, 2)) >= BORDER_DETAIL
+    cols = _detail(np.ascontiguousarray(small.transpose(1, 0, 2))) >= BORDER_DETAIL
     if not rows.any() or not cols.any():
         return None
     top, bottom = int(np.argmax(rows)), sh - int(np.argmax(rows[::-1]))
