@@ -38,6 +38,7 @@ from cumberland.store.models import (
     Run,
     Stack,
 )
+from cumberland.store.pathkey import prefix_condition
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import upsert
 
@@ -183,10 +184,6 @@ def parse_cursor(text: str | None) -> tuple[int, bytes] | None:
         return None
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
     q = ReviewEntry
     query: Select[*tuple[Any, ...]] = (
@@ -214,13 +211,14 @@ def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
     if filters.source is not None:
         item_conditions.append(other.c.source_id == filters.source)
     if filters.path_prefix:
-        item_conditions.append(other.c.path.like(_like_escape(filters.path_prefix) + "%",
-                                                 escape="\\"))
+        item_conditions.append(prefix_condition(other.c.path, filters.path_prefix))
     if filters.deleted:
         item_conditions.append(other.c.deleted.is_(True))
     if item_conditions:
-        query = query.where(exists().where(
-            other.c.media_sha256 == q.media_sha256, other.c.case_id == case, *item_conditions))
+        # The matching media are found once through the items indexes, then the queue is
+        # walked in priority order against that set (a per-row EXISTS walked 1 M rows).
+        query = query.where(q.media_sha256.in_(select(other.c.media_sha256).where(
+            other.c.case_id == case, other.c.media_sha256.is_not(None), *item_conditions)))
     return query
 
 
