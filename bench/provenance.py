@@ -1,97 +1,147 @@
-"""Cost of provenance.assess() per image beside the rest of ingest-like work, in one run.
+"""Cost of the provenance signals beside the rest of ingest, measured in one run.
 
-Baseline per image: Pillow full decode + pdqhash.compute + md5/sha1/sha256 of the bytes.
-Provenance: assess(data, image) on the already-decoded image (as ingest would call it).
-Prints both per-image medians/means and the ratio (aim: provenance < 10% of the baseline).
-Uses ../shared/corpus/photos when present, else synthetic benign JPEGs.
+Every input file goes through ``cumberland.pipeline.fingerprint.fingerprint`` (an ingest
+worker's whole per-item work: read, hash, sniff, decode, PDQ, thumbnail, signals) twice per
+round, alternately: once with the per-image signals switched off (``registry.IMAGE_SIGNALS``
+emptied) and once as ingest runs them, where the provenance signal (``assess()`` on
+``decoded.image``, exactly as ``registry._provenance`` calls it) and the watermark decoder
+inside it are timed as well. Input sets:
 
-    .venv/bin/python bench/provenance.py [--limit N] [--rounds R]
+* ``photos``: ../shared/corpus/photos (skipped when absent);
+* ``synthetic``: 512x384 textured JPEGs, a width SD emits, so the watermark check runs on all;
+* ``camera``: 4000x3000 JPEGs (bench/_corpus.py), decoded as drafts by ingest.
+
+    .venv/bin/python bench/provenance.py [--limit 300] [--camera 12] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
+import os
 import statistics
+import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pdqhash
 from PIL import Image
 
-from cumberland.signals.provenance import assess
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpus import SHARED_PHOTOS, camera_jpegs
+from cumberland.pipeline.fingerprint import fingerprint
+from cumberland.pipeline.tasks import Task
+from cumberland.settings import Settings
+from cumberland.signals import registry
+from cumberland.signals.provenance import watermark
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "photos"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/photos")
 
-
-def synthetic(count: int) -> list[bytes]:
-    """Benign textured JPEGs (upscaled colour noise); 512 wide, so the watermark check runs."""
+def synthetic(folder: Path, count: int) -> list[Path]:
+    """Benign textured JPEGs (upscaled colour noise), 512 wide so the watermark check runs."""
     rng = np.random.default_rng(0)
     out = []
-    for _ in range(count):
+    for i in range(count):
         cells = rng.integers(0, 256, (47, 63, 3), dtype=np.uint8)
         image = Image.fromarray(cells).resize((512, 384), Image.Resampling.BICUBIC)
         buf = io.BytesIO()
         image.save(buf, "JPEG", quality=90)
-        out.append(buf.getvalue())
+        path = folder / f"synthetic_{i:04d}.jpg"
+        path.write_bytes(buf.getvalue())
+        out.append(path)
     return out
 
 
-def load_inputs(limit: int) -> tuple[str, list[bytes]]:
-    files = sorted(CORPUS.glob("*"))[:limit] if CORPUS.is_dir() else []
-    if files:
-        return f"{len(files)} corpus photos", [p.read_bytes() for p in files]
-    return f"{limit} synthetic JPEGs", synthetic(limit)
+class Clock:
+    """Seconds spent inside wrapped callables, per label."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+
+    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.perf_counter() - start
+        return timed
 
 
-def baseline(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    pdqhash.compute(np.asarray(image.convert("RGB")))
-    for algo in (hashlib.md5, hashlib.sha1, hashlib.sha256):
-        algo(data).hexdigest()
-    return image
+@contextmanager
+def signals(enabled: bool, clock: Clock) -> Iterator[None]:
+    """Per-image signals off, or on with the provenance signal and watermark decoder timed."""
+    saved_signals, saved_detect = registry.IMAGE_SIGNALS, watermark.detect
+    if enabled:
+        registry.IMAGE_SIGNALS = [
+            registry.ImageSignal(s.name, s.version, clock.wrap(s.name, s.compute))
+            for s in saved_signals]
+        watermark.detect = clock.wrap("watermark", saved_detect)
+    else:
+        registry.IMAGE_SIGNALS = []
+    try:
+        yield
+    finally:
+        registry.IMAGE_SIGNALS, watermark.detect = saved_signals, saved_detect
+
+
+def measure(label: str, paths: list[Path], rounds: int, settings: Settings) -> None:
+    tasks = [Task(i, os.fsencode(p), p.name, p.stat().st_size) for i, p in enumerate(paths)]
+    for p in paths:  # page cache warm for both contenders
+        p.read_bytes()
+    off: list[float] = []
+    on: list[float] = []
+    clock = Clock()
+    levels: dict[str, int] = {}
+    for _ in range(rounds):
+        for task in tasks:
+            with signals(False, Clock()):
+                start = time.perf_counter()
+                fingerprint(task, settings)
+                off.append(time.perf_counter() - start)
+            with signals(True, clock):
+                start = time.perf_counter()
+                result = fingerprint(task, settings)
+                on.append(time.perf_counter() - start)
+            level = result.media.ai_level if result.media else None
+            levels[str(level)] = levels.get(str(level), 0) + 1
+    n = len(on)
+    prov = clock.spent.get(registry.PROVENANCE, 0.0) / n
+    mark = clock.spent.get("watermark", 0.0) / n
+    base, full = statistics.fmean(off), statistics.fmean(on)
+    print(f"{label}: {len(paths)} files x {rounds} rounds")
+    print(f"  ingest per item, signals off: mean {base * 1e3:.2f} ms "
+          f"(median {statistics.median(off) * 1e3:.2f})")
+    print(f"  ingest per item, signals on:  mean {full * 1e3:.2f} ms "
+          f"(median {statistics.median(on) * 1e3:.2f})")
+    print(f"  provenance signal inside:     mean {prov * 1e3:.2f} ms, of which watermark "
+          f"{mark * 1e3:.2f} ms")
+    print(f"  provenance / rest of ingest: {prov / (full - prov):.1%} "
+          f"(on-off difference / off: {(full - base) / base:.1%}); aim < 10%")
+    print(f"  ai levels: {levels}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--limit", type=int, default=300, help="photos and synthetic files")
+    parser.add_argument("--camera", type=int, default=12, help="12 MP JPEGs (0: none)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--synthetic", action="store_true", help="ignore the corpus")
     args = parser.parse_args()
-    if args.synthetic:
-        label, inputs = f"{args.limit} synthetic JPEGs", synthetic(args.limit)
+    settings = Settings()
+    photos = sorted(SHARED_PHOTOS.glob("*"))[:args.limit] if SHARED_PHOTOS.is_dir() else []
+    if photos:
+        measure("corpus photos", photos, args.rounds, settings)
     else:
-        label, inputs = load_inputs(args.limit)
-    base_times: list[float] = []
-    prov_times: list[float] = []
-    levels: dict[str, int] = {}
-    for _ in range(args.rounds):
-        for data in inputs:
-            t0 = time.perf_counter()
-            image = baseline(data)
-            t1 = time.perf_counter()
-            report = assess(data, image)
-            t2 = time.perf_counter()
-            base_times.append(t1 - t0)
-            prov_times.append(t2 - t1)
-            levels[report.level] = levels.get(report.level, 0) + 1
-    b_mean, p_mean = statistics.fmean(base_times), statistics.fmean(prov_times)
-    print(f"inputs: {label}, {args.rounds} rounds")
-    print(
-        f"ingest-like baseline: mean {b_mean * 1e3:.2f} ms, "
-        f"median {statistics.median(base_times) * 1e3:.2f} ms per image"
-    )
-    print(
-        f"provenance.assess:    mean {p_mean * 1e3:.2f} ms, "
-        f"median {statistics.median(prov_times) * 1e3:.2f} ms per image"
-    )
-    print(f"ratio provenance/baseline: {p_mean / b_mean:.1%} (aim < 10%)")
-    print(f"levels: {levels}")
+        print("corpus photos: ../shared/corpus absent, skipped")
+    with tempfile.TemporaryDirectory() as tmp:
+        measure("synthetic 512x384 JPEGs", synthetic(Path(tmp), args.limit), args.rounds,
+                settings)
+    if args.camera:
+        measure("camera-sized 4000x3000 JPEGs", camera_jpegs(args.camera), args.rounds,
+                settings)
 
 
 if __name__ == "__main__":

@@ -84,12 +84,45 @@ def test_corpus_photos_score_in_the_unmarked_range() -> None:
     assert 20 <= float(np.mean(scores)) <= 29
 
 
-def test_haar_approximation_matches_pywavelets() -> None:
+def reference_votes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The published decoder's float pipeline for the U channel (cv2 YUV, pywt Haar, abs),
+    with a mask of blocks whose value sits on a cell edge (a multiple of 18), where the
+    reference's float rounding, not the pixels, picks the vote."""
+    import cv2
     import pywt
 
-    plane = np.random.default_rng(4).integers(0, 256, (64, 96), dtype=np.uint8)
-    expected, _ = pywt.dwt2(plane, "haar")
-    assert np.allclose(watermark.haar_approximation(plane), expected, atol=1e-9)
+    rows, cols = rgb.shape[:2]
+    u = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV)[: rows // 4 * 4, : cols // 4 * 4, 1]
+    approx, _ = pywt.dwt2(u.astype(np.float64), "haar")
+    br, bc = approx.shape[0] // 4, approx.shape[1] // 4
+    votes, edge = [], []
+    for n in range(br * bc):
+        i, j = divmod(n, bc)
+        flat = approx[i * 4 : i * 4 + 4, j * 4 : j * 4 + 4].reshape(-1)
+        value = abs(flat[int(np.argmax(np.abs(flat[1:]))) + 1])
+        votes.append(int(value % 36 > 18))
+        edge.append(abs(value / 18 - round(value / 18)) < 1e-9)
+    return np.asarray(votes, dtype=np.uint8), np.asarray(edge)
+
+
+@pytest.mark.parametrize("height", [256, 301, 397])
+def test_integer_votes_equal_the_reference_pipeline(height: int) -> None:
+    rng = np.random.default_rng(height)
+    images = [
+        rng.integers(0, 256, (height, 264, 3), dtype=np.uint8),
+        clouds(264, height, seed=height),
+        embed(clouds(264, height, seed=height + 1), watermark.PATTERNS["SDV2"]),
+    ]
+    for rgb in images:
+        for image in (Image.fromarray(rgb), Image.open(io.BytesIO(
+                encode(Image.fromarray(rgb), "JPEG", quality=98)))):
+            u = watermark.u_pixels(image)
+            assert u is not None
+            expected, edge = reference_votes(np.asarray(image))
+            votes = watermark.block_votes(u)
+            assert votes.shape == expected.shape
+            assert np.array_equal(votes[~edge], expected[~edge])
+            assert edge.mean() < 0.05
 
 
 def test_widths_that_cannot_hold_a_mark_are_skipped() -> None:
