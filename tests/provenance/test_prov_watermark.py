@@ -42,6 +42,21 @@ def test_embedded_payload_found_raw_and_after_jpeg_q98(base: np.ndarray, name: s
         assert any(name in r for r in report.reasons)
 
 
+def test_weak_mark_after_jpeg_q90_still_read_from_all_blocks() -> None:
+    """After q90 only ~56% of block votes agree: the decoder must use all of them (no early
+    exit on the first blocks, which would read chance)."""
+    pattern = watermark.PATTERNS["SDXL"]
+    marked = Image.fromarray(embed(clouds(512, 512, seed=2), pattern))
+    image = Image.open(io.BytesIO(encode(marked, "JPEG", quality=90)))
+    u = watermark.u_pixels(image)
+    assert u is not None
+    votes = watermark.block_votes(u)
+    expected = pattern[np.arange(votes.size) % pattern.size]
+    assert float(np.mean(votes == expected)) < 0.6
+    result = watermark.score(image)
+    assert result is not None and result["SDXL"]["verdict"] == "very likely", result
+
+
 def test_unmarked_synthetic_images_not_found() -> None:
     for seed in range(3):
         for image in (
