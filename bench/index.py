@@ -3,7 +3,11 @@
 Baseline, measured in the same run: faiss IndexBinaryMultiHash(256, 16, 16) with
 nflip = radius // 16, the configuration of python-threatexchange's PDQ index (a faithful
 reimplementation; the package itself is not installed). Run:
-    .venv/bin/python bench/index.py [--sizes 1000000 10000000] [--queries 4000]
+    .venv/bin/python bench/index.py [--sizes 1000000 10000000] [--queries 4000] [--add 100000]
+
+Incremental adds: ``--add`` new hashes into the reloaded largest index (delta segment, only
+the delta rewritten on save), then queries against main + delta, checked exact against
+brute force on the added hashes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,29 @@ def _near(rng: np.random.Generator, codes: np.ndarray, count: int) -> np.ndarray
     for row in bits:
         row[rng.choice(256, int(rng.integers(0, 32)), replace=False)] ^= 1
     return np.packbits(bits, axis=1)
+
+
+def bench_add(n: int, extra: int, nq: int, tmp: Path) -> None:
+    rng = np.random.default_rng(n + 1)
+    added = rng.integers(0, 256, (extra, 32), dtype=np.uint8)
+    index = PDQIndex.load(tmp / "pdq")
+    t = time.perf_counter()
+    index.add(added, np.arange(n, n + extra))
+    add = time.perf_counter() - t
+    t = time.perf_counter()
+    index.save(tmp / "pdq")
+    save = time.perf_counter() - t
+    queries = _near(rng, added, nq)
+    index.search_arrays(queries[:1], 31)  # builds the delta's segment
+    t = time.perf_counter()
+    _, ids, _ = index.search_arrays(queries, 31)
+    qps = nq / (time.perf_counter() - t)
+    flat = faiss.IndexBinaryFlat(256)
+    flat.add(added)
+    lims, _, _ = flat.range_search(queries, 32)
+    assert int(lims[-1]) == int((ids >= n).sum()), "added hashes found exactly"
+    print(f"| +{extra:,} into {n:,} | add {add:.2f} s | save {save:.2f} s | "
+          f"query {qps:,.0f} q/s |")
 
 
 def bench_pdq(n: int, nq: int, tmp: Path) -> None:
@@ -79,6 +106,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--queries", type=int, default=4_000)
     parser.add_argument("--exact", type=int, default=10_000_000)
+    parser.add_argument("--add", type=int, default=100_000)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cumberland-bench-"))
     try:
@@ -86,6 +114,8 @@ def main() -> None:
         print("| --- | --- | --- | --- | --- | --- |")
         for n in args.sizes:
             bench_pdq(n, args.queries, tmp)
+        if args.add:
+            bench_add(args.sizes[-1], args.add, args.queries, tmp)
         bench_exact(args.exact, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

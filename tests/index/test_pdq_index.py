@@ -51,6 +51,21 @@ def test_multi_index_hashing_has_exact_recall(refs: np.ndarray, radius: int,
     assert _found(index, queries, radius) == _brute(refs, ids, queries, radius)
 
 
+@pytest.mark.parametrize("block", [1, 37])
+def test_candidates_verified_in_blocks_and_batches(refs: np.ndarray, block: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidate blocks split probes (and queries) anywhere; none is lost or seen twice."""
+    monkeypatch.setattr(pdq, "FLAT_LIMIT", 100)
+    monkeypatch.setattr(pdq, "CANDIDATE_BLOCK", block)
+    monkeypatch.setattr(pdq, "QUERY_BATCH", 23)
+    ids = np.arange(len(refs), dtype=np.int64)
+    index = PDQIndex(refs, ids)
+    queries = _near(np.random.default_rng(5), refs, 120, 45)
+    qi, found, _ = index.search_arrays(queries, 31)
+    assert len(set(zip(qi.tolist(), found.tolist(), strict=True))) == len(qi)
+    assert _found(index, queries, 31) == _brute(refs, ids, queries, 31)
+
+
 def test_multi_index_on_large_set_matches_brute_force_sample() -> None:
     rng = np.random.default_rng(1)
     refs = rng.integers(0, 256, (pdq.FLAT_LIMIT + 20_000, 32), dtype=np.uint8)
@@ -72,17 +87,18 @@ def test_save_load_and_incremental_add(refs: np.ndarray, tmp_path: Path,
     assert len(reloaded) == half
     # small adds stay in the delta and are found at once
     reloaded.add(refs[half:half + 200], np.arange(half, half + 200))
-    assert len(reloaded._delta) == 200
+    assert len(reloaded._delta_codes) == 200
     reloaded.save(tmp_path / "pdq")
     again = PDQIndex.load(tmp_path / "pdq")
     # a large add merges into a rebuilt main segment
     again.add(refs[half + 200:], np.arange(half + 200, len(refs)))
-    assert len(again._delta) == 0 and len(again) == len(refs)
+    assert len(again._delta_codes) == 0 and len(again) == len(refs)
     queries = _near(np.random.default_rng(3), refs, 200, 35)
     ids = np.arange(len(refs))
     assert _found(again, queries, 31) == _brute(refs, ids, queries, 31)
     assert _found(reloaded, queries, 31) == _brute(refs[:half + 200], ids[:half + 200],
                                                    queries, 31)
+    assert isinstance(reloaded._delta, pdq._MIHSegment)  # past FLAT_LIMIT: multi-index too
 
 
 def test_empty_index_and_empty_queries() -> None:

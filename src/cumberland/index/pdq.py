@@ -9,8 +9,9 @@ substrings keep buckets nearly empty, so a query verifies a few thousand candida
 of the ~40,000 a 16x16-bit table (faiss IndexBinaryMultiHash, threatexchange's setup)
 verifies at 10 M hashes. Probing, gathering and popcounts are vectorised over query batches.
 
-Small sets and recent additions live in a faiss flat index (brute force, SIMD popcount).
-Adds go to that delta; it is merged into a rebuilt main segment once it grows past a
+Small sets live in a faiss flat index (brute force, SIMD popcount). Adds go to a delta
+segment of their own (brute force while small, multi-index beyond, rebuilt from the delta
+alone when next searched); it is merged into a rebuilt main segment once it grows past a
 fraction of the main one, so adds stay cheap and a search never misses an added hash.
 ``save`` writes plain ``.npy`` files that ``load`` memory-maps, so reloading is instant.
 """
@@ -114,6 +115,9 @@ class _MIHSegment:
     def __init__(self, codes: U8, spans: list[tuple[int, int]],
                  rows: list[NDArray[np.int32]], offsets: list[NDArray[np.int32]]) -> None:
         self.codes, self.spans, self.rows, self.offsets = codes, spans, rows, offsets
+        # the first 16 bytes of every code as one scalar, read in place (stride 32)
+        self.heads: NDArray[np.void] = np.lib.stride_tricks.as_strided(
+            np.asarray(codes).view("V16").ravel(), shape=(len(codes),), strides=(32,))
 
     @classmethod
     def build(cls, codes: U8) -> _MIHSegment:
@@ -166,27 +170,60 @@ class _MIHSegment:
 
     def _search_batch(self, queries: U8, lo: int, probes: list[tuple[int, NDArray[np.uint32]]],
                       max_distance: int) -> list[tuple[I64, I64, I64]]:
-        codes = self.codes.view("V32").ravel()
+        """One query batch: probe every table, then verify candidates in two steps.
+
+        The first 128 bits of a candidate are compared first (one 16-byte gather each, the
+        query side repeated rather than gathered): a hash within 31 bits of the query is
+        within 31 on any half, while a random one passes with odds ~1e-9 at that radius, so
+        only true neighbours (and few others) have their whole 32 bytes compared.
+        """
         batch = queries[lo:lo + QUERY_BATCH]
-        batch_rows = _rows32(batch)
+        heads = np.ascontiguousarray(batch[:, :16]).view(np.uint64).reshape(-1, 2)
         out = []
         for t, masks in probes:
             start, length = self.spans[t]
             keys = (_keys(batch, start, length)[:, None] ^ masks[None, :]).ravel()
-            begin, end = self.offsets[t][keys], self.offsets[t][keys + 1]
-            counts = end - begin
-            total = int(counts.sum())
-            if total == 0:
-                continue
-            qidx = np.repeat(np.repeat(np.arange(len(batch)), len(masks)), counts)
-            within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            cand = self.rows[t][np.repeat(begin, counts) + within]
+            begin = self.offsets[t][keys]
+            counts = self.offsets[t][keys + 1] - begin
+            ends = np.cumsum(counts, dtype=np.int64)
+            total = int(ends[-1]) if len(ends) else 0
             for c0 in range(0, total, CANDIDATE_BLOCK):
-                cq, cr = qidx[c0:c0 + CANDIDATE_BLOCK], cand[c0:c0 + CANDIDATE_BLOCK]
-                dist = _popcount_distance(batch_rows[cq], codes[cr])
-                keep = dist <= max_distance
-                out.append((cq[keep] + lo, cr[keep].astype(np.int64), dist[keep]))
+                c1 = min(total, c0 + CANDIDATE_BLOCK)
+                out += self._verify(batch, heads, t, begin, counts, ends, c0, c1, max_distance,
+                                    lo, len(masks))
         return out
+
+    def _verify(self, batch: U8, heads: NDArray[np.uint64], t: int, begin: NDArray[np.int32],
+                counts: NDArray[np.int32], ends: I64, c0: int, c1: int, max_distance: int,
+                lo: int, per_query: int) -> list[tuple[I64, I64, I64]]:
+        """Candidates c0:c1 of table t (in probe order) within ``max_distance``."""
+        first = int(np.searchsorted(ends, c0, side="right"))
+        last = int(np.searchsorted(ends, c1, side="left")) + 1
+        b, c = begin[first:last].astype(np.int64), counts[first:last].astype(np.int64)
+        e = ends[first:last]
+        skip = c0 - (e[0] - c[0])  # candidates of the first probe already verified
+        c[0] -= skip
+        b[0] += skip
+        c[-1] -= e[-1] - c1
+        local_ends = np.cumsum(c)
+        n = int(local_ends[-1])
+        pos = np.repeat(b - (local_ends - c), c) + np.arange(n)
+        cand = np.asarray(self.rows[t][pos])
+        # probes of one query are consecutive: repeat the query's words per candidate
+        probe_query = (np.arange(first, last) // per_query)
+        per_q = np.bincount(probe_query - probe_query[0], weights=c).astype(np.int64)
+        q0 = int(probe_query[0])
+        near = (np.repeat(heads[q0:q0 + len(per_q)], per_q, axis=0)
+                ^ self.heads[cand].view(np.uint64).reshape(-1, 2))
+        half = np.bitwise_count(near).sum(axis=1, dtype=np.int64)
+        keep = np.flatnonzero(half <= max_distance)
+        if not len(keep):
+            return []
+        qi = q0 + np.searchsorted(np.cumsum(per_q), keep, side="right")
+        rows = cand[keep].astype(np.int64)
+        dist = _popcount_distance(_rows32(batch)[qi], self.codes.view("V32").ravel()[rows])
+        ok = dist <= max_distance
+        return [(qi[ok] + lo, rows[ok], dist[ok])]
 
 
 def _concat(parts: list[tuple[I64, I64, I64]]) -> tuple[I64, I64, I64]:
@@ -235,7 +272,7 @@ class PDQIndex:
         self._set_main(hashes, ids)
         self._delta_codes: U8 = np.zeros((0, 32), dtype=np.uint8)
         self._delta_ids: I64 = np.zeros(0, dtype=np.int64)
-        self._delta = _FlatSegment(self._delta_codes)
+        self._delta: _MIHSegment | _FlatSegment | None = None  # built when first searched
         self._main_saved: Path | None = None
 
     def _set_main(self, codes: U8, ids: I64) -> None:
@@ -249,7 +286,7 @@ class PDQIndex:
         return cls(as_codes(hashes), np.asarray(ids, dtype=np.int64))
 
     def __len__(self) -> int:
-        return len(self._main) + len(self._delta)
+        return len(self._main) + len(self._delta_codes)
 
     def add(self, hashes: U8, ids: I64) -> None:
         """Add hashes; merges into a rebuilt main segment only when the delta is large."""
@@ -262,10 +299,15 @@ class PDQIndex:
             self._set_main(codes, np.concatenate([np.asarray(self._main_ids), self._delta_ids]))
             self._delta_codes = np.zeros((0, 32), dtype=np.uint8)
             self._delta_ids = np.zeros(0, dtype=np.int64)
-            self._delta = _FlatSegment(self._delta_codes)
-        else:
-            self._delta.index.add(hashes)
-            self._delta.codes = self._delta_codes
+        self._delta = None
+
+    def _delta_segment(self) -> _MIHSegment | _FlatSegment:
+        """The delta's own segment: brute force while small, multi-index beyond."""
+        if self._delta is None:
+            big = len(self._delta_codes) > self.flat_limit
+            self._delta = (_MIHSegment.build(self._delta_codes) if big
+                           else _FlatSegment(self._delta_codes))
+        return self._delta
 
     def _main_codes(self) -> U8:
         return self._main.codes
@@ -274,7 +316,8 @@ class PDQIndex:
         """(query index, id, distance) arrays, one row per (query, indexed hash) pair."""
         q = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, 32)
         parts = []
-        for segment, ids in ((self._main, self._main_ids), (self._delta, self._delta_ids)):
+        for segment, ids in ((self._main, self._main_ids),
+                             (self._delta_segment(), self._delta_ids)):
             if len(segment) and len(q):
                 qi, row, dist = segment.search(q, max_distance)
                 if isinstance(segment, _MIHSegment) and len(qi):
@@ -331,7 +374,7 @@ class PDQIndex:
         self._main_saved = main
         self._delta_codes = np.load(folder / "delta_codes.npy")
         self._delta_ids = np.load(folder / "delta_ids.npy")
-        self._delta = _FlatSegment(self._delta_codes)
+        self._delta = None
         return self
 
 
