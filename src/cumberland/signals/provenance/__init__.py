@@ -15,9 +15,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from cumberland.errors import one_line
+
 from ..plugins import Detector
 from . import c2pa_signal, camera, generators, watermark, xmp
-from .containers import one_line
 from .evidence import Evidence, gather
 from .model import LEVELS, Finding, Level, ProvenanceReport, strongest
 
@@ -48,7 +49,7 @@ def _guard(name: str, errors: list[str], run: Callable[[], list[Finding]]) -> li
     try:
         return run()
     except Exception as exc:  # a signal bug or hostile input must not stop the others
-        errors.append(f"{name}: {type(exc).__name__}: {one_line(exc)}")
+        errors.append(f"{name}: {one_line(exc)}")
         return []
 
 

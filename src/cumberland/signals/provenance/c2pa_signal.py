@@ -19,7 +19,9 @@ from typing import Any
 
 import c2pa
 
-from .containers import Container, one_line
+from cumberland.errors import one_line
+
+from .containers import Container
 from .model import Finding, Level
 from .sourcetype import declares_ai, source_code
 
@@ -83,10 +85,9 @@ def detect(
             m = _REMOTE_URL.search(str(exc))
             url = m.group(1)[:500] if m else None
             return [Finding(NAME, VERSION, "c2pa-remote-manifest", {"url": url})]
-        errors.append(f"{NAME}: manifest unreadable ({one_line(exc)})")
-        return [
-            Finding(NAME, VERSION, "c2pa-manifest", {"readable": False, "error": one_line(exc)})
-        ]
+        message = one_line(exc, with_type=False)
+        errors.append(f"{NAME}: manifest unreadable ({message})")
+        return [Finding(NAME, VERSION, "c2pa-manifest", {"readable": False, "error": message})]
     if reader is None:
         return []
     with reader:

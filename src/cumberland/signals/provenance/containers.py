@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from cumberland.errors import one_line
+
 #: Largest text chunk / comment / EXIF block we look at, before or after decompression.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 #: Total text we keep per file, all chunks together.
@@ -100,7 +102,7 @@ def read_container(data: bytes) -> Container:
             walker(data, c)
             c.walked = not c.errors
         except (ValueError, struct.error, IndexError) as exc:
-            c.errors.append(f"{c.format}: {one_line(exc)}")
+            c.errors.append(f"{c.format}: {one_line(exc, with_type=False)}")
     return c
 
 
@@ -110,11 +112,6 @@ def finish_container(data: bytes, c: Container, image: Image.Image | None) -> No
         _from_pillow_info(image, c)
     if not c.xmp and not (c.walked and c.format in ("png", "jpeg", "webp")):
         _scan_xmp(data, c)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as a short single line for the report's errors."""
-    return (str(exc).replace("\n", " ").strip() or type(exc).__name__)[:300]
 
 
 def _add_text(c: Container, key: str, value: str) -> None:
@@ -167,7 +164,7 @@ def _walk_png(data: bytes, c: Container) -> None:
                 try:
                     _png_text(ctype, data[body_start:body_end], c)
                 except ValueError as exc:
-                    c.errors.append(f"png: {one_line(exc)}")
+                    c.errors.append(f"png: {one_line(exc, with_type=False)}")
         elif ctype == b"IHDR" and length >= 8:
             c.size = struct.unpack(">II", data[body_start : body_start + 8])
         elif ctype == b"caBX":

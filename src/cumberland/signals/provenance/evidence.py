@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
-from .containers import Container, finish_container, image_format, one_line, read_container
+from cumberland.errors import one_line
+
+from .containers import Container, finish_container, image_format, read_container
 from .exifview import ExifView, load_exif
 
 #: Pixel signals skip images larger than this rather than decode gigapixel bombs.
@@ -40,7 +42,7 @@ def decode(data: bytes, errors: list[str]) -> Image.Image | None:
 
             pillow_heif.register_heif_opener()
         except Exception as exc:  # optional plug-in: HEIF stays undecoded without it
-            errors.append(f"decode: HEIF support unavailable ({one_line(exc)})")
+            errors.append(f"decode: HEIF support unavailable ({one_line(exc, with_type=False)})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -53,7 +55,7 @@ def decode(data: bytes, errors: list[str]) -> Image.Image | None:
     except UnidentifiedImageError:
         return None  # not an image Pillow knows: metadata signals still run
     except Exception as exc:  # truncated, corrupt, unsupported mode...
-        errors.append(f"decode: {type(exc).__name__}: {one_line(exc)}")
+        errors.append(f"decode: {one_line(exc)}")
         return None
 
 
