@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,14 +61,31 @@ def test_invalid_utf8_and_newline_names_survive(tmp_path: Path) -> None:
     assert all("\n" not in t for t in texts)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+_WALK = (
+    "import json, sys\n"
+    "from cumberland.sources.folder import walk_folder\n"
+    "print(json.dumps([[e.path, e.status, e.reason] for e in walk_folder(sys.argv[1])]))\n"
+)
+
+
 def test_unreadable_directory_is_an_error_entry(tmp_path: Path) -> None:
+    """Walk without root's DAC override (setpriv) so a mode-000 directory really is closed."""
     locked = tmp_path / "locked"
     locked.mkdir()
     (locked / "inside.txt").write_text("z")
+    (tmp_path / "open.txt").write_text("o")
     locked.chmod(0)
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    if os.geteuid() != 0:
+        prefix = []
+    elif shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv to drop root's DAC override")
     try:
-        seen = _by_name(tmp_path)
+        done = subprocess.run([*prefix, sys.executable, "-c", _WALK, str(tmp_path)],
+                              capture_output=True, text=True, timeout=120, check=True)
     finally:
         locked.chmod(0o755)
-    assert seen["locked"][0] == "error"
+    seen = {Path(p).name: (status, reason) for p, status, reason in json.loads(done.stdout)}
+    assert seen["open.txt"] == ("pending", None)
+    assert seen["locked"] == ("error", "unreadable directory: Permission denied")
+    assert "inside.txt" not in seen
