@@ -115,7 +115,7 @@ def main() -> None:
     print(f"\n{count:,} files of 64 bytes in {args.dirs:,} folders, {os.cpu_count()} CPUs\n")
     print("| contender | cores | seconds | files/s | files/s per core |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    print(row("`find | xargs sha256sum` (one digest)", sha_s, 1))
+    print(row("find + xargs sha256sum (one digest)", sha_s, 1))
     print(row("naive Python os.walk + MD5/SHA-1/SHA-256", py_s, 1))
     print(row("`cumberland triage` (enumerate, fingerprint, match, report)", cb_s,
               args.workers))
