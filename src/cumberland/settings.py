@@ -21,6 +21,8 @@ class Settings:
     # Pillow refuses to decode images with more pixels than this (decompression bombs).
     max_image_pixels: int = 180_000_000
     chunk_size: int = 32
+    # Results written per transaction (each transaction is a checkpoint of finished items).
+    write_batch: int = 256
     # Containers (archives, disk images) nested deeper than this are recorded, not opened.
     max_depth: int = 8
     # Per outermost archive: bytes expanded, expanded/compressed ratio (checked once past

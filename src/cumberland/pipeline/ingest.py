@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cumberland.pipeline.executors import Executor
 from cumberland.pipeline.progress import Progress
+from cumberland.pipeline.tasks import Result
 from cumberland.settings import Settings
 from cumberland.sources.folder import walk_folder
 from cumberland.store import writer
@@ -41,9 +42,16 @@ def fingerprint_pending(
     ws: Workspace, case: int, settings: Settings, executor: Executor, progress: Progress
 ) -> None:
     progress.phase("fingerprinting", writer.count_pending(ws, case))
+    batch: list[Result] = []
     for results in executor.run(writer.pending_tasks(ws, case, settings.chunk_size)):
-        writer.apply_results(ws, results)
+        batch.extend(results)
+        # Several chunks per transaction: a commit costs more than a chunk of small files.
+        if len(batch) + sum(len(r.children) for r in batch) >= settings.write_batch:
+            writer.apply_results(ws, batch)
+            batch = []
         progress.advance(len(results), sum(r.size or 0 for r in results))
+    if batch:
+        writer.apply_results(ws, batch)
 
 
 def ingest(
