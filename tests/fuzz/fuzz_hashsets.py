@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sqlite3
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from fuzzkit import run_atheris
 
 from cumberland.hashsets import HashSetError, detect_format, open_reader
 
@@ -101,17 +101,7 @@ def seeds() -> list[bytes]:
 
 
 def main() -> None:
-    import atheris
-
-    args = list(sys.argv)
-    if not any(os.path.isdir(arg) for arg in args[1:]):
-        corpus = tempfile.mkdtemp(prefix="cumberland-fuzz-corpus-")
-        for number, sample in enumerate(seeds()):
-            Path(corpus, f"seed{number}").write_bytes(sample)
-        args.append(corpus)
-    atheris.instrument_all()
-    atheris.Setup(args, target)
-    atheris.Fuzz()
+    run_atheris(target, seeds(), "hashsets")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,9 @@ Contract under test:
 from __future__ import annotations
 
 import io
-import os
 import random
-import sys
-import tempfile
-from pathlib import Path
 
+import fuzzkit
 from PIL import Image, UnidentifiedImageError
 
 from cumberland.demo import synthetic_image
@@ -89,39 +86,12 @@ def seeds() -> list[bytes]:
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
-    """Bit flips, truncation, splices, token insertions and extreme integers."""
-    buffer = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        choice = rng.random()
-        position = rng.randrange(len(buffer) + 1)
-        if choice < 0.4 and buffer:
-            index = min(position, len(buffer) - 1)
-            buffer[index] ^= 1 << rng.randrange(8)
-        elif choice < 0.5:
-            del buffer[max(position, 8):]
-        elif choice < 0.75:
-            token = rng.choice(TOKENS)
-            buffer[position : position + len(token) * rng.randint(0, 1)] = token
-        elif choice < 0.9:
-            start = rng.randrange(len(buffer) + 1)
-            buffer[position:position] = buffer[start : start + rng.randint(1, 256)]
-        else:
-            buffer[position : position + 2] = rng.choice([b"\xff\xff", b"\x00\x00", b"\x80\x00"])
-    return bytes(buffer)
+    """The shared mutator with image tokens, keeping the 8-byte magic when truncating."""
+    return fuzzkit.mutate(rng, data, TOKENS, keep=8, rounds=8)
 
 
 def main() -> None:
-    import atheris
-
-    args = list(sys.argv)
-    if not any(os.path.isdir(arg) for arg in args[1:]):
-        corpus = tempfile.mkdtemp(prefix="cumberland-fuzz-metadata-")
-        for number, sample in enumerate(seeds()):
-            Path(corpus, f"seed{number}").write_bytes(sample)
-        args.append(corpus)
-    atheris.instrument_all()
-    atheris.Setup(args, target)
-    atheris.Fuzz()
+    fuzzkit.run_atheris(target, seeds(), "metadata")
 
 
 if __name__ == "__main__":

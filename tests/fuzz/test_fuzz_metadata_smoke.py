@@ -3,25 +3,13 @@ run checks that decode errors stay within the recorded kinds and provenance neve
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import warnings
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from fuzzkit import load_harness
 
-
-def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "fuzz_metadata", Path(__file__).with_name("fuzz_metadata.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _harness()
+harness = load_harness("fuzz_metadata")
 
 
 def test_seeds_decode_and_carry_metadata() -> None:

@@ -39,7 +39,7 @@ from cumberland.store.models import (
     Stack,
 )
 from cumberland.store.pathkey import prefix_condition
-from cumberland.store.workspace import Workspace
+from cumberland.store.workspace import Workspace, transaction_lock
 from cumberland.store.writer import upsert
 
 PAGE = 120
@@ -91,6 +91,9 @@ def _purpose_match(purpose: str, sha: Any) -> Any:
                           HashSet.purpose == purpose)
 
 
+_QUEUE_LOCK = 0x5245_5649_0000_0000  # "REVI" + case id: one advisory lock per case
+
+
 def refresh_queue(ws: Workspace, case: int) -> int:
     """Rebuild the case's queue from items, media, matches and decisions; returns its size."""
     groups = (select(Item.media_sha256.label("sha"), func.min(Item.id).label("first"),
@@ -110,6 +113,7 @@ def refresh_queue(ws: Workspace, case: int) -> int:
     columns = ["case_id", "media_sha256", "priority", "kind", "matched", "known_good",
                "category", "item_id", "n_items"]
     with ws.engine.begin() as conn:
+        transaction_lock(conn, _QUEUE_LOCK + case)  # two runs into one case rebuild in turn
         stamp = _stamp(conn, case)
         conn.execute(delete(ReviewEntry).where(ReviewEntry.case_id == case))
         conn.execute(insert(ReviewEntry).from_select(columns, rows))

@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,15 +42,23 @@ def make_engine(url: str) -> Engine:
 _MIGRATION_LOCK = 0x43554D42
 
 
+def transaction_lock(connection: Connection, key: int) -> None:
+    """Serialise one kind of rebuild across processes until the transaction ends.
+
+    PostgreSQL needs an advisory lock (concurrent transactions would both delete, then both
+    insert); SQLite already serialises writers on the database lock.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def upgrade_schema(engine: Engine) -> None:
     """Bring the schema to head. On PostgreSQL, processes opening one fresh database at once
     queue on an advisory lock held for the (transactional) migration, so only one creates it."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                               {"key": _MIGRATION_LOCK})
+        transaction_lock(connection, _MIGRATION_LOCK)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 
