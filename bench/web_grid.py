@@ -27,9 +27,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cumberland.analysis.review import PAGE, Filters, offset_page, refresh_queue, review_page
 from cumberland.store import accounts
 from cumberland.store.models import ReviewEntry
-from cumberland.store.review import PAGE, Filters, offset_page, refresh_queue, review_page
 from cumberland.store.workspace import Workspace
 from cumberland.web import create_app
 

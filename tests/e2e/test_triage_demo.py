@@ -155,7 +155,7 @@ def test_case_and_hashset_listing(demo_run: dict[str, Any]) -> None:
     ws = str(demo_run["base"] / "ws")
     cases = runner.invoke(app, ["case", "list", "--json", "--workspace", ws])
     assert cases.exit_code == 0
-    assert [json.loads(line) for line in cases.stdout.splitlines()][0]["case"] == "demo"
+    assert [json.loads(line)["case"] for line in cases.stdout.splitlines()] == ["demo"]
     sets = runner.invoke(app, ["hashset", "list", "--json", "--workspace", ws])
     assert sets.exit_code == 0
     listed = {json.loads(line)["name"]: json.loads(line) for line in sets.stdout.splitlines()}

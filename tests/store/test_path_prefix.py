@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from cumberland.analysis.review import Filters, refresh_queue, review_page
 from cumberland.sources.base import path_key
 from cumberland.store.models import Case, Item, Media, Source
 from cumberland.store.pathkey import PREFIX_CHARS
-from cumberland.store.review import Filters, refresh_queue, review_page
 from cumberland.store.workspace import Workspace
 
 LONG = "/evidence/" + "d" * (PREFIX_CHARS + 50) + "/"

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from cumberland.analysis.review import refresh_queue
 from cumberland.demo import synthetic_image
 from cumberland.signals.pdq import pdq_from_rgb
 from cumberland.store import accounts
@@ -34,7 +35,6 @@ from cumberland.store.models import (
     SignalRecord,
     Source,
 )
-from cumberland.store.review import refresh_queue
 from cumberland.store.workspace import Workspace
 from cumberland.web import create_app
 from cumberland.web.security import WebConfig

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from cumberland.analysis.review import Filters, categorise, review_page
 from cumberland.hashsets.detect import open_reader
 from cumberland.reports.vics_export import write_vics
 from cumberland.store import accounts, audit
-from cumberland.store.review import Filters, categorise, review_page
 from cumberland.store.workspace import Workspace
 
 from .conftest import PASSWORD, add_case

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cumberland.analysis.priority import AI_PENALTY, is_camera_original, priority
+from cumberland.analysis.review import Filters, categorise, offset_page, refresh_queue, review_page
 from cumberland.cli import app as cli
 from cumberland.hashsets.detect import open_reader
 from cumberland.reports.vics_export import write_vics
 from cumberland.store import audit
-from cumberland.store.review import Filters, categorise, offset_page, refresh_queue, review_page
 from cumberland.store.workspace import Workspace
 
 from .conftest import PASSWORD, Built, add_case, login
@@ -266,8 +266,8 @@ def test_queue_is_rebuilt_after_a_run(built: Built, monkeypatch: pytest.MonkeyPa
 
     from sqlalchemy import insert
 
+    from cumberland.analysis.review import queue_state
     from cumberland.store.models import Run
-    from cumberland.store.review import queue_state
     from cumberland.web import queue as queue_module
 
     ws, case = built.ws, built.cases["alpha"]

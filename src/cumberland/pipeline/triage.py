@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 
+from cumberland.analysis.review import refresh_queue
 from cumberland.analysis.stacks import build_stacks
 from cumberland.matching.case import match_case
 from cumberland.matching.library import library_ids
@@ -21,7 +22,6 @@ from cumberland.settings import Settings
 from cumberland.store import writer
 from cumberland.store.hashset_import import ImportOutcome, import_hashset
 from cumberland.store.models import Run
-from cumberland.store.review import refresh_queue
 from cumberland.store.workspace import Workspace
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cumberland.analysis.review import decision_counts
 from cumberland.reports.charts import bar_chart
 from cumberland.reports.summary import case_summary
-from cumberland.store.review import decision_counts
 from cumberland.store.workspace import Workspace
 
 CHROMIUM = "/usr/bin/chromium"

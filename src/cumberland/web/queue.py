@@ -13,8 +13,8 @@ import threading
 
 from sqlalchemy import func, select
 
+from cumberland.analysis.review import queue_state, refresh_queue
 from cumberland.store.models import Item
-from cumberland.store.review import queue_state, refresh_queue
 from cumberland.store.workspace import Workspace
 
 log = logging.getLogger(__name__)

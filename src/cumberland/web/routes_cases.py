@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from cumberland.analysis.review import decision_counts, load_schemes
 from cumberland.store import accounts, audit
 from cumberland.store.models import Case, Item, Media, ReviewEntry, Run
-from cumberland.store.review import decision_counts, load_schemes
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import count_pending
 from cumberland.web.pages import render

@@ -10,6 +10,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from cumberland.analysis.review import (
+    DEFAULT_SCHEME,
+    STATUSES,
+    Filters,
+    categorise,
+    in_case,
+    load_schemes,
+    review_page,
+)
 from cumberland.store import accounts, audit
 from cumberland.store.models import (
     Decision,
@@ -20,15 +29,6 @@ from cumberland.store.models import (
     Media,
     SignalRecord,
     Source,
-)
-from cumberland.store.review import (
-    DEFAULT_SCHEME,
-    STATUSES,
-    Filters,
-    categorise,
-    in_case,
-    load_schemes,
-    review_page,
 )
 from cumberland.web import thumbs
 from cumberland.web.pages import render
