@@ -243,7 +243,7 @@ def compute_refs(specs: Sequence[Spec], name: str, workers: int) -> Refs:
     """Hashes of ``specs`` on ``workers`` processes, cached per chunk of CHUNK specs."""
     probe = _probe_digest()
     chunks = [list(specs[i:i + CHUNK]) for i in range(0, len(specs), CHUNK)]
-    paths = [CACHE / f"robustness-{name}-{i}.npz" for i in range(len(chunks))]
+    paths = [CACHE / f"robustness-{name}-{i}-{len(c)}.npz" for i, c in enumerate(chunks)]
     keys = [hashlib.sha256(repr((CACHE_VERSION, probe, c)).encode()).hexdigest() for c in chunks]
     parts: list[Refs | None] = []
     for chunk, path, key in zip(chunks, paths, keys, strict=True):
