@@ -142,3 +142,16 @@ def test_integer_votes_equal_the_reference_pipeline(height: int) -> None:
 
 def test_widths_that_cannot_hold_a_mark_are_skipped() -> None:
     assert watermark.score(Image.fromarray(clouds(388, 384))) is None
+
+
+def test_likely_counts_as_weak_and_very_likely_as_strong() -> None:
+    """A "likely" SDXL read happens by chance about once in a thousand unmarked pictures, so
+    it must not outrank camera material as strong evidence."""
+    likely = {"bits": 48, "agree": 35, "verdict": "likely"}
+    very = {"bits": 48, "agree": 36, "verdict": "very likely"}
+    partial = {"bits": 48, "agree": 30, "verdict": "partial"}
+    assert watermark.evidence_level("SDXL", likely) == "weak"
+    assert watermark.evidence_level("SDXL", very) == "strong"
+    assert watermark.evidence_level("SDXL", partial) == "none"
+    short = {"bits": 32, "agree": 24, "verdict": "very likely"}  # SDV2 needs 26 of 32
+    assert watermark.evidence_level("SDV2", short) == "weak"

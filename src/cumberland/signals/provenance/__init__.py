@@ -2,8 +2,9 @@
 
 `assess()` runs every provenance signal on one file and returns a `ProvenanceReport` whose level
 follows a fixed precedence: declared-ai (C2PA or IPTC says so) > strong (generator metadata or
-an invisible watermark at "likely" or better) > weak (a learned AI detector over its threshold) >
-camera-metadata > none. It never says "real": the absence of AI evidence proves nothing.
+an invisible watermark read "very likely") > weak (a learned AI detector over its threshold, or
+a watermark read only "likely") > camera-metadata > none. It never says "real": the absence
+of AI evidence proves nothing.
 Signals are pure functions of the bytes and pixels; hostile input becomes one-line `errors`,
 never an exception.
 """

@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from .model import Finding
+from .model import Finding, Level
 
 NAME = "invisible-watermark"
 VERSION = 1
@@ -165,10 +165,18 @@ def score(image: Image.Image) -> dict[str, dict[str, Any]] | None:
     return out
 
 
-def counts_as_strong(name: str, result: dict[str, Any]) -> bool:
-    """Whether one payload's verdict is strong evidence (see MIN_STRONG_AGREE)."""
-    likely = _ORDER.index(str(result["verdict"])) >= _ORDER.index("likely")
-    return likely and int(result["agree"]) >= MIN_STRONG_AGREE.get(name, 0)
+def evidence_level(name: str, result: dict[str, Any]) -> Level:
+    """``strong`` for a "very likely" payload (and MIN_STRONG_AGREE), ``weak`` for "likely".
+
+    A "likely" SDXL score (34-35 of 48 bits) arises by chance about once in a thousand
+    unmarked pictures; calling that strong would push real photos down the review queue, the
+    costly mistake, so it only ranks as weak evidence.
+    """
+    verdict = _ORDER.index(str(result["verdict"]))
+    if verdict >= _ORDER.index("very likely") and int(result["agree"]) >= MIN_STRONG_AGREE.get(
+            name, 0):
+        return "strong"
+    return "weak" if verdict >= _ORDER.index("likely") else "none"
 
 
 def detect(image: Image.Image | None) -> list[Finding]:
@@ -179,10 +187,11 @@ def detect(image: Image.Image | None) -> list[Finding]:
     if not scores:
         return []
     best = max(scores, key=lambda n: (_ORDER.index(scores[n]["verdict"]), scores[n]["agree"]))
-    strong = any(counts_as_strong(n, r) for n, r in scores.items())
+    levels = {evidence_level(n, r) for n, r in scores.items()}
+    level: Level = "strong" if "strong" in levels else "weak" if "weak" in levels else "none"
     data: dict[str, Any] = {"method": "dwtDct", "payloads": scores, "best": best}
     return [
-        Finding(NAME, VERSION, "invisible-watermark", data, level="strong" if strong else "none")
+        Finding(NAME, VERSION, "invisible-watermark", data, level=level)
     ]
 
 
@@ -191,9 +200,10 @@ def reasons(finding: Finding) -> list[str]:
     out = []
     for name, r in finding.data["payloads"].items():
         if r["verdict"] != "none":
-            counted = counts_as_strong(name, r)
+            counted = {"strong": "strong evidence", "weak": "weak evidence only",
+                       "none": "not counted"}[evidence_level(name, r)]
             out.append(
                 f"invisible-watermark dwtDct {name} payload: {r['agree']}/{r['bits']} bits agree "
-                f"({r['verdict']}{'' if counted else ', not counted as strong'})"
+                f"({r['verdict']}: {counted})"
             )
     return out
