@@ -13,6 +13,7 @@ from cumberland.demo import synthetic_image
 from cumberland.matching import robust
 from cumberland.matching.library import LibraryError, add_library
 from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.signals.pdq import hamming, pdq_from_rgb
 from cumberland.store.workspace import Workspace
 
 
@@ -116,3 +117,17 @@ def test_library_and_triage_report_methods(tmp_path: Path) -> None:
                for m in matches.values())
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert report["matches"][0]["evidence"]["distance"] <= 31
+
+
+@pytest.mark.parametrize("colour", [(255, 0, 0), (0, 0, 255), (20, 200, 90)])
+def test_unpad_removes_saturated_coloured_border(colour: tuple[int, int, int]) -> None:
+    w, h = ORIGINAL.size
+    pw, ph = w // 10, h // 10
+    padded = Image.new("RGB", (w + 2 * pw, h + 2 * ph), colour)
+    padded.paste(ORIGINAL, (pw, ph))
+    inner = robust.unpad(np.asarray(padded))
+    assert inner is not None
+    assert abs(inner.shape[1] - w) <= 8 and abs(inner.shape[0] - h) <= 8
+    original, _ = pdq_from_rgb(np.asarray(ORIGINAL))
+    unpadded, _ = pdq_from_rgb(inner)
+    assert hamming(original, unpadded) <= 31

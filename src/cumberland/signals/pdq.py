@@ -79,9 +79,12 @@ def corners(rgb: RGB, fraction: float) -> list[RGB]:
 
 
 def _detail(lines: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Per line (axis 0): mean absolute difference between neighbours plus spread."""
+    """Per line (axis 0): mean absolute difference between neighbours plus spread.
+
+    The spread is taken per colour channel along the line, then averaged: spread across the
+    channels would make a flat border of a saturated colour (pure red) look like detail."""
     grad = np.abs(np.diff(lines, axis=1)).mean(axis=(1, 2))
-    spread = lines.std(axis=(1, 2))
+    spread = lines.std(axis=1).mean(axis=1)
     return np.asarray(grad + 0.1 * spread, dtype=np.float32)
 
 
