@@ -24,8 +24,9 @@ from cumberland.matching.robust import (
     ReferenceHashes,
     Variant,
     features,
+    needs_features,
+    nominate,
     settle,
-    to_verify,
     variants_from_groups,
 )
 from cumberland.matching.video import match_videos
@@ -127,7 +128,8 @@ def match_pdq(ws: Workspace, case: int, settings: Settings) -> None:
 def match_libraries(ws: Workspace, case: int, settings: Settings,
                     libraries: Sequence[str] | None = None) -> None:
     """Regime (b), reference libraries: the full cascade. Hash stages use the variants stored
-    at ingest; a query's pixels are read only to verify keypoints of loose candidates."""
+    at ingest; a query's pixels are read only for keypoints: to verify loose PDQ candidates
+    and, when no hash stage matched, the references its descriptors vote for."""
     set_ids = library_ids(ws, libraries)
     if not set_ids:
         return
@@ -141,11 +143,14 @@ def match_libraries(ws: Workspace, case: int, settings: Settings,
         rows = []
         for q, found in zip(chunk, loaded.hashes.search_many(
                 lists, VERIFY_RADIUS, settings.pdq_min_quality, True), strict=True):
-            feats = loaded.features([c.ref for c in to_verify(found, radius)])
-            rgb = query_pixels(ws, q.sha256, settings) if feats else None
+            rgb = (query_pixels(ws, q.sha256, settings)
+                   if needs_features(found, radius, bool(loaded.descriptors)) else None)
             query_feats = features(rgb) if rgb is not None else None
+            candidates = (nominate(found, radius, query_feats, loaded.descriptors)
+                          if query_feats is not None else [])
+            feats = loaded.features([c.ref for c in candidates])
             rows += [_row(q.sha256, loaded.entries[f.ref], f)
-                     for f in settle(found, radius, query_feats, feats)]
+                     for f in settle(found, radius, query_feats, feats, candidates)]
         _store(ws, rows)
 
 

@@ -2,8 +2,9 @@
 
 A library is a hash set of format ``library`` (so its matches appear in reports like any
 set's), one entry per image, plus region hashes (``library_hashes``) and ORB keypoints in a
-compressed ``.npz`` per image under ``<workspace>/libraries/<set id>/``. Adding a folder
-again adds only images not yet in the library.
+compressed ``.npz`` per image under ``<workspace>/libraries/<set id>/``, beside them an index
+of the images' ORB descriptors (``descriptors.faissb``, matching/descriptors.py) that is
+rebuilt when the library changes. Adding a folder again adds only images not yet in it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Connection, insert, select, update
 
 from cumberland.errors import one_line
+from cumberland.matching.descriptors import DescriptorIndex
 from cumberland.matching.robust import (
     Features,
     ReferenceHashes,
@@ -33,6 +36,7 @@ from cumberland.store.models import HashEntry, HashSet, LibraryHash, LibraryImag
 from cumberland.store.workspace import Workspace
 
 FORMAT = "library"
+DESCRIPTORS_VERSION = 1  # bump when the index's contents change meaning
 
 
 class LibraryError(ValueError):
@@ -72,6 +76,43 @@ def _library_set(conn: Connection, name: str, folder: Path, category_scheme: str
 
 def features_path(ws: Workspace, set_id: int, entry_id: int) -> Path:
     return ws.root / "libraries" / str(set_id) / f"{entry_id}.npz"
+
+
+def descriptors_path(ws: Workspace, set_id: int) -> Path:
+    return ws.root / "libraries" / str(set_id) / "descriptors.faissb"
+
+
+def _descriptors_key(conn: Connection, set_id: int) -> str:
+    """What the index was built from: the library's contents digest and the index version."""
+    digest = conn.execute(select(HashSet.file_sha256).where(HashSet.id == set_id)).scalar_one()
+    return f"{DESCRIPTORS_VERSION}:{bytes(digest or b'').hex()}"
+
+
+def descriptor_index(ws: Workspace, set_id: int) -> DescriptorIndex:
+    """The library's descriptor index, loaded from its files, or (re)built and saved when they
+    are missing or were built from other contents."""
+    path = descriptors_path(ws, set_id)
+    key_file = path.with_suffix(".key")
+    with ws.engine.connect() as conn:
+        key = _descriptors_key(conn, set_id)
+        files = conn.execute(select(LibraryImage.entry_id, LibraryImage.features).where(
+            LibraryImage.hashset_id == set_id).order_by(LibraryImage.entry_id)).all()
+    if key_file.is_file() and key_file.read_text() == key:
+        loaded = DescriptorIndex.load(path)
+        if loaded is not None:
+            return loaded
+
+    def parts() -> Iterator[tuple[int, NDArray[np.uint8]]]:
+        for row in files:
+            target = ws.root / row.features if row.features else None
+            if target is not None and target.is_file():
+                with np.load(target) as npz:
+                    yield int(row.entry_id), npz["descriptors"]
+
+    index = DescriptorIndex.build(parts())
+    index.save(path)
+    key_file.write_text(key)
+    return index
 
 
 def add_library(
@@ -123,6 +164,7 @@ def add_library(
         conn.execute(update(HashSet).where(HashSet.id == set_id).values(
             entry_count=len(shas), file_sha256=hashlib.sha256(b"".join(shas)).digest(),
             imported_at=time.time()))
+    descriptor_index(ws, set_id)
     return outcome
 
 
@@ -144,6 +186,7 @@ class LoadedLibraries:
     hashes: ReferenceHashes
     entries: dict[int, tuple[int, int | None]]  # entry id -> (set id, category)
     feature_files: dict[int, Path]
+    descriptors: list[DescriptorIndex] = field(default_factory=list)
 
     def features(self, entry_ids: Sequence[int]) -> dict[int, Features]:
         out = {}
@@ -177,4 +220,5 @@ def load_libraries(ws: Workspace, set_ids: Sequence[int], min_quality: int) -> L
                                   .where(LibraryHash.hashset_id.in_(set_ids))):
             refs.append(extra.entry_id)
             variants.append(Variant("pdq-region", extra.pdq, extra.quality, region=True))
-    return LoadedLibraries(ReferenceHashes(refs, variants, min_quality), entries, files)
+    return LoadedLibraries(ReferenceHashes(refs, variants, min_quality), entries, files,
+                           [descriptor_index(ws, s) for s in set_ids])

@@ -9,8 +9,11 @@ after 20% padding). Each stage below targets one alteration and records its meth
 ``pdq-region``      the query's central region (catches pads) against the reference, or the
                     query against a reference's central region (catches crops).
 ``local-features``  ORB keypoints + RANSAC homography between the query and a candidate
-                    found at a looser PDQ radius (crops off-centre, overlays, small rotations);
-                    evidence records the inliers.
+                    found at a looser PDQ radius (crops off-centre, overlays, small rotations)
+                    or, for a query no hash stage matched, nominated by votes of its ORB
+                    descriptors in the library's descriptor index (matching/descriptors.py;
+                    20 % crops and pads that PDQ does not bring near); evidence records the
+                    inliers (and the votes).
 
 Regime (a), hash-only lists: only the query can be varied (dihedral + unpadded).
 Regime (b), reference libraries: reference regions are hashed too and candidates can be
@@ -27,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cumberland.index.pdq import PDQIndex
+from cumberland.matching.descriptors import DescriptorIndex, voted
 from cumberland.signals.pdq import HASH_SIDE, RGB, HashGroup, pdq_from_rgb, query_groups
 from cumberland.signals.pdq import central as central  # re-exported: the cascade's helpers
 from cumberland.signals.pdq import corners as corners
@@ -40,6 +44,7 @@ CORNER_REGION = 0.8  # and its four corners at this size (crops that keep one co
 VERIFY_RADIUS = 72  # PDQ radius for candidates that local features must confirm
 VERIFY_CANDIDATES = 3
 MIN_INLIERS = 25
+MIN_SPREAD = 0.3  # inliers must span this share of the reference's keypoints, each axis
 LIBRARY_FLAT_LIMIT = 2_000_000  # brute force keeps the loose verification radius cheap
 RATIO = 0.75
 METHOD_ORDER = ("pdq", "pdq-dihedral", "pdq-unpadded", "pdq-region", "local-features")
@@ -61,15 +66,20 @@ class Features:
 
 @dataclass(frozen=True, slots=True)
 class Found:
+    """``distance``: the nearest PDQ distance, None for a candidate only descriptors found."""
+
     ref: int
     method: str
-    distance: int
+    distance: int | None
     inliers: int | None = None
+    votes: int | None = None
 
     def evidence(self) -> dict[str, int]:
-        out = {"distance": self.distance}
+        out = {} if self.distance is None else {"distance": self.distance}
         if self.inliers is not None:
             out["inliers"] = self.inliers
+        if self.votes is not None:
+            out["votes"] = self.votes
         return out
 
 
@@ -105,14 +115,16 @@ def reference_variants(rgb: RGB) -> list[Variant]:
 
 
 def features(rgb: RGB) -> Features:
-    """ORB keypoints of a grey copy at most FEATURE_SIDE pixels on its longer side."""
+    """ORB keypoints of a grey copy at most FEATURE_SIDE pixels on its longer side,
+    strongest first (the descriptor index keeps and queries the strongest)."""
     gray = cv2.cvtColor(shrink(rgb, FEATURE_SIDE), cv2.COLOR_RGB2GRAY)
     orb = cv2.ORB_create(nfeatures=ORB_FEATURES)  # type: ignore[attr-defined]
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     if descriptors is None or not keypoints:
         return Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
-    points = np.asarray([k.pt for k in keypoints], dtype=np.float32)
-    return Features(points, np.asarray(descriptors, dtype=np.uint8))
+    order = np.argsort([-k.response for k in keypoints], kind="stable")
+    points = np.asarray([k.pt for k in keypoints], dtype=np.float32)[order]
+    return Features(points, np.asarray(descriptors, dtype=np.uint8)[order])
 
 
 def verify(query: Features, ref: Features) -> int:
@@ -132,6 +144,11 @@ def verify(query: Features, ref: Features) -> int:
     # a degenerate fit (everything folded onto a line or point) is no evidence
     det = float(np.linalg.det(homography[:2, :2]))
     if not 0.05 < abs(det) < 20:
+        return 0
+    # a shared caption or watermark fits too, but only on a strip of the picture
+    inliers = dst[mask.ravel().astype(bool)]
+    extent = np.ptp(ref.points, axis=0)
+    if np.any(np.ptp(inliers, axis=0) < MIN_SPREAD * np.maximum(extent, 1)):
         return 0
     return int(mask.sum())
 
@@ -175,27 +192,58 @@ class ReferenceHashes:
 
 
 def _rank(found: Found) -> tuple[int, int]:
-    return found.distance, METHOD_ORDER.index(found.method)
+    return found.distance if found.distance is not None else 1 << 16, \
+        METHOD_ORDER.index(found.method)
+
+
+def _hashed(found: dict[int, Found], max_distance: int) -> list[Found]:
+    return [f for f in found.values() if f.distance is not None and f.distance <= max_distance]
 
 
 def to_verify(found: dict[int, Found], max_distance: int) -> list[Found]:
     """The nearest candidates beyond ``max_distance`` that keypoints may still confirm."""
-    loose = sorted((f for f in found.values() if f.distance > max_distance), key=_rank)
+    loose = sorted((f for f in found.values()
+                    if f.distance is None or f.distance > max_distance), key=_rank)
     return loose[:VERIFY_CANDIDATES]
 
 
+def needs_features(found: dict[int, Found], max_distance: int, descriptors: bool) -> bool:
+    """Whether the query's keypoints are wanted: loose PDQ candidates to verify, or (with a
+    descriptor index) no hash stage matched."""
+    return bool(to_verify(found, max_distance)) or (
+        descriptors and not _hashed(found, max_distance))
+
+
+def nominate(found: dict[int, Found], max_distance: int, query_features: Features,
+             descriptors: Sequence[DescriptorIndex] = ()) -> list[Found]:
+    """Candidates for keypoint verification: the nearest loose PDQ candidates and, when no
+    hash stage matched, the references the query's descriptors vote for."""
+    out = to_verify(found, max_distance)
+    if descriptors and not _hashed(found, max_distance):
+        known = {f.ref for f in out}
+        for ref, votes in voted(descriptors, query_features.descriptors, known):
+            hashed = found.get(ref)
+            out.append(Found(ref, "local-features",
+                             hashed.distance if hashed is not None else None, votes=votes))
+    return out
+
+
 def settle(found: dict[int, Found], max_distance: int, query_features: Features | None = None,
-           ref_features: dict[int, Features] | None = None) -> list[Found]:
+           ref_features: dict[int, Features] | None = None,
+           candidates: Sequence[Found] | None = None) -> list[Found]:
     """Matches among one query's search results: hash stages within ``max_distance``, then,
-    when features are given, candidates confirmed by keypoint verification."""
-    out = [f for f in found.values() if f.distance <= max_distance]
+    when features are given, ``candidates`` (default: the loose PDQ ones) confirmed by
+    keypoint verification."""
+    out = _hashed(found, max_distance)
     if query_features is None or ref_features is None:
         return out
-    for cand in to_verify(found, max_distance):
+    if candidates is None:
+        candidates = to_verify(found, max_distance)
+    for cand in candidates:
         ref = ref_features.get(cand.ref)
         inliers = verify(query_features, ref) if ref is not None else 0
         if inliers >= MIN_INLIERS:
-            out.append(Found(cand.ref, "local-features", cand.distance, inliers))
+            out.append(Found(cand.ref, "local-features", cand.distance, inliers, cand.votes))
     return out
 
 
@@ -207,9 +255,14 @@ def cascade(
     regions: bool,
     query_features: Features | None = None,
     ref_features: dict[int, Features] | None = None,
+    descriptors: Sequence[DescriptorIndex] = (),
 ) -> list[Found]:
     """Matches of one query: hash stages within ``max_distance``, then, when features are
-    given, keypoint verification of the nearest looser candidates."""
+    given, keypoint verification of the nearest looser candidates and (with ``descriptors``,
+    when no hash stage matched) of the references the query's descriptors vote for."""
     radius = VERIFY_RADIUS if query_features is not None else max_distance
     found = refs.search(variants, radius, min_quality, regions)
-    return settle(found, max_distance, query_features, ref_features)
+    if query_features is None:
+        return settle(found, max_distance)
+    return settle(found, max_distance, query_features, ref_features,
+                  nominate(found, max_distance, query_features, descriptors))

@@ -1,0 +1,72 @@
+"""Descriptor votes nominate references that PDQ does not bring near (20 % crop + pad)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from cumberland.demo import synthetic_image
+from cumberland.matching import robust
+from cumberland.matching.descriptors import DescriptorIndex
+from cumberland.matching.library import add_library, descriptors_path
+from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.store.workspace import Workspace
+
+TARGET = 17
+
+
+def _crop_then_pad(image: Image.Image) -> Image.Image:
+    """20 % cut off the left and top, then 20 % of blurred border on the right and bottom."""
+    w, h = image.size
+    cropped = image.crop((w // 5, h // 5, w, h))
+    cw, ch = cropped.size
+    size = (cw + cw // 5, ch + ch // 5)
+    canvas = cropped.resize(size).filter(ImageFilter.GaussianBlur(max(size) / 25))
+    canvas.paste(cropped, (0, 0))
+    return canvas
+
+
+def test_crop_and_pad_found_by_local_features_unrelated_not(tmp_path: Path) -> None:
+    lib, evidence = tmp_path / "lib", tmp_path / "evidence"
+    lib.mkdir()
+    evidence.mkdir()
+    for seed in range(50):
+        synthetic_image(seed).save(lib / f"ref{seed}.png")
+    altered = _crop_then_pad(synthetic_image(TARGET))
+    altered.save(evidence / "altered.png")
+    synthetic_image(500).save(evidence / "unrelated.png")
+    # the hash stages alone do not find it: what the descriptor stage is for
+    refs, variants = [], []
+    for seed in range(50):
+        for v in robust.reference_variants(np.asarray(synthetic_image(seed))):
+            refs.append(seed)
+            variants.append(v)
+    hashes = robust.ReferenceHashes(refs, variants, 50)
+    assert robust.cascade(hashes, robust.query_variants(np.asarray(altered), True),
+                          31, 50, True) == []
+
+    ws = Workspace(tmp_path / "ws")
+    assert add_library(ws, lib, "refs").added == 50
+    path = descriptors_path(ws, 1)
+    assert path.is_file()  # persisted beside the keypoints, reused by the triage below
+    built = path.stat().st_mtime_ns
+    result = triage(ws, TriageRequest(sources=[evidence], libraries=["refs"]))
+    matches = result.summary["matches"]
+    assert [Path(m["path"]).name for m in matches] == ["altered.png"]
+    match = matches[0]
+    assert match["method"] == "local-features"
+    assert match["known_name"] == f"ref{TARGET}.png"
+    assert match["evidence"]["inliers"] >= robust.MIN_INLIERS
+    assert match["evidence"]["votes"] >= 1
+    assert path.stat().st_mtime_ns == built
+
+
+def test_index_votes_for_the_owner_of_shared_descriptors() -> None:
+    feats = {seed: robust.features(np.asarray(synthetic_image(seed))) for seed in range(5)}
+    index = DescriptorIndex.build((seed, f.descriptors) for seed, f in feats.items())
+    query = robust.features(np.asarray(_crop_then_pad(synthetic_image(3))))
+    votes = index.votes(query.descriptors)
+    assert votes.most_common(1)[0][0] == 3
+    assert DescriptorIndex.build([]).votes(query.descriptors) == {}
