@@ -14,7 +14,9 @@ Scores (lower = more similar):
 * ``cascade-b`` (reference library): min Hamming distance over all query variants
   (``regions=True``) and all reference hashes (full + ``reference_variants`` regions); a
   reference that ``cascade()`` confirms by ORB/RANSAC gets ``-inliers`` instead, ranking
-  above every hash distance.
+  above every hash distance. Its candidates for verification are the loose PDQ ones and,
+  for a query no hash stage matched, those its ORB descriptors vote for in a
+  ``DescriptorIndex`` of all references (descriptors cached under bench/.cache/ too).
 
 Beside the sweep, each cascade regime is also run as production runs it (``cascade()`` at
 Settings' distance and quality, features as ``matching/case.py`` computes them) for its
@@ -44,6 +46,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from _corpus import CACHE, SHARED_PHOTOS
 from cumberland.demo import synthetic_image
+from cumberland.matching.descriptors import PER_REFERENCE, DescriptorIndex
 from cumberland.matching.robust import (
     MIN_INLIERS,
     VERIFY_RADIUS,
@@ -52,6 +55,7 @@ from cumberland.matching.robust import (
     Variant,
     cascade,
     features,
+    needs_features,
     query_variants,
     reference_variants,
     verify,
@@ -272,6 +276,53 @@ def compute_refs(specs: Sequence[Spec], name: str, workers: int) -> Refs:
     return Refs.concat([p for p in parts if p is not None])
 
 
+def ref_descriptors(spec: Spec) -> tuple[int, bytes]:
+    """The reference's strongest ORB descriptors (count, zero-padded to PER_REFERENCE rows)."""
+    out = np.zeros((PER_REFERENCE, 32), np.uint8)
+    mine = features(np.asarray(load_spec(spec))).descriptors[:PER_REFERENCE]
+    out[:len(mine)] = mine
+    return len(mine), out.tobytes()
+
+
+def compute_descriptors(specs: Sequence[Spec], name: str, workers: int
+                        ) -> list[NDArray[np.uint8]]:
+    """ORB descriptors per reference (what a library's index holds), cached per chunk."""
+    chunks = [list(specs[i:i + CHUNK]) for i in range(0, len(specs), CHUNK)]
+    parts: list[tuple[NDArray[np.uint8], NDArray[np.int64]] | None] = []
+    paths = [CACHE / f"robustness-orb-{name}-{i}-{len(c)}.npz" for i, c in enumerate(chunks)]
+    keys = [hashlib.sha256(repr((CACHE_VERSION, PER_REFERENCE, c)).encode()).hexdigest()
+            for c in chunks]
+    for path, key in zip(paths, keys, strict=True):
+        part = None
+        if path.is_file():
+            with np.load(path) as npz:
+                if str(npz["key"]) == key:
+                    part = (npz["codes"], npz["counts"])
+        parts.append(part)
+    todo_chunks = [i for i, p in enumerate(parts) if p is None]
+    if todo_chunks:
+        t = time.perf_counter()
+        todo = [s for i in todo_chunks for s in chunks[i]]
+        with mp.get_context("fork").Pool(workers, _worker_setup) as pool:
+            rows = pool.map(ref_descriptors, todo, chunksize=16)
+        for i in todo_chunks:
+            mine, rows = rows[:len(chunks[i])], rows[len(chunks[i]):]
+            counts = np.asarray([r[0] for r in mine], dtype=np.int64)
+            codes = np.frombuffer(b"".join(r[1] for r in mine), np.uint8).reshape(
+                -1, PER_REFERENCE, 32)
+            CACHE.mkdir(parents=True, exist_ok=True)
+            np.savez(paths[i], key=keys[i], codes=codes, counts=counts)
+            parts[i] = (codes, counts)
+        print(f"ORB descriptors of {len(todo)} {name} references in "
+              f"{time.perf_counter() - t:.0f} s (cached under {CACHE})")
+    out: list[NDArray[np.uint8]] = []
+    for part in parts:
+        assert part is not None
+        codes, counts = part
+        out += [codes[j, :counts[j]] for j in range(len(counts))]
+    return out
+
+
 def synthetic_specs(count: int, offset: int) -> list[Spec]:
     """Varied sizes, each drawn from its own seed so that longer lists extend shorter ones."""
     out: list[Spec] = []
@@ -345,6 +396,7 @@ def score_original(index: int) -> list[QueryResult]:
     refs: Refs = STATE["refs"]  # type: ignore[assignment]
     library: ReferenceHashes = STATE["library"]  # type: ignore[assignment]
     lazy: LazyFeatures = STATE["features"]  # type: ignore[assignment]
+    descriptors: DescriptorIndex = STATE["descriptors"]  # type: ignore[assignment]
     settings = Settings()
     maxd, minq = settings.pdq_max_distance, settings.pdq_min_quality
     original = load_spec(refs.specs[index])
@@ -378,9 +430,9 @@ def score_original(index: int) -> list[QueryResult]:
         t0 = time.perf_counter()
         vb = query_variants(rgb, regions=True)
         loose = library.search(vb, VERIFY_RADIUS, minq, True)
-        check = any(f.distance > maxd for f in loose.values())
+        check = needs_features(loose, maxd, True)
         found_b = cascade(library, vb, maxd, minq, True, features(rgb) if check else None,
-                          lazy if check else None)
+                          lazy if check else None, [descriptors])
         res.cost["cascade-b"] = time.perf_counter() - t0 - (lazy.spent - spent)
         scores = hash_scores(refs, vb, minq, True)
         for f in found_b:
@@ -512,6 +564,14 @@ def main() -> None:
           f"({len(others.specs)} photos, {n_synth} synthetic); {args.workers} workers")
 
     STATE["refs"] = refs
+    orb = (compute_descriptors(originals.specs, "originals" if not photos else "photos-orig",
+                               args.workers)
+           + compute_descriptors(others.specs, "photos-other", args.workers)
+           + compute_descriptors(synth.specs, "synthetic", args.workers))
+    t = time.perf_counter()
+    STATE["descriptors"] = DescriptorIndex.build(enumerate(orb))
+    print(f"descriptor index of {sum(len(o) for o in orb)} descriptors built in "
+          f"{time.perf_counter() - t:.0f} s")
     t = time.perf_counter()
     with mp.get_context("fork").Pool(args.workers, _pool_init) as pool:
         results = []
