@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageFilter
 
 from cumberland.demo import synthetic_image
-from cumberland.matching import robust
+from cumberland.matching import descriptors, robust
 from cumberland.matching.descriptors import DescriptorIndex
 from cumberland.matching.library import add_library, descriptors_path
 from cumberland.pipeline.triage import TriageRequest, triage
@@ -61,12 +62,23 @@ def test_crop_and_pad_found_by_local_features_unrelated_not(tmp_path: Path) -> N
     assert match["evidence"]["inliers"] >= robust.MIN_INLIERS
     assert match["evidence"]["votes"] >= 1
     assert path.stat().st_mtime_ns == built
+    # a library that grows gets its index rebuilt with the new image's descriptors
+    synthetic_image(60).save(lib / "ref60.png")
+    assert add_library(ws, lib, "refs").added == 1
+    owners = DescriptorIndex.load(path)
+    assert owners is not None and len(set(owners.owners.tolist())) == 51
 
 
-def test_index_votes_for_the_owner_of_shared_descriptors() -> None:
+@pytest.mark.parametrize("flat_limit", [descriptors.FLAT_LIMIT, 100])
+def test_index_votes_for_the_owner_of_shared_descriptors(
+        flat_limit: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(descriptors, "FLAT_LIMIT", flat_limit)  # 100: the IVF index
     feats = {seed: robust.features(np.asarray(synthetic_image(seed))) for seed in range(5)}
     index = DescriptorIndex.build((seed, f.descriptors) for seed, f in feats.items())
+    index.save(tmp_path / "d.faissb")
+    reloaded = DescriptorIndex.load(tmp_path / "d.faissb")
+    assert reloaded is not None
     query = robust.features(np.asarray(_crop_then_pad(synthetic_image(3))))
-    votes = index.votes(query.descriptors)
+    votes = reloaded.votes(query.descriptors)
     assert votes.most_common(1)[0][0] == 3
     assert DescriptorIndex.build([]).votes(query.descriptors) == {}
