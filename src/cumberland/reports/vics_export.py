@@ -47,7 +47,7 @@ def _media_files(conn: Session, case: int, shas: list[bytes]) -> dict[bytes, lis
                         .where(Item.case_id == case, Item.media_sha256.in_(shas))
                         .order_by(Item.path))
     found: dict[bytes, list[Any]] = defaultdict(list)
-    for item, uri in rows.tuples():
+    for item, uri in rows:
         found[item.media_sha256 or b""].append((item, uri))
     return found
 
@@ -94,7 +94,7 @@ def _records(conn: Session, case: int, scheme: str) -> Iterator[tuple[dict[str, 
         if not batch:
             return
         files = _media_files(conn, case, [bytes(m.sha256) for _, m in batch])
-        for decision, media in (row.tuple() for row in batch):
+        for decision, media in batch:
             index += 1
             found = files.get(bytes(media.sha256), [])
             yield _record(index, media, decision, found), len(found)

@@ -150,7 +150,7 @@ def load_session(ws: Workspace, token: str, idle_timeout: float, touch_after: fl
                           .where(WebSession.id == sid)).first()
     if row is None:
         return None
-    sess, user = row.tuple()
+    sess, user = row
     if user.disabled or now - sess.last_seen > idle_timeout:
         close_session(ws, token)
         return None
