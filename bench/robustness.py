@@ -36,7 +36,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import cv2
 import imagehash
@@ -238,42 +238,58 @@ def _probe_digest() -> str:
     return hashlib.sha256(b"".join(v.pdq + bytes([v.quality]) for v in variants)).hexdigest()
 
 
-def _save(refs: Refs, path: Path, key: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, key=key, pdq=refs.pdq, phash=refs.phash, lib=refs.lib, quality=refs.quality)
+Arrays = dict[str, NDArray[Any]]
 
 
-def compute_refs(specs: Sequence[Spec], name: str, workers: int) -> Refs:
-    """Hashes of ``specs`` on ``workers`` processes, cached per chunk of CHUNK specs."""
-    probe = _probe_digest()
+def cached_map(specs: Sequence[Spec], tag: str, version: object, work: Callable[[Spec], Any],
+               pack: Callable[[list[Any]], Arrays], workers: int, label: str
+               ) -> list[tuple[list[Spec], Arrays]]:
+    """``work`` over ``specs`` on ``workers`` processes, packed and cached per CHUNK specs.
+
+    A chunk's cache file holds its packed arrays and a key over (CACHE_VERSION, ``version``,
+    the chunk's specs); chunks whose key matches are read back, the rest computed and saved.
+    """
     chunks = [list(specs[i:i + CHUNK]) for i in range(0, len(specs), CHUNK)]
-    paths = [CACHE / f"robustness-{name}-{i}-{len(c)}.npz" for i, c in enumerate(chunks)]
-    keys = [hashlib.sha256(repr((CACHE_VERSION, probe, c)).encode()).hexdigest() for c in chunks]
-    parts: list[Refs | None] = []
-    for chunk, path, key in zip(chunks, paths, keys, strict=True):
+    paths = [CACHE / f"{tag}-{i}-{len(c)}.npz" for i, c in enumerate(chunks)]
+    keys = [hashlib.sha256(repr((CACHE_VERSION, version, c)).encode()).hexdigest()
+            for c in chunks]
+    parts: list[Arrays | None] = []
+    for path, key in zip(paths, keys, strict=True):
         part = None
         if path.is_file():
             with np.load(path) as npz:
                 if str(npz["key"]) == key:
-                    part = Refs(chunk, npz["pdq"], npz["phash"], npz["lib"], npz["quality"])
+                    part = {k: npz[k] for k in npz.files if k != "key"}
         parts.append(part)
     missing = [i for i, p in enumerate(parts) if p is None]
     if missing:
         t = time.perf_counter()
         todo = [s for i in missing for s in chunks[i]]
         with mp.get_context("fork").Pool(workers, _worker_setup) as pool:
-            rows = pool.map(ref_record, todo, chunksize=16)
+            rows = pool.map(work, todo, chunksize=16)
+        CACHE.mkdir(parents=True, exist_ok=True)
         for i in missing:
             mine, rows = rows[:len(chunks[i])], rows[len(chunks[i]):]
-            part = Refs(chunks[i], *(np.frombuffer(b"".join(r[k] for r in mine), np.uint8)
-                                     .reshape(-1, *shape) for k, shape in
-                                     ((0, (32,)), (1, (32,)), (2, (REF_SLOTS, 32)))),
-                        np.asarray([r[3] for r in mine], dtype=np.int16))
-            _save(part, paths[i], keys[i])
-            parts[i] = part
-        print(f"hashed {len(todo)} {name} references in {time.perf_counter() - t:.0f} s "
+            parts[i] = pack(mine)
+            np.savez(paths[i], key=keys[i], **parts[i])
+        print(f"{label} of {len(todo)} references in {time.perf_counter() - t:.0f} s "
               f"(cached under {CACHE})")
-    return Refs.concat([p for p in parts if p is not None])
+    return [(chunk, part) for chunk, part in zip(chunks, parts, strict=True) if part is not None]
+
+
+def _pack_refs(rows: list[Any]) -> Arrays:
+    pdq, phash, lib = (np.frombuffer(b"".join(r[k] for r in rows), np.uint8).reshape(-1, *shape)
+                       for k, shape in ((0, (32,)), (1, (32,)), (2, (REF_SLOTS, 32))))
+    return {"pdq": pdq, "phash": phash, "lib": lib,
+            "quality": np.asarray([r[3] for r in rows], dtype=np.int16)}
+
+
+def compute_refs(specs: Sequence[Spec], name: str, workers: int) -> Refs:
+    """Hashes of ``specs`` on ``workers`` processes, cached per chunk of CHUNK specs."""
+    parts = cached_map(specs, f"robustness-{name}", _probe_digest(), ref_record, _pack_refs,
+                       workers, f"hashes ({name})")
+    return Refs.concat([Refs(chunk, a["pdq"], a["phash"], a["lib"], a["quality"])
+                        for chunk, a in parts])
 
 
 def ref_descriptors(spec: Spec) -> tuple[int, bytes]:
@@ -284,43 +300,18 @@ def ref_descriptors(spec: Spec) -> tuple[int, bytes]:
     return len(mine), out.tobytes()
 
 
+def _pack_descriptors(rows: list[Any]) -> Arrays:
+    return {"codes": np.frombuffer(b"".join(r[1] for r in rows), np.uint8).reshape(
+                -1, PER_REFERENCE, 32),
+            "counts": np.asarray([r[0] for r in rows], dtype=np.int64)}
+
+
 def compute_descriptors(specs: Sequence[Spec], name: str, workers: int
                         ) -> list[NDArray[np.uint8]]:
     """ORB descriptors per reference (what a library's index holds), cached per chunk."""
-    chunks = [list(specs[i:i + CHUNK]) for i in range(0, len(specs), CHUNK)]
-    parts: list[tuple[NDArray[np.uint8], NDArray[np.int64]] | None] = []
-    paths = [CACHE / f"robustness-orb-{name}-{i}-{len(c)}.npz" for i, c in enumerate(chunks)]
-    keys = [hashlib.sha256(repr((CACHE_VERSION, PER_REFERENCE, c)).encode()).hexdigest()
-            for c in chunks]
-    for path, key in zip(paths, keys, strict=True):
-        part = None
-        if path.is_file():
-            with np.load(path) as npz:
-                if str(npz["key"]) == key:
-                    part = (npz["codes"], npz["counts"])
-        parts.append(part)
-    todo_chunks = [i for i, p in enumerate(parts) if p is None]
-    if todo_chunks:
-        t = time.perf_counter()
-        todo = [s for i in todo_chunks for s in chunks[i]]
-        with mp.get_context("fork").Pool(workers, _worker_setup) as pool:
-            rows = pool.map(ref_descriptors, todo, chunksize=16)
-        for i in todo_chunks:
-            mine, rows = rows[:len(chunks[i])], rows[len(chunks[i]):]
-            counts = np.asarray([r[0] for r in mine], dtype=np.int64)
-            codes = np.frombuffer(b"".join(r[1] for r in mine), np.uint8).reshape(
-                -1, PER_REFERENCE, 32)
-            CACHE.mkdir(parents=True, exist_ok=True)
-            np.savez(paths[i], key=keys[i], codes=codes, counts=counts)
-            parts[i] = (codes, counts)
-        print(f"ORB descriptors of {len(todo)} {name} references in "
-              f"{time.perf_counter() - t:.0f} s (cached under {CACHE})")
-    out: list[NDArray[np.uint8]] = []
-    for part in parts:
-        assert part is not None
-        codes, counts = part
-        out += [codes[j, :counts[j]] for j in range(len(counts))]
-    return out
+    parts = cached_map(specs, f"robustness-orb-{name}", PER_REFERENCE, ref_descriptors,
+                       _pack_descriptors, workers, f"ORB descriptors ({name})")
+    return [a["codes"][j, :a["counts"][j]] for _, a in parts for j in range(len(a["counts"]))]
 
 
 def synthetic_specs(count: int, offset: int) -> list[Spec]:
