@@ -1,7 +1,8 @@
-"""The single writer: every row a run produces goes through here, a chunk per transaction.
+"""The single writer: every row a run produces goes through here, a batch per transaction.
 
-One transaction per chunk is the checkpoint: an interrupted run leaves whole chunks done and
-the rest ``pending``, so starting again finishes exactly what an uninterrupted run would.
+Each transaction (``Settings.write_batch`` results) is a checkpoint: an interrupted run leaves
+whole batches done and the rest ``pending``, so starting again finishes exactly what an
+uninterrupted run would.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def _media_rows(ws: Workspace, results: Iterable[Result]) -> dict[str, list[dict
 
 
 def apply_results(ws: Workspace, results: list[Result]) -> None:
-    """Write one chunk's results in one transaction (the checkpoint), including every item
+    """Write a batch of results in one transaction (the checkpoint), including every item
     found inside a container: a container is never half-recorded."""
     every = [*results, *(c.result for r in results for c in r.children)]
     rows = _media_rows(ws, every)
