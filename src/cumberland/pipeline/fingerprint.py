@@ -22,14 +22,14 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from cumberland.errors import one_line
-from cumberland.pipeline.content import Content, absorb
+from cumberland.pipeline.content import Absorbed, Content, absorb
 from cumberland.pipeline.tasks import Child, MediaRecord, Result, SignalOutput, Task
 from cumberland.settings import Settings
-from cumberland.signals.crypto import BLOCK, Digests, MultiHasher
+from cumberland.signals.crypto import BLOCK, Digests
 from cumberland.signals.image import ImageLimitError, decode_image
 from cumberland.signals.pdq import VARIANTS_SIGNAL, VARIANTS_VERSION, groups_to_json
 from cumberland.signals.registry import ai_level, run_image_signals
-from cumberland.signals.sniff import HEADER_BYTES, ContentType, extension_matches, sniff
+from cumberland.signals.sniff import ContentType, extension_matches, sniff
 from cumberland.signals.video import VideoError, hash_video
 from cumberland.sources.archive import Budget, read_archive
 from cumberland.sources.disk_image import looks_like_raw_disk, read_disk_image
@@ -60,32 +60,33 @@ def open_evidence(path: bytes) -> int:
     return os.open(path, _BASE_FLAGS)
 
 
-def _read(task: Task, settings: Settings) -> tuple[MultiHasher, bytes, bytes | None]:
-    """Hash the whole file in one pass; keep all bytes when small enough to decode from memory."""
+def _read(task: Task, settings: Settings) -> Absorbed:
+    """Hash the whole file in one pass (``absorb``); small files stay in memory for decoding,
+    larger ones are reopened by path."""
     try:
         fd = open_evidence(task.raw_path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _Unreadable("symlink (not followed)") from exc
         raise _Unreadable(exc.strerror or one_line(exc)) from exc
-    hasher = MultiHasher()
+    raw = task.raw_path
     with os.fdopen(fd, "rb", buffering=0) as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise _Unreadable("not a regular file")
-        keep = st.st_size <= settings.in_memory_limit
-        parts: list[bytes] = []
-        head = b""
-        try:
+        done = 0
+
+        def blocks() -> Iterator[bytes]:
+            nonlocal done
             while block := fh.read(BLOCK):
-                hasher.update(block)
-                if keep:
-                    parts.append(block)
-                if len(head) < HEADER_BYTES:
-                    head += block[: HEADER_BYTES - len(head)]
+                done += len(block)
+                yield block
+
+        try:
+            absorbed = absorb(blocks(), settings, reopen=lambda: _open_path(raw))
         except OSError as exc:
-            raise _Unreadable(f"read failed after {hasher.size} bytes: {exc.strerror}") from exc
-    return hasher, head, b"".join(parts) if keep else None
+            raise _Unreadable(f"read failed after {done} bytes: {exc.strerror}") from exc
+    absorbed.content.path = raw
+    return absorbed
 
 
 @dataclass(slots=True)
@@ -318,13 +319,11 @@ def fingerprint(task: Task, settings: Settings) -> Result:
     """Everything one item yields, children included. Never raises for bad input."""
     result = Result(item_id=task.item_id, status="done")
     try:
-        hasher, head, data = _read(task, settings)
+        absorbed = _read(task, settings)
     except _Unreadable as exc:
         result.status, result.reason = "error", str(exc)
         return result
-    raw = task.raw_path
-    content = Content(data=data, path=raw, opener=lambda: _open_path(raw))
-    _describe(result, task.display, hasher.digests(), head, content, settings,
+    _describe(result, task.display, absorbed.digests, absorbed.head, absorbed.content, settings,
               Scope(result.children))
     return result
 
