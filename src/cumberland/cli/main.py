@@ -185,6 +185,11 @@ def hashset_import(
         "--format", help="auto|vics|nsrl|hashdeep|sums|hashkeeper|pdq|vpdq|ncmec")] = "auto",
     category_scheme: Annotated[str | None, typer.Option(
         help="Override the category scheme.")] = None,
+    storage: Annotated[str, typer.Option(
+        help="entries (a row per record), index (digests only, for large known-good sets) "
+             "or auto (index for --purpose ignore sets of digest-only formats).")] = "auto",
+    workers: Annotated[int, typer.Option(
+        help="Processes reading an RDS v3 file into an index (0: one per core).")] = 0,
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
@@ -197,13 +202,15 @@ def hashset_import(
         fail(f"{file}: no such file")
     ws = open_workspace(workspace, db)
     try:
-        out = import_hashset(ws, file, name, purpose, format, category_scheme)
-    except HashSetError as exc:
+        out = import_hashset(ws, file, name, purpose, format, category_scheme, storage,
+                             workers)
+    except (HashSetError, ValueError) as exc:
         fail(str(exc))
     state = "unchanged, not re-imported" if out.unchanged else "imported"
     skipped = (f", {out.skipped_records:,} records without a usable hash skipped"
                if out.skipped_records else "")
-    console.print(f"{out.name}: {state}, {out.entries:,} entries{skipped}", highlight=False)
+    console.print(f"{out.name}: {state}, {out.entries:,} entries ({out.storage}){skipped}",
+                  highlight=False)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -220,13 +227,16 @@ def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS
         for s in sets:
             print(json.dumps({"name": s.name, "purpose": s.purpose, "format": s.format,
                               "version": s.version, "entries": s.entry_count,
+                              "storage": (s.properties or {}).get("storage", "entries"),
                               "category_scheme": s.category_scheme,
                               "sha256": s.file_sha256.hex(), "source": s.source_path}))
         return
-    table = Table("name", "purpose", "format", "entries", "category scheme", "file SHA-256")
+    table = Table("name", "purpose", "format", "entries", "storage", "category scheme",
+                  "file SHA-256")
     for s in sets:
         table.add_row(s.name, s.purpose, f"{s.format} {s.version or ''}".strip(),
-                      f"{s.entry_count:,}", s.category_scheme or "", s.file_sha256.hex()[:16])
+                      f"{s.entry_count:,}", (s.properties or {}).get("storage", "entries"),
+                      s.category_scheme or "", s.file_sha256.hex()[:16])
     console.print(table)
 
 

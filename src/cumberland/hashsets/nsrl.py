@@ -6,7 +6,10 @@ read as latin-1. The zip is streamed member-wise, never extracted (releases are 
 
 RDS v3 is an SQLite database (``FILE`` table, ``DISTINCT_HASH`` view). It is opened read-only
 through a ``file:…?mode=ro`` URI, so importing can never modify or journal next to the evidence
-copy, and rows are pulled from a cursor one at a time.
+copy, and rows are pulled from a cursor one at a time. For index-only imports the digests are
+also read in bulk (:meth:`NsrlSqliteReader.column_blocks`): a Python cursor costs about 1 us
+per row on top of SQLite, so worker processes each read key ranges of SHA-256 (a seek in the covering primary-key index) as one comma-joined string per digest
+column and range, decoded with binascii and checked with numpy.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from itertools import product
 from pathlib import Path
 from typing import IO
+
+import numpy as np
 
 from cumberland.errors import one_line
 
 from ._text import CsvTableReader, decode_line, optional_hex, optional_int
 from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, parse_hex
+from .columns import KINDS, DigestBlock, Irregular, decode_hex_column, ordered_map
 
 MEMBER = "nsrlfile.txt"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -44,7 +51,15 @@ SQLITE_ERRORS: tuple[type[Exception], ...] = (
     UnicodeDecodeError,  # SQLite's own messages can quote undecodable bytes from a bad schema
     OverflowError,
 )
+BULK_ERRORS: tuple[type[Exception], ...] = (*SQLITE_ERRORS, UnicodeError)
 _EXTRA = {"productcode": "product_code", "opsystemcode": "op_system_code"}
+_HEX_CHARS = "0123456789ABCDEFabcdef"
+RANGE_ROWS = 32_768  # rows aimed at per key range in the bulk path
+RANGE_BYTES = 1 << 26  # longest string SQLite may build for one range: a skewed file fails fast
+RANGES_PER_TASK = 32
+_BULK = ("SELECT count(*), group_concat(sha256, ','), group_concat(sha1, ','), "
+         "group_concat(md5, ',') FROM {source} WHERE {where}")
+_KINDS = ("sha256", "sha1", "md5")
 
 
 def find_member(archive: zipfile.ZipFile) -> str | None:
@@ -156,6 +171,27 @@ class NsrlSqliteReader(ReaderBase):
         finally:
             connection.close()
 
+    def column_blocks(self, workers: int = 1) -> Iterator[DigestBlock]:
+        """All SHA-256/SHA-1/MD5 triples in bulk, ordered by SHA-256, read by ``workers``
+        processes; raises Irregular for anything but three hex digests on every row."""
+        try:
+            with self._connect() as connection:
+                if connection.execute(
+                        f"SELECT 1 FROM {self.source} WHERE sha256 IS NULL LIMIT 1").fetchone():
+                    raise Irregular("a row has no SHA-256")
+                sample = connection.execute(
+                    f"SELECT count(*) FROM {self.source} WHERE sha256 >= '00' AND sha256 < '01'"
+                ).fetchone()[0]
+        except SQLITE_ERRORS as exc:
+            raise Irregular(one_line(exc)) from exc
+        ranges = key_ranges(int(sample) * 256)
+        tasks = [(str(self.path), self.source, ranges[lo:lo + RANGES_PER_TASK])
+                 for lo in range(0, len(ranges), RANGES_PER_TASK)]
+        first = 1
+        for block in ordered_map(read_ranges, tasks, workers):
+            yield block.renumbered(first)
+            first += block.count
+
     def _digest(self, value: object, nbytes: int, location: str, what: str) -> bytes | None:
         if value is None or value == "":
             return None
@@ -181,6 +217,52 @@ class NsrlSqliteReader(ReaderBase):
             if row[5] is not None:
                 record.extra["package_id"] = row[5]
         return record
+
+
+Range = tuple[str | None, str | None]
+
+
+def key_ranges(rows: int) -> list[Range]:
+    """Half-open SHA-256 key ranges covering every value (hex of either case, and anything
+    else between them), about RANGE_ROWS rows each for ``rows`` uniformly spread digests."""
+    width = 2
+    while rows > RANGE_ROWS * 16 ** width and width < 4:
+        width += 1
+    bounds = ["".join(p) for p in product(_HEX_CHARS, repeat=width)]
+    bounds.sort()
+    return list(zip([None, *bounds[1:]], [*bounds[1:], None], strict=True))
+
+
+def read_ranges(path: str, source: str, ranges: list[Range]) -> DigestBlock:
+    """One task: the rows of ``ranges``, in order, as one block (one SQLite connection)."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    texts: list[list[str]] = [[], [], []]
+    count = 0
+    try:
+        with sqlite3.connect(uri, uri=True) as connection:
+            connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RANGE_BYTES)
+            for lo, hi in ranges:
+                where = " AND ".join(
+                    c for c in ("sha256 >= :lo" if lo else "", "sha256 < :hi" if hi else "") if c)
+                found, *columns = connection.execute(
+                    _BULK.format(source=source, where=where), {"lo": lo, "hi": hi}).fetchone()
+                if found:
+                    count += found
+                    for text, column in zip(texts, columns, strict=True):
+                        if column is None:
+                            raise Irregular("a row lacks a digest")
+                        text.append(column)
+        digests = {}
+        for kind, text in zip(_KINDS, texts, strict=True):
+            column = decode_hex_column("".join(f"{t}," for t in text).encode("ascii"),
+                                       KINDS[kind])
+            if len(column) != count:  # a NULL digest leaves its row out of one column
+                raise Irregular(f"a row lacks its {kind}")
+            digests[kind] = column
+    except BULK_ERRORS as exc:
+        raise Irregular(one_line(exc)) from exc
+    numbers = np.arange(1, count + 1, dtype=np.int64)
+    return DigestBlock(count, digests, dict.fromkeys(_KINDS, numbers))
 
 
 def open_nsrl(path: Path | str) -> NsrlTextReader | NsrlSqliteReader:

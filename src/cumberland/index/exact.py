@@ -84,16 +84,19 @@ class ExactIndex:
         os.replace(tmp, self.folder / "manifest.json")
 
     def _write_segment(self, digests: NDArray[np.uint8], ids: I64) -> _Segment:
-        keys, fence = _as_keys(digests, self.width)
-        order = np.lexsort((np.asarray(ids), fence))
+        digests = np.ascontiguousarray(digests, dtype=np.uint8).reshape(-1, self.width)
+        ids = np.asarray(ids, dtype=np.int64)
+        fence = _as_keys(digests, self.width)[1]
+        order = np.argsort(fence, kind="stable")  # linear on sorted runs (merges, RDS order)
+        keys = np.take(digests, order, axis=0).view(f"V{self.width}").ravel()
         name = f"seg{self.next:06d}"
         self.next += 1
         tmp = self.folder / f"{name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        np.save(tmp / "keys.npy", keys[order])
+        np.save(tmp / "keys.npy", keys)
         np.save(tmp / "fence.npy", fence[order])
-        np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64)[order])
+        np.save(tmp / "ids.npy", ids[order])
         os.replace(tmp, self.folder / name)
         return _Segment(self.folder / name)
 

@@ -7,6 +7,10 @@ costs the new entries only. Entries of a deleted or replaced set leave the index
 rebuild of it (seen from the set list the index records); until then, and against any
 race with a concurrent import, every hit is checked against ``hash_entries`` (entry still
 there, same digest), so a removed entry never matches.
+
+Index-only sets (store/hashset_import.py) have no entries: each has its own immutable index
+folder, named by its set row, looked up beside the shared index. Their matches carry no
+entry (``entry_id`` NULL), one per media and set, by the strongest digest.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import numpy as np
 from sqlalchemy import Connection, func, or_, select
 
 from cumberland.index.exact import ExactIndex
+from cumberland.index.sets import open_set_index
+from cumberland.store.hashset_import import set_index_root
 from cumberland.store.models import HashEntry, HashSet, Item, Match, Media
 from cumberland.store.workspace import Workspace
 
@@ -39,7 +45,8 @@ def _generations(conn: Connection) -> dict[str, Any]:
     return {str(r.id): r.properties.get("created", r.imported_at) if r.format == "library"
             else r.imported_at
             for r in conn.execute(select(HashSet.id, HashSet.format, HashSet.imported_at,
-                                         HashSet.properties))}
+                                         HashSet.properties))
+            if (r.properties or {}).get("storage") != "index"}
 
 
 def _sync(conn: Connection, index: ExactIndex, kind: str) -> None:
@@ -101,7 +108,37 @@ def exact_matches(ws: Workspace, case: int) -> list[dict[str, Any]]:
     with synced_indexes(ws) as indexes, ws.engine.connect() as conn:
         for lo in range(0, len(media), LOOKUP_CHUNK):
             rows += _chunk_matches(conn, indexes, media[lo:lo + LOOKUP_CHUNK])
+    with ws.engine.connect() as conn:
+        index_sets = [(r.id, r.name, r.properties["index"]) for r in conn.execute(
+            select(HashSet.id, HashSet.name, HashSet.properties))
+            if (r.properties or {}).get("storage") == "index"]
+        for set_id, name, token in index_sets:
+            try:
+                indexes = open_set_index(set_index_root(ws), token)
+            except FileNotFoundError as exc:
+                raise FileNotFoundError(f"hash set {name!r}: {exc}; import it again") from None
+            for lo in range(0, len(media), LOOKUP_CHUNK):
+                rows += _set_matches(conn, set_id, indexes, media[lo:lo + LOOKUP_CHUNK])
     return rows
+
+
+def _set_matches(conn: Connection, set_id: int, indexes: dict[str, ExactIndex],
+                 media: Sequence[Any]) -> list[dict[str, Any]]:
+    """Matches against one index-only set: one per media, by its strongest digest."""
+    best: dict[bytes, str] = {}
+    for method in EXACT_METHODS:
+        digests = np.frombuffer(b"".join(getattr(m, method) for m in media), np.uint8)
+        for q in indexes[method].lookup(digests)[0].tolist():
+            best.setdefault(media[q].sha256, method)
+    if not best:
+        return []
+    done = {bytes(r.media_sha256) for r in _in_chunks(
+        conn, select(Match.media_sha256).where(Match.hashset_id == set_id,
+                                               Match.entry_id.is_(None)),
+        Match.media_sha256, sorted(best))}
+    return [{"media_sha256": sha, "hashset_id": set_id, "entry_id": None, "method": method,
+             "distance": None, "category": None, "evidence": {}}
+            for sha, method in sorted(best.items()) if sha not in done]
 
 
 def _chunk_matches(conn: Connection, indexes: dict[str, ExactIndex],

@@ -40,7 +40,7 @@ def alert_matches(conn: Connection, case: int) -> list[dict[str, Any]]:
                Match.distance, Match.category, Match.evidence, HashEntry.name.label("entry"))
         .join(Match, Match.media_sha256 == Item.media_sha256)
         .join(HashSet, HashSet.id == Match.hashset_id)
-        .join(HashEntry, HashEntry.id == Match.entry_id)
+        .outerjoin(HashEntry, HashEntry.id == Match.entry_id)
         .where(Item.case_id == case, HashSet.purpose == "alert")
         .order_by(Item.path, HashSet.name, Match.method)
     ).all()

@@ -2,24 +2,38 @@
 
 The whole import is one transaction, so a file that turns out malformed halfway leaves no
 trace; the reader's HashSetError (file and line/offset in one line) reaches the caller.
+
+Two storages. ``entries``: a ``hash_entries`` row per record (categories, names, PDQ,
+PhotoDNA: what alert matches show). ``index``: digests only, straight into a per-set digest
+index (index/sets.py) with no row per record; the default for known-good sets of the
+digest-only formats, where ~74 M NSRL rows would otherwise cost hours and gigabytes of
+rows nobody reads. The set row commits only after its index is complete, naming the
+index folder, so a failed import leaves nothing live.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
-from cumberland.hashsets.base import HashRecord
+from cumberland.hashsets.base import HashRecord, ReaderBase
+from cumberland.hashsets.columns import BulkDigests, Irregular, blocks_from_records
 from cumberland.hashsets.detect import open_reader
+from cumberland.index.sets import SetIndexBuilder, sweep
 from cumberland.store.models import HashSet
 from cumberland.store.workspace import Workspace
 
 PURPOSES = ("alert", "ignore")
+STORAGES = ("auto", "entries", "index")
+DIGEST_ONLY = ("nsrl", "sums", "hashdeep", "hashkeeper")
+"""Formats whose records are digests (and a file name): index storage loses nothing shown."""
 BATCH = 20_000
 
 
@@ -30,6 +44,7 @@ class ImportOutcome:
     entries: int
     skipped_records: int
     unchanged: bool
+    storage: str = "entries"
 
 
 def file_sha256(path: Path) -> tuple[bytes, int]:
@@ -60,6 +75,28 @@ def _insert_entries(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     conn.exec_driver_sql(sql, rows)
 
 
+def set_index_root(ws: Workspace) -> Path:
+    return ws.root / "index" / "sets"
+
+
+def live_set_indexes(ws: Workspace) -> set[str]:
+    """Tokens of the index folders committed set rows name."""
+    with ws.engine.connect() as conn:
+        return {str(p["index"]) for p in conn.scalars(select(HashSet.properties))
+                if p and p.get("storage") == "index" and p.get("index")}
+
+
+def _storage(requested: str, purpose: str, fmt: str) -> str:
+    if requested not in STORAGES:
+        raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {requested!r}")
+    if requested == "auto":
+        return "index" if purpose == "ignore" and fmt in DIGEST_ONLY else "entries"
+    if requested == "index" and fmt not in DIGEST_ONLY:
+        raise ValueError(f"index storage keeps digests only; {fmt} sets carry categories or "
+                         f"perceptual hashes (use --storage entries)")
+    return requested
+
+
 def import_hashset(
     ws: Workspace,
     path: Path | str,
@@ -67,29 +104,114 @@ def import_hashset(
     purpose: str = "alert",
     fmt: str = "auto",
     category_scheme: str | None = None,
+    storage: str = "auto",
+    workers: int = 0,
 ) -> ImportOutcome:
-    """Import ``path`` as set ``name`` (default: the file name); replace it if the file changed."""
+    """Import ``path`` as set ``name`` (default: the file name); replace it if it changed.
+
+    A file at the same path with the same size and modification time as last imported is
+    taken as unchanged without reading it (a 150 GB RDS would otherwise be re-read on every
+    triage run); otherwise the set's SHA-256 decides. ``workers`` (0: one per core) read an
+    index-storage RDS v3 file in parallel."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     path = Path(path)
     name = name or path.name
-    digest, size = file_sha256(path)
     with ws.engine.connect() as conn:
         existing = conn.execute(select(HashSet).where(HashSet.name == name)).first()
-    if existing is not None and existing.file_sha256 == digest and existing.purpose == purpose:
-        return ImportOutcome(existing.id, name, existing.entry_count, existing.skipped_count, True)
     reader = open_reader(path, fmt)
+    chosen = _storage(storage, purpose, reader.info.format)
+    info = path.stat()
+    stat = [info.st_size, info.st_mtime_ns]
+    props = dict(existing.properties or {}) if existing is not None else {}
+    same = existing is not None and existing.purpose == purpose and props.get(
+        "storage", "entries") == chosen
+    if same and existing is not None and (existing.source_path, props.get("stat")) == (
+            str(path), stat):
+        return _unchanged(existing, chosen)
+    facts: dict[str, Any] = {"name": name, "purpose": purpose, "format": reader.info.format,
+             "version": reader.info.version, "source_path": str(path), "file_size": stat[0],
+             "imported_at": time.time(),
+             "category_scheme": category_scheme or reader.info.category_scheme}
+
+    def unchanged(digest: bytes) -> bool:
+        """Same bytes as the set already imported (touched or copied): keep that import."""
+        facts["file_sha256"] = digest
+        if not same or existing is None or existing.file_sha256 != digest:
+            return False
+        with ws.engine.begin() as conn:
+            conn.execute(update(HashSet).where(HashSet.id == existing.id).values(
+                properties={**props, "stat": stat}, source_path=str(path)))
+        return True
+
+    if chosen == "index":
+        outcome = _import_index(ws, reader, facts, stat, unchanged,
+                                workers or len(os.sched_getaffinity(0)))
+    elif unchanged(file_sha256(path)[0]):
+        outcome = None
+    else:
+        outcome = _import_entries(ws, reader, facts, stat)
+    if outcome is None:
+        assert existing is not None
+        return _unchanged(existing, chosen)
+    sweep(set_index_root(ws), lambda: live_set_indexes(ws))  # a replaced set's old index
+    return outcome
+
+
+def _unchanged(existing: Any, storage: str) -> ImportOutcome:
+    return ImportOutcome(existing.id, existing.name, existing.entry_count,
+                         existing.skipped_count, True, storage)
+
+
+def _replace(conn: Connection, facts: dict[str, Any], count: int, skipped: int,
+             properties: dict[str, Any]) -> int:
+    conn.execute(delete(HashSet).where(HashSet.name == facts["name"]))
+    return int(conn.execute(insert(HashSet).values(
+        **facts, entry_count=count, skipped_count=skipped, properties=properties,
+    ).returning(HashSet.id)).scalar_one())
+
+
+def _import_index(ws: Workspace, reader: ReaderBase, facts: dict[str, Any], stat: list[int],
+                  unchanged: Callable[[bytes], bool], workers: int) -> ImportOutcome | None:
+    """Digests into a fresh per-set index; the set row (naming it) commits last. None when
+    the set turns out to be the one already imported (the new index is dropped).
+
+    A bulk read identifies the set by the SHA-256 of what it imported (each record's
+    SHA-256, SHA-1 and MD5, in SHA-256 order): hashing a 150 GB RDS file would take longer
+    than reading its 74 M digests. The record walk hashes the file itself."""
+    with SetIndexBuilder(set_index_root(ws)) as builder:
+        sha256_of = "file"
+        if isinstance(reader, BulkDigests):
+            content = hashlib.sha256()
+            try:
+                for block in reader.column_blocks(workers):
+                    content.update(block.rows())
+                    builder.add(block)
+                sha256_of = "digests"
+            except Irregular:
+                builder.restart()  # the record walk names a fault exactly, or skips the row
+        if sha256_of == "file":
+            for block in blocks_from_records(reader):
+                builder.add(block)
+        count = builder.finish()
+        digest = content.digest() if sha256_of == "digests" else file_sha256(Path(
+            facts["source_path"]))[0]
+        if unchanged(digest):
+            return None
+        skipped = int(getattr(reader, "skipped", 0))
+        properties = {**_json_safe(reader.info.properties), "storage": "index",
+                      "index": builder.token, "stat": stat, "sha256_of": sha256_of}
+        with ws.engine.begin() as conn:
+            set_id = _replace(conn, facts, count, skipped, properties)
+        builder.keep()
+    return ImportOutcome(set_id, facts["name"], count, skipped, False, "index")
+
+
+def _import_entries(ws: Workspace, reader: ReaderBase, facts: dict[str, Any],
+                    stat: list[int]) -> ImportOutcome:
+    """A hash_entries row per record, all in one transaction."""
     with ws.engine.begin() as conn:
-        if existing is not None:
-            conn.execute(delete(HashSet).where(HashSet.id == existing.id))
-        set_id = conn.execute(
-            insert(HashSet).values(
-                name=name, purpose=purpose, format=reader.info.format,
-                version=reader.info.version, category_scheme=None, source_path=str(path),
-                file_sha256=digest, file_size=size, entry_count=0, skipped_count=0,
-                imported_at=time.time(), properties={},
-            ).returning(HashSet.id)
-        ).scalar_one()
+        set_id = _replace(conn, facts, 0, 0, {})
         count = removed = 0
         rows: list[tuple[Any, ...]] = []
         for record in reader:
@@ -108,11 +230,12 @@ def import_hashset(
         conn.execute(
             HashSet.__table__.update().where(HashSet.id == set_id).values(  # type: ignore[attr-defined]
                 entry_count=count, skipped_count=skipped,
-                category_scheme=category_scheme or reader.info.category_scheme,
-                properties={**_json_safe(reader.info.properties), "withdrawn": removed},
+                category_scheme=facts["category_scheme"] or reader.info.category_scheme,
+                properties={**_json_safe(reader.info.properties), "withdrawn": removed,
+                            "stat": stat},
             )
         )
-    return ImportOutcome(set_id, name, count, skipped, False)
+    return ImportOutcome(set_id, facts["name"], count, skipped, False, "entries")
 
 
 def _json_safe(props: dict[str, object]) -> dict[str, Any]:

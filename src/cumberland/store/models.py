@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -179,20 +180,24 @@ class HashEntry(Base):
 
 
 class Match(Base):
-    """A media found in a hash set, with the method that found it and its evidence."""
+    """A media found in a hash set, with the method that found it and its evidence.
+
+    ``entry_id`` is NULL for index-only sets, which keep no entry rows (one match per set)."""
 
     __tablename__ = "matches"
     __table_args__ = (
         UniqueConstraint("media_sha256", "hashset_id", "entry_id", "method"),
         Index("ix_matches_set", "hashset_id"),
+        Index("ux_matches_set_only", "media_sha256", "hashset_id", unique=True,
+              sqlite_where=text("entry_id IS NULL"), postgresql_where=text("entry_id IS NULL")),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     media_sha256: Mapped[bytes] = mapped_column(
         LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE")
     )
     hashset_id: Mapped[int] = mapped_column(ForeignKey("hashsets.id", ondelete="CASCADE"))
-    entry_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("hash_entries.id", ondelete="CASCADE")
+    entry_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("hash_entries.id", ondelete="CASCADE"), nullable=True
     )
     method: Mapped[str] = mapped_column(String(32))
     distance: Mapped[int | None] = mapped_column(Integer, nullable=True)

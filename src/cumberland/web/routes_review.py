@@ -175,7 +175,7 @@ def item_detail(request: Request, case_id: int, sha256: str) -> Response:
             select(Match, HashSet.name, HashSet.purpose, HashSet.category_scheme,
                    HashEntry.name.label("known_name"))
             .join(HashSet, HashSet.id == Match.hashset_id)
-            .join(HashEntry, HashEntry.id == Match.entry_id)
+            .outerjoin(HashEntry, HashEntry.id == Match.entry_id)
             .where(Match.media_sha256 == digest).order_by(HashSet.name, Match.method)).all()
         decision = orm.scalar(select(Decision).where(Decision.case_id == case_id,
                                                      Decision.media_sha256 == digest))
