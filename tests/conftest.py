@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,36 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 @pytest.fixture()
 def settings() -> Settings:
     return Settings(workers=2, chunk_size=4)
+
+
+RdsRow = tuple[str | None, str | None, str | None]
+RDS_SCHEMA = """
+CREATE TABLE FILE (sha256 VARCHAR {nn}, sha1 VARCHAR {nn}, md5 VARCHAR {nn},
+ crc32 VARCHAR {nn}, file_name VARCHAR {nn}, file_size INTEGER {nn}, package_id INTEGER {nn}
+ {pk});
+CREATE TABLE VERSION (version VARCHAR UNIQUE NOT NULL, build_set VARCHAR NOT NULL,
+ build_date TIMESTAMP NOT NULL, release_date TIMESTAMP NOT NULL, description VARCHAR NOT NULL);
+INSERT INTO VERSION VALUES ('2099.01.1', 'Test', '2099-01-01', '2099-01-01', 'test rows');
+CREATE VIEW DISTINCT_HASH AS SELECT DISTINCT sha256, sha1, md5, crc32 FROM FILE;
+"""
+
+
+@pytest.fixture()
+def make_rds(tmp_path: Path) -> Callable[..., Path]:
+    """An NSRL RDS v3 file in NIST's layout (FILE with its 7-column primary key, the
+    DISTINCT_HASH view, VERSION); each hash triple sits in ``copies`` FILE rows, as in real
+    releases. ``strict=False`` drops NOT NULL and the key, so malformed rows can be stored."""
+
+    def _make(rows: Iterable[RdsRow], name: str = "rds.db", copies: int = 2,
+              strict: bool = True) -> Path:
+        path = tmp_path / name
+        pk = (", CONSTRAINT PK_FILE__FILE PRIMARY KEY (sha256, sha1, md5, crc32, file_name, "
+              "file_size, package_id)") if strict else ""
+        with closing(sqlite3.connect(path)) as db, db:
+            db.executescript(RDS_SCHEMA.format(nn="NOT NULL" if strict else "", pk=pk))
+            db.executemany("INSERT INTO FILE VALUES (?, ?, ?, '0000ABCD', ?, 1, ?)", [
+                (*row, f"file{i}.dll", copy) for i, row in enumerate(rows)
+                for copy in range(copies)])
+        return path
+
+    return _make

@@ -8,8 +8,9 @@ RDS v3 is an SQLite database (``FILE`` table, ``DISTINCT_HASH`` view). It is ope
 through a ``file:…?mode=ro`` URI, so importing can never modify or journal next to the evidence
 copy, and rows are pulled from a cursor one at a time. For index-only imports the digests are
 also read in bulk (:meth:`NsrlSqliteReader.column_blocks`): a Python cursor costs about 1 us
-per row on top of SQLite, so worker processes each read key ranges of SHA-256 (a seek in the covering primary-key index) as one comma-joined string per digest
-column and range, decoded with binascii and checked with numpy.
+per row on top of SQLite, so worker processes each read key ranges of SHA-256 (a seek in
+the covering primary-key index) as one comma-joined string per digest column and range,
+decoded with binascii and checked with numpy.
 """
 
 from __future__ import annotations
@@ -148,6 +149,24 @@ class NsrlSqliteReader(ReaderBase):
         else:
             raise HashSetError(self.path, "byte 0", "SQLite file has no DISTINCT_HASH or FILE")
         self.info.properties["source"] = self.source
+        if "VERSION" in names:
+            self._release()
+
+    def _release(self) -> None:
+        """NIST's release identity (VERSION table) into the set's properties, so a report
+        can name the RDS release that declared files known-good."""
+        try:
+            with self._connect() as connection:
+                cursor = connection.execute("SELECT * FROM VERSION LIMIT 1")
+                row = cursor.fetchone()
+                columns = [str(d[0]).lower() for d in cursor.description]
+        except SQLITE_ERRORS:
+            return  # an odd VERSION table does not stop an import of the hashes
+        if row is not None:
+            fields = dict(zip(columns, row, strict=True))
+            self.info.properties["release"] = " ".join(
+                str(fields[k]) for k in ("version", "build_set", "release_date")
+                if fields.get(k) is not None)
 
     def _connect(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri() + "?mode=ro"
