@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from cumberland.store.workspace import Workspace
+if TYPE_CHECKING:
+    from cumberland.store.workspace import Workspace
 
 app = typer.Typer(help="Cumberland: triage seized media against known material.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -35,6 +36,10 @@ def fail(message: str) -> NoReturn:
 
 
 def open_workspace(path: Path, db: str | None) -> Workspace:
+    """The workspace (imported here: the store and migrations cost ~0.4 s to load, which
+    commands like --help need not pay)."""
+    from cumberland.store.workspace import Workspace
+
     return Workspace(path, db)
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cumberland.cli.common import app, console, fail
-from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.pipeline.tasks import Result, Task
 from cumberland.settings import Settings
+
+if TYPE_CHECKING:
+    from cumberland.pipeline.tasks import Result
 
 # Prompt text is evidence: kept in the store and --json, never printed in the summary view.
 _PROMPT_TEXT = ("prompt", "negative_prompt")
@@ -79,6 +80,9 @@ def inspect(
         fail(f"{file}: no such file")
     settings = Settings(trust_anchors=str(trust_anchors) if trust_anchors else None,
                         plugins_dir=str(plugins) if plugins else None)
+    from cumberland.pipeline.fingerprint import fingerprint
+    from cumberland.pipeline.tasks import Task
+
     result = fingerprint(Task(0, os.fsencode(file.absolute()), file.name, None), settings)
     info = _as_dict(result)
     if json_out:

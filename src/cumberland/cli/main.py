@@ -38,9 +38,6 @@ from cumberland.cli.common import (
     open_workspace,
 )
 from cumberland.hashsets.base import HashSetError
-from cumberland.matching.library import LibraryError
-from cumberland.pipeline.executors import ClusterError
-from cumberland.pipeline.ingest import SourceError
 from cumberland.settings import Settings
 
 
@@ -119,6 +116,9 @@ def triage(
     db: DbOpt = None,
 ) -> None:
     """Ingest SOURCES read-only, match against the hash sets, write the report."""
+    from cumberland.matching.library import LibraryError
+    from cumberland.pipeline.executors import ClusterError
+    from cumberland.pipeline.ingest import SourceError
     from cumberland.pipeline.triage import TriageRequest
     from cumberland.pipeline.triage import triage as run_triage
 
