@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cumberland.matching.exact import EXACT_METHODS, exact_matches
-from cumberland.matching.library import FORMAT as LIBRARY_FORMAT
 from cumberland.matching.library import library_ids, load_libraries
+from cumberland.matching.pdq_lists import entry_owners, synced_pdq_index
 from cumberland.matching.query import case_groups, query_pixels
 from cumberland.matching.robust import (
     VERIFY_RADIUS,
@@ -31,7 +31,7 @@ from cumberland.matching.robust import (
 )
 from cumberland.matching.video import match_videos
 from cumberland.settings import Settings
-from cumberland.store.models import HashEntry, HashSet, Item, Match, Media
+from cumberland.store.models import Item, Match, Media
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import insert_ignore
 
@@ -93,36 +93,35 @@ def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
 def match_pdq(ws: Workspace, case: int, settings: Settings) -> None:
     """Regime (a), hash-only PDQ lists: the query's hash, then the dihedral and unpadded
     variants stored at ingest for media the plain hash did not match."""
-    with ws.engine.connect() as conn:
-        refs = conn.execute(
-            select(HashEntry.id, HashEntry.pdq, HashEntry.hashset_id, HashEntry.category)
-            .join(HashSet, HashSet.id == HashEntry.hashset_id)
-            .where(
-                HashSet.format != LIBRARY_FORMAT,
-                HashEntry.pdq.is_not(None),
-                (HashEntry.pdq_quality.is_(None))
-                | (HashEntry.pdq_quality >= settings.pdq_min_quality),
-            )
-        ).all()
-    if not refs:
-        return
     queries = _pdq_queries(ws, case, settings)
     if not queries:
         return
-    hashes = ReferenceHashes([r.id for r in refs], [Variant("pdq", r.pdq, 100) for r in refs], 0)
-    meta = {r.id: (r.hashset_id, r.category) for r in refs}
     radius = settings.pdq_max_distance
-    for chunk in _chunks(queries):
-        plain = hashes.search_many([[Variant("pdq", q.pdq, 100)] for q in chunk], radius, 0, False)
-        rows = [_row(q.sha256, meta[f.ref], f)
-                for q, found in zip(chunk, plain, strict=True) for f in found.values()]
-        missed = [q for q, found in zip(chunk, plain, strict=True) if not found]
-        groups = case_groups(ws, missed, settings)
-        lists = [variants_from_groups(groups[q.sha256], regions=False) for q in missed]
-        found_all = hashes.search_many(lists, radius, settings.pdq_min_quality, False)
-        rows += [_row(q.sha256, meta[f.ref], f)
-                 for q, found in zip(missed, found_all, strict=True) for f in found.values()]
-        _store(ws, rows)
+    with synced_pdq_index(ws) as index:
+        if not len(index):
+            return
+        hashes = ReferenceHashes.over(index)
+        for chunk in _chunks(queries):
+            plain = _owned(ws, chunk, hashes.search_many(
+                [[Variant("pdq", q.pdq, 100)] for q in chunk], radius, 0, False), settings)
+            missed = [q for q, found in plain if not found]
+            groups = case_groups(ws, missed, settings)
+            lists = [variants_from_groups(groups[q.sha256], regions=False) for q in missed]
+            varied = _owned(ws, missed, hashes.search_many(
+                lists, radius, settings.pdq_min_quality, False), settings)
+            _store(ws, [_row(q.sha256, owner, f) for q, found in [*plain, *varied]
+                        for f, owner in found])
+
+
+def _owned(ws: Workspace, queries: Sequence[Any], found: Sequence[dict[int, Found]],
+           settings: Settings) -> list[tuple[Any, list[tuple[Found, tuple[int, int | None]]]]]:
+    """Each query's hits with their entry's (set, category), leaving out entries below the
+    quality floor (the persisted index holds them all)."""
+    with ws.engine.connect() as conn:
+        owners = entry_owners(conn, sorted({f.ref for hits in found for f in hits.values()}),
+                              settings.pdq_min_quality)
+    return [(q, [(f, owners[f.ref]) for f in hits.values() if f.ref in owners])
+            for q, hits in zip(queries, found, strict=True)]
 
 
 def match_libraries(ws: Workspace, case: int, settings: Settings,

@@ -39,7 +39,7 @@ def index_root(ws: Workspace) -> Path:
     return ws.root / "index" / "exact"
 
 
-def _generations(conn: Connection) -> dict[str, Any]:
+def set_generations(conn: Connection) -> dict[str, Any]:
     """Set id -> what identifies this import of it: a replaced set is a new import (new
     ``imported_at``); a library keeps its creation stamp while it grows."""
     return {str(r.id): r.properties.get("created", r.imported_at) if r.format == "library"
@@ -52,7 +52,7 @@ def _generations(conn: Connection) -> dict[str, Any]:
 def _sync(conn: Connection, index: ExactIndex, kind: str) -> None:
     """Add entries past the high-water mark (and any of sets new since the last sync, in
     case a concurrent import committed lower ids late); rebuild if a covered set went."""
-    sets = _generations(conn)
+    sets = set_generations(conn)
     covered = index.meta.get("sets", {})
     if any(sets.get(s) != gen for s, gen in covered.items()):
         index.clear()

@@ -158,10 +158,18 @@ class ReferenceHashes:
 
     def __init__(self, refs: Sequence[int], variants: Sequence[Variant], min_quality: int) -> None:
         keep = [i for i, v in enumerate(variants) if v.quality >= min_quality]
-        self.refs = np.asarray([refs[i] for i in keep], dtype=np.int64)
-        self.region = np.asarray([variants[i].region for i in keep], dtype=bool)
+        self.refs: NDArray[np.int64] | None = np.asarray([refs[i] for i in keep], dtype=np.int64)
+        self.region: NDArray[np.bool_] | None = np.asarray([variants[i].region for i in keep],
+                                                            dtype=bool)
         codes = np.frombuffer(b"".join(variants[i].pdq for i in keep), np.uint8).reshape(-1, 32)
         self.index = PDQIndex(codes, np.arange(len(keep), dtype=np.int64), LIBRARY_FLAT_LIMIT)
+
+    @classmethod
+    def over(cls, index: PDQIndex) -> ReferenceHashes:
+        """Whole-picture hashes of an index whose ids are the reference ids (hash lists)."""
+        self = cls.__new__(cls)
+        self.refs, self.region, self.index = None, None, index
+        return self
 
     def search(self, variants: Sequence[Variant], radius: int, min_quality: int,
                regions: bool) -> dict[int, Found]:
@@ -180,10 +188,11 @@ class ReferenceHashes:
         qi, rows, dist = self.index.search_arrays(codes, radius)
         for q, row, d in zip(qi.tolist(), rows.tolist(), dist.tolist(), strict=True):
             owner, variant = usable[q]
-            if self.region[row] and not regions:
+            region = self.region is not None and bool(self.region[row])
+            if region and not regions:
                 continue
-            method = "pdq-region" if self.region[row] else variant.method
-            ref = int(self.refs[row])
+            method = "pdq-region" if region else variant.method
+            ref = int(self.refs[row]) if self.refs is not None else row
             found = Found(ref, method, d)
             old = best[owner].get(ref)
             if old is None or _rank(found) < _rank(old):
