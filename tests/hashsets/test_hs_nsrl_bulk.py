@@ -28,12 +28,15 @@ def _row(i: int, upper: bool = True) -> tuple[str, str, str]:
 
 
 def _triples(blocks: object) -> list[tuple[bytes, bytes, bytes]]:
-    out = []
+    """Each record's (SHA-256, SHA-1, MD5), put together by record number (a block's kinds
+    may list their rows in different orders)."""
+    by_record: dict[int, dict[str, bytes]] = {}
     for block in blocks:  # type: ignore[attr-defined]
         assert all(len(block.records[k]) == block.count for k in block.records)
-        out += [tuple(bytes(block.digests[k][i]) for k in ("sha256", "sha1", "md5"))
-                for i in range(block.count)]
-    return out
+        for kind, digests in block.digests.items():
+            for number, digest in zip(block.records[kind].tolist(), digests, strict=True):
+                by_record.setdefault(number, {})[kind] = bytes(digest)
+    return [(d["sha256"], d["sha1"], d["md5"]) for _, d in sorted(by_record.items())]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

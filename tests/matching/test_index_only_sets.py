@@ -153,3 +153,15 @@ def test_index_storage_is_for_digest_only_formats(ws: Workspace, tmp_path: Path)
     assert import_hashset(ws, sums, "a", purpose="alert").storage == "entries"
     match_exact(ws, 1)
     assert sorted(m[3] for m in _matches(ws)) == ["md5", "md5"]
+
+
+def test_set_digest_does_not_depend_on_workers(tmp_path: Path,
+                                               make_rds: Callable[..., Path]) -> None:
+    path = make_rds(_filler(3000))
+    digests = set()
+    for workers in (1, 2):
+        ws = Workspace(tmp_path / f"ws{workers}")
+        import_hashset(ws, path, "nsrl", purpose="ignore", workers=workers)
+        with ws.engine.connect() as conn:
+            digests.add(conn.scalar(select(HashSet.file_sha256)))
+    assert len(digests) == 1 and digests != {bytes(32)}

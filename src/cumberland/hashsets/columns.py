@@ -34,21 +34,20 @@ class Irregular(Exception):
 @dataclass(frozen=True, slots=True)
 class DigestBlock:
     """Consecutive records' digests: per kind, an (n, width) array and the record numbers
-    (1-based, in import order) of the rows that carry that digest."""
+    (1-based, in import order) of the rows that carry that digest, paired row by row (a
+    kind's rows may be in any order). ``fingerprint``: the SHA-256 of the block's records
+    (SHA-256, SHA-1, MD5 side by side, in record order), where the reader computed one."""
 
     count: int
     digests: dict[str, NDArray[np.uint8]]
     records: dict[str, NDArray[np.int64]]
-
-    def rows(self) -> bytes:
-        """Each record's SHA-256, SHA-1 and MD5 side by side (a block where all are present)."""
-        return np.concatenate([self.digests[k] for k in KINDS], axis=1).tobytes()
+    fingerprint: bytes = b""
 
     def renumbered(self, first: int) -> DigestBlock:
         """The same block with its records numbered from ``first`` (workers count from 1)."""
         shift = first - 1
         return DigestBlock(self.count, self.digests,
-                           {k: v + shift for k, v in self.records.items()})
+                           {k: v + shift for k, v in self.records.items()}, self.fingerprint)
 
 
 def blocks_from_records(records: Iterable[HashRecord], size: int = BLOCK,
@@ -82,6 +81,13 @@ def _block(count: int, buffers: dict[str, list[bytes]], numbers: dict[str, list[
         count,
         {k: np.frombuffer(b"".join(v), np.uint8).reshape(-1, KINDS[k]) for k, v in buffers.items()},
         {k: np.asarray(v, np.int64) for k, v in numbers.items()})
+
+
+def sorted_by_prefix(digests: NDArray[np.uint8], records: NDArray[np.int64],
+                     ) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """Rows ordered by their first 8 bytes: sorted runs make the index's sort a merge."""
+    order = np.argsort(digests[:, :8].copy().view(">u8").ravel(), kind="stable")
+    return np.take(digests, order, axis=0), records[order]
 
 
 def decode_hex_column(text: bytes, width: int) -> NDArray[np.uint8]:

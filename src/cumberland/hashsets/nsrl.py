@@ -15,6 +15,7 @@ decoded with binascii and checked with numpy.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import struct
 import zipfile
@@ -30,7 +31,14 @@ from cumberland.errors import one_line
 
 from ._text import CsvTableReader, decode_line, optional_hex, optional_int
 from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, parse_hex
-from .columns import KINDS, DigestBlock, Irregular, decode_hex_column, ordered_map
+from .columns import (
+    KINDS,
+    DigestBlock,
+    Irregular,
+    decode_hex_column,
+    ordered_map,
+    sorted_by_prefix,
+)
 
 MEMBER = "nsrlfile.txt"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -287,7 +295,11 @@ def read_ranges(path: str, ranges: list[Range]) -> DigestBlock:
     except BULK_ERRORS as exc:
         raise Irregular(one_line(exc)) from exc
     numbers = np.arange(1, count + 1, dtype=np.int64)
-    return DigestBlock(count, digests, dict.fromkeys(_KINDS, numbers))
+    rows = np.concatenate([digests[k] for k in _KINDS], axis=1)
+    records = dict.fromkeys(_KINDS, numbers)
+    for kind in ("sha1", "md5"):  # SHA-256 comes sorted already; the others, sorted here
+        digests[kind], records[kind] = sorted_by_prefix(digests[kind], numbers)
+    return DigestBlock(count, digests, records, hashlib.sha256(rows.tobytes()).digest())
 
 
 def open_nsrl(path: Path | str) -> NsrlTextReader | NsrlSqliteReader:

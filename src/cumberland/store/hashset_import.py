@@ -176,16 +176,17 @@ def _import_index(ws: Workspace, reader: ReaderBase, facts: dict[str, Any], stat
     """Digests into a fresh per-set index; the set row (naming it) commits last. None when
     the set turns out to be the one already imported (the new index is dropped).
 
-    A bulk read identifies the set by the SHA-256 of what it imported (each record's
-    SHA-256, SHA-1 and MD5, in SHA-256 order): hashing a 150 GB RDS file would take longer
-    than reading its 74 M digests. The record walk hashes the file itself."""
+    A bulk read identifies the set by a SHA-256 of what it imported (over each block's
+    SHA-256 of its records' SHA-256, SHA-1 and MD5, blocks in SHA-256 order): hashing a
+    150 GB RDS file would take longer than reading its 74 M digests. The record walk
+    hashes the file itself."""
     with SetIndexBuilder(set_index_root(ws)) as builder:
         sha256_of = "file"
         if isinstance(reader, BulkDigests):
             content = hashlib.sha256()
             try:
                 for block in reader.column_blocks(workers):
-                    content.update(block.rows())
+                    content.update(block.fingerprint)
                     builder.add(block)
                 sha256_of = "digests"
             except Irregular:
