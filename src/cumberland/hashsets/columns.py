@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 KINDS = {"sha256": 32, "sha1": 20, "md5": 16}
 BLOCK = 65_536  # records per block on the record path
 
+
 class Irregular(Exception):
     """The source does not fit the bulk path; read it record by record instead."""
 
