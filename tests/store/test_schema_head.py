@@ -1,0 +1,25 @@
+"""The workspace's shortcut past Alembic names Alembic's real head revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from cumberland.store.workspace import HEAD, MIGRATIONS, Workspace
+
+
+def test_head_constant_is_alembics_head(tmp_path: Path) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [HEAD]
+    ws = Workspace(tmp_path / "ws")
+    with ws.engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
+    ws.close()
+    reopened = Workspace(tmp_path / "ws")  # at head: opens without migrating
+    with reopened.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM hashsets")) == 0
+    reopened.close()
