@@ -85,10 +85,25 @@ def test_unrelated_picture_does_not_match(refs) -> None:  # type: ignore[no-unty
 
 def test_unpad_removes_solid_border_only() -> None:
     rgb = np.asarray(_pad(ORIGINAL, 0.2, False))
-    inner = robust.unpad(rgb)
-    assert inner is not None
+    inner = robust.unpad(rgb)[0]
     assert abs(inner.shape[1] - W) <= 8 and abs(inner.shape[0] - H) <= 8
-    assert robust.unpad(np.asarray(ORIGINAL)) is None
+    assert robust.unpad(np.asarray(ORIGINAL)) == []
+
+
+def test_unpad_finds_a_blurred_border() -> None:
+    rng = np.random.default_rng(4)  # a textured picture: detail reaches its edges
+    coarse = Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
+    fine = rng.normal(0, 12, (240, 320, 3))
+    picture = Image.fromarray(np.clip(np.asarray(coarse.resize(
+        (320, 240), Image.Resampling.BICUBIC)) + fine, 0, 255).astype(np.uint8))
+    canvas = picture.resize((400, 300)).filter(ImageFilter.GaussianBlur(24))
+    canvas.paste(picture, (50, 30))
+    original, _ = pdq_from_rgb(np.asarray(picture))
+    assert hamming(original, pdq_from_rgb(np.asarray(canvas))[0]) > 31  # plain PDQ misses it
+    views = robust.unpad(np.asarray(canvas))
+    assert views, "the blurred border is found"
+    assert min(hamming(original, pdq_from_rgb(v)[0]) for v in views) <= 31
+    assert robust.unpad(np.asarray(picture)) == []
 
 
 def test_library_and_triage_report_methods(tmp_path: Path) -> None:
@@ -125,8 +140,7 @@ def test_unpad_removes_saturated_coloured_border(colour: tuple[int, int, int]) -
     pw, ph = w // 10, h // 10
     padded = Image.new("RGB", (w + 2 * pw, h + 2 * ph), colour)
     padded.paste(ORIGINAL, (pw, ph))
-    inner = robust.unpad(np.asarray(padded))
-    assert inner is not None
+    inner = robust.unpad(np.asarray(padded))[0]
     assert abs(inner.shape[1] - w) <= 8 and abs(inner.shape[0] - h) <= 8
     original, _ = pdq_from_rgb(np.asarray(ORIGINAL))
     unpadded, _ = pdq_from_rgb(inner)
