@@ -40,3 +40,27 @@ def test_lookup_persist_and_add(tmp_path: Path, kind: str, monkeypatch: pytest.M
 def test_empty_index_finds_nothing(tmp_path: Path) -> None:
     qi, found = ExactIndex(tmp_path, "md5").lookup(np.zeros((3, 16), dtype=np.uint8))
     assert len(qi) == len(found) == 0
+
+
+def test_compaction_merges_in_bounded_blocks(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exact, "CHUNK", 400)
+    monkeypatch.setattr(exact, "MERGE_BLOCK", 37)  # many blocks per merge
+    rng = np.random.default_rng(9)
+    digests = rng.integers(0, 256, (6_000, 32), dtype=np.uint8)
+    digests[:300, :8] = 7  # a dense run of equal fences, cut on either side of a merge
+    digests[3_000:3_200] = digests[100]  # one digest held 201 times, across segments
+    ids = np.arange(6_000, dtype=np.int64)
+    index = ExactIndex(tmp_path / "x", "sha256")
+    for lo in range(0, 6_000, 1_000):
+        index.add(digests[lo:lo + 1_000], ids[lo:lo + 1_000])
+    assert len(index.segments) <= exact.MAX_SEGMENTS and len(index) == 6_000
+    for segment in index.segments:
+        assert (np.diff(segment.fence.astype(np.float64)) >= 0).all()
+    qi, found = ExactIndex(tmp_path / "x", "sha256").lookup(digests)
+    hits: dict[int, set[int]] = {}
+    for q, e in zip(qi.tolist(), found.tolist(), strict=True):
+        hits.setdefault(q, set()).add(e)
+    same_as_100 = {100, *range(3_000, 3_200)}
+    for q in range(6_000):
+        assert hits[q] == (same_as_100 if q in same_as_100 else {q}), q

@@ -4,7 +4,8 @@ Each segment holds its digests sorted, the first 8 bytes of each as a big-endian
 (the "fence" searched with ``np.searchsorted``; 8 random bytes almost never collide) and the
 entry id of each. New entries become new sorted segments; small segments are merged once
 there are many, so an add never rewrites the large ones and a restart only memory-maps
-files. Memory while adding is bounded by the chunk being sorted.
+files. Memory while adding is bounded by the chunk being sorted; merges stream through
+memory maps a block at a time.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from numpy.lib.format import open_memmap
 from numpy.typing import NDArray
 
 WIDTHS = {"md5": 16, "sha1": 20, "sha256": 32}
 CHUNK = 4_000_000  # digests sorted at once while adding (bounds peak memory)
+MERGE_BLOCK = 1 << 20  # rows of each segment merged at a time while compacting
 MAX_SEGMENTS = 8
 
 I64 = NDArray[np.int64]
@@ -51,6 +54,20 @@ class _Segment:
                                                                     counts))
         same = self.keys[rows] == keys[qidx]
         return qidx[same].astype(np.int64), np.asarray(self.ids[rows[same]], dtype=np.int64)
+
+
+def _next_block(a: NDArray[np.uint64], b: NDArray[np.uint64], i: int, j: int,
+                ) -> tuple[int, int]:
+    """Ends of the next merge block from sorted fences ``a[i:]`` and ``b[j:]``: at most
+    MERGE_BLOCK rows of each, and nothing left behind that sorts before what is taken."""
+    if i == len(a):
+        return i, min(j + MERGE_BLOCK, len(b))
+    i2 = min(i + MERGE_BLOCK, len(a))
+    j2 = len(b) if i2 == len(a) else int(np.searchsorted(b, a[i2 - 1], side="right"))
+    if j2 - j > MERGE_BLOCK:  # b is dense here: cut on b's side instead
+        j2 = j + MERGE_BLOCK
+        i2 = max(i, int(np.searchsorted(a, b[j2 - 1], side="right")))
+    return i2, j2
 
 
 def _as_keys(digests: NDArray[np.uint8], width: int) -> tuple[NDArray[np.void], NDArray[np.uint64]]:
@@ -137,12 +154,38 @@ class ExactIndex:
         while len(self.segments) > MAX_SEGMENTS:
             self.segments.sort(key=len)
             a, b = self.segments[0], self.segments[1]
-            digests = np.concatenate([np.asarray(a.keys).view(np.uint8),
-                                      np.asarray(b.keys).view(np.uint8)])
-            merged = self._write_segment(digests, np.concatenate([a.ids, b.ids]))
+            merged = self._merge(a, b)
             self.segments = [merged, *self.segments[2:]]
             self._drop(a)
             self._drop(b)
+
+    def _merge(self, a: _Segment, b: _Segment) -> _Segment:
+        """Two sorted segments into one, MERGE_BLOCK rows of each at a time, written through
+        memory maps: memory stays one block whatever the segments' size."""
+        name = f"seg{self.next:06d}"
+        self.next += 1
+        tmp = self.folder / f"{name}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        total = len(a) + len(b)
+        out_keys = open_memmap(tmp / "keys.npy", "w+", np.dtype(f"V{self.width}"), (total,))
+        out_fence = open_memmap(tmp / "fence.npy", "w+", np.uint64, (total,))
+        out_ids = open_memmap(tmp / "ids.npy", "w+", np.int64, (total,))
+        i = j = done = 0
+        while done < total:
+            i2, j2 = _next_block(a.fence, b.fence, i, j)
+            fence = np.concatenate([a.fence[i:i2], b.fence[j:j2]])
+            order = np.argsort(fence, kind="stable")  # two sorted runs: a linear merge
+            end = done + len(order)
+            out_fence[done:end] = fence[order]
+            out_keys[done:end] = np.concatenate([a.keys[i:i2], b.keys[j:j2]])[order]
+            out_ids[done:end] = np.concatenate([a.ids[i:i2], b.ids[j:j2]])[order]
+            i, j, done = i2, j2, end
+        for array in (out_keys, out_fence, out_ids):
+            array.flush()
+        del out_keys, out_fence, out_ids
+        os.replace(tmp, self.folder / name)
+        return _Segment(self.folder / name)
 
     @staticmethod
     def _drop(segment: _Segment) -> bool:
