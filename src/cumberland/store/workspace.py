@@ -27,6 +27,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=60000")
+    # Checkpoint the WAL every 64 MiB instead of 4 MiB: the writer's commits spent half their
+    # time in checkpoints (50 k small files: 3,718 -> 4,262 files/s).
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
 
 

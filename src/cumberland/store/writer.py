@@ -167,23 +167,22 @@ def apply_results(ws: Workspace, results: list[Result]) -> None:
         if rows["frames"]:
             conn.execute(insert_ignore(conn, FRAMES, ["media_sha256", "idx"]),
                          _dedupe(rows["frames"], "media_sha256", "idx"))
-        conn.execute(
-            update(Item).where(Item.id == bindparam("item_id")).values(
-                status=bindparam("b_status"), reason=bindparam("b_reason"),
-                mime=bindparam("b_mime"), ext_mismatch=bindparam("b_ext"),
-                media_sha256=bindparam("b_media"),
-                size=func.coalesce(bindparam("new_size"), Item.size),
-            ),
-            [
-                {"item_id": r.item_id, "b_status": r.status, "b_reason": r.reason,
-                 "b_mime": r.mime, "b_ext": r.ext_mismatch, "new_size": r.size,
-                 "b_media": r.media.sha256 if r.media else None}
-                for r in results
-            ],
-        )
+        _update_items(conn, [(r.status, r.reason, r.mime, r.ext_mismatch,
+                              r.media.sha256 if r.media else None, r.size, r.item_id)
+                             for r in results])
         for r in results:
             if r.children:
                 _write_children(conn, r.item_id, r.children)
+
+
+def _update_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Each result onto its item, straight to the DB driver: SQLAlchemy's per-row parameter
+    processing cost about as much as the update itself (plain str, bool, bytes and int)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"UPDATE items SET status = {mark}, reason = {mark}, mime = {mark}, "
+        f"ext_mismatch = {mark}, media_sha256 = {mark}, size = COALESCE({mark}, size) "
+        f"WHERE id = {mark}", rows)
 
 
 def _write_children(conn: Connection, container: int, children: list[Child]) -> None:
