@@ -85,3 +85,21 @@ def make_rds(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _make
+
+
+@pytest.fixture()
+def case_of(tmp_path: Path) -> Callable[[list[bytes]], Workspace]:
+    """A workspace whose case ``c`` (id 1) was triaged from one file per content given."""
+
+    def _make(contents: list[bytes]) -> Workspace:
+        from cumberland.pipeline.triage import TriageRequest, triage
+
+        folder = tmp_path / "evidence"
+        folder.mkdir()
+        for i, data in enumerate(contents):
+            (folder / f"f{i}.bin").write_bytes(data)
+        ws = Workspace(tmp_path / "ws")
+        triage(ws, TriageRequest(sources=[folder], case="c"))
+        return ws
+
+    return _make

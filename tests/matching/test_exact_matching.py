@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,6 @@ from sqlalchemy import delete, func, insert, select
 from cumberland.index.exact import ExactIndex
 from cumberland.matching.case import match_exact
 from cumberland.matching.exact import EXACT_METHODS, index_root
-from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.store.hashset_import import import_hashset
 from cumberland.store.models import HashEntry, HashSet, Match, Media
 from cumberland.store.workspace import Workspace
@@ -25,14 +25,8 @@ def _digests(data: bytes) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    folder = tmp_path / "evidence"
-    folder.mkdir()
-    for i, data in enumerate(CONTENTS):
-        (folder / f"f{i}.bin").write_bytes(data)
-    ws = Workspace(tmp_path / "ws")
-    triage(ws, TriageRequest(sources=[folder], case="c"))
-    return ws
+def ws(case_of: Callable[[list[bytes]], Workspace]) -> Workspace:
+    return case_of(CONTENTS)
 
 
 def _add_set(ws: Workspace, name: str, entries: list[dict[str, bytes | None]]) -> int:

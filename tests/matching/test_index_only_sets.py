@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from cumberland.hashsets.base import HashSetError
 from cumberland.index.sets import SetIndexBuilder
 from cumberland.matching.case import match_exact
-from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.reports.summary import case_summary
 from cumberland.store.hashset_import import import_hashset, set_index_root
 from cumberland.store.models import HashEntry, HashSet, Match
@@ -33,14 +32,8 @@ def _filler(n: int) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    folder = tmp_path / "evidence"
-    folder.mkdir()
-    for i, data in enumerate(CONTENTS):
-        (folder / f"f{i}.bin").write_bytes(data)
-    ws = Workspace(tmp_path / "ws")
-    triage(ws, TriageRequest(sources=[folder], case="c"))
-    return ws
+def ws(case_of: Callable[[list[bytes]], Workspace]) -> Workspace:
+    return case_of(CONTENTS)
 
 
 def _matches(ws: Workspace) -> list[tuple[bytes, int, int | None, str]]:
