@@ -129,13 +129,15 @@ def import_hashset(
     if same and existing is not None and (existing.source_path, props.get("stat")) == (
             str(path), stat):
         return _unchanged(existing, chosen)
-    facts: dict[str, Any] = {"name": name, "purpose": purpose, "format": reader.info.format,
-             "version": reader.info.version, "source_path": str(path), "file_size": stat[0],
-             "imported_at": time.time(),
-             "category_scheme": category_scheme or reader.info.category_scheme}
+    facts: dict[str, Any] = {
+        "name": name, "purpose": purpose, "format": reader.info.format,
+        "version": reader.info.version, "source_path": str(path), "file_size": stat[0],
+        "imported_at": time.time(),
+        "category_scheme": category_scheme or reader.info.category_scheme}
 
     def unchanged(digest: bytes) -> bool:
-        """Same bytes as the set already imported (touched or copied): keep that import."""
+        """Record the set's SHA-256; True when it is the set already imported (the file was
+        touched or copied), whose row then remembers the new path and stat."""
         facts["file_sha256"] = digest
         if not same or existing is None or existing.file_sha256 != digest:
             return False
