@@ -6,7 +6,10 @@ shared server. The schema is always brought to the newest Alembic revision on op
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,20 +66,40 @@ def _at_head(engine: Engine) -> bool:
         return list(connection.scalars(text("SELECT version_num FROM alembic_version"))) == [HEAD]
 
 
+@contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    """For a SQLite file, an exclusive lock beside it: SQLite takes its write lock only at the
+    first write, after Alembic has decided what to create, so two processes creating one new
+    workspace would both try. PostgreSQL serialises on an advisory lock instead."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to head. On PostgreSQL, processes opening one fresh database at once
-    queue on an advisory lock held for the (transactional) migration, so only one creates it."""
+    """Bring the schema to head, one process at a time (see ``_file_lock`` and
+    ``transaction_lock``); the others find it done."""
     if _at_head(engine):
         return
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        transaction_lock(connection, _MIGRATION_LOCK)
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    with _file_lock(engine):
+        if _at_head(engine):
+            return
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            transaction_lock(connection, _MIGRATION_LOCK)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
 
 
 class Workspace:
