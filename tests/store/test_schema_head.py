@@ -20,6 +20,7 @@ def test_head_constant_is_alembics_head(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     with ws.engine.connect() as conn:
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
+        assert conn.scalar(text("PRAGMA journal_mode")) == "wal"  # set once, by the creator
     ws.close()
     reopened = Workspace(tmp_path / "ws")  # at head: opens without migrating
     with reopened.engine.connect() as conn:
@@ -45,4 +46,5 @@ def test_processes_creating_one_new_workspace_at_once(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws")
     with ws.engine.connect() as conn:
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
+        assert conn.scalar(text("PRAGMA journal_mode")) == "wal"  # set once, by the creator
     ws.close()

@@ -25,8 +25,7 @@ DB_NAME = "cumberland.db"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor = dbapi_connection.cursor()  # (WAL is set once, when the file is created)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=60000")
@@ -70,7 +69,8 @@ def _at_head(engine: Engine) -> bool:
 def _file_lock(engine: Engine) -> Iterator[None]:
     """For a SQLite file, an exclusive lock beside it: SQLite takes its write lock only at the
     first write, after Alembic has decided what to create, so two processes creating one new
-    workspace would both try. PostgreSQL serialises on an advisory lock instead."""
+    workspace would both try (and switching to WAL fails while another connection holds the
+    file). PostgreSQL serialises on an advisory lock instead."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         yield
@@ -94,6 +94,9 @@ def upgrade_schema(engine: Engine) -> None:
     with _file_lock(engine):
         if _at_head(engine):
             return
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:  # persistent in the file; needs no other user
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with engine.begin() as connection:
