@@ -158,3 +158,31 @@ def test_set_digest_does_not_depend_on_workers(tmp_path: Path,
         with ws.engine.connect() as conn:
             digests.add(conn.scalar(select(HashSet.file_sha256)))
     assert len(digests) == 1 and digests != {bytes(32)}
+
+
+def test_remove_takes_set_matches_and_folders(ws: Workspace, make_rds: Callable[..., Path],
+                                              tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cumberland.cli import app
+    from cumberland.demo import synthetic_image
+    from cumberland.matching.library import add_library
+
+    import_hashset(ws, make_rds([*_filler(10), _hexes(CONTENTS[1])]), "nsrl", purpose="ignore")
+    match_exact(ws, 1)
+    assert len(_matches(ws)) == 1 and len(_folders(ws)) == 1
+    library = tmp_path / "library"
+    library.mkdir()
+    synthetic_image(5).save(library / "ref.png")
+    set_id = add_library(ws, library, "refs").hashset_id
+    assert ws.library_folder(set_id).is_dir()
+    runner, where = CliRunner(), ["--workspace", str(ws.root)]
+    for name in ("nsrl", "refs"):
+        out = runner.invoke(app, ["hashset", "remove", name, *where])
+        assert out.exit_code == 0 and f"{name}: removed" in out.output
+    assert _matches(ws) == [] and _folders(ws) == set()
+    assert not ws.library_folder(set_id).exists()
+    match_exact(ws, 1)  # the shared index forgets the removed sets too
+    assert _matches(ws) == []
+    missing = runner.invoke(app, ["hashset", "remove", "nsrl", *where])
+    assert missing.exit_code != 0 and "no hash set named 'nsrl'" in missing.output

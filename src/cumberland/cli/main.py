@@ -216,6 +216,22 @@ def hashset_import(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+@hashset_app.command("remove")
+def hashset_remove(
+    name: Annotated[str, typer.Argument(help="Set name (as `hashset list` shows it).")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Remove a hash set, its entries and its matches (cases re-match on their next triage)."""
+    from cumberland.store.hashset_import import remove_hashset
+
+    try:
+        entries = remove_hashset(open_workspace(workspace, db), name)
+    except LookupError as exc:
+        fail(str(exc))
+    console.print(f"{name}: removed ({entries:,} entries)", highlight=False)
+
+
 @hashset_app.command("list")
 def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
                  db: DbOpt = None) -> None:

@@ -75,11 +75,11 @@ def _library_set(conn: Connection, name: str, folder: Path, category_scheme: str
 
 
 def features_path(ws: Workspace, set_id: int, entry_id: int) -> Path:
-    return ws.root / "libraries" / str(set_id) / f"{entry_id}.npz"
+    return ws.library_folder(set_id) / f"{entry_id}.npz"
 
 
 def descriptors_path(ws: Workspace, set_id: int) -> Path:
-    return ws.root / "libraries" / str(set_id) / "descriptors.faissb"
+    return ws.library_folder(set_id) / "descriptors.faissb"
 
 
 def _descriptors_key(conn: Connection, set_id: int) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -244,6 +245,21 @@ def _import_entries(ws: Workspace, reader: ReaderBase, facts: dict[str, Any],
 def _json_safe(props: dict[str, object]) -> dict[str, Any]:
     return {k: v if isinstance(v, str | int | float | bool | None) else str(v)
             for k, v in props.items()}
+
+
+def remove_hashset(ws: Workspace, name: str) -> int:
+    """Delete set ``name`` with its entries and matches (the digest indexes drop it at the
+    next match; an index-only set's folder and a library's keypoints go now). Returns how
+    many entries it had."""
+    with ws.engine.begin() as conn:
+        row = conn.execute(select(HashSet.id, HashSet.entry_count).where(
+            HashSet.name == name)).first()
+        if row is None:
+            raise LookupError(f"no hash set named {name!r}")
+        conn.execute(delete(HashSet).where(HashSet.id == row.id))
+    sweep(set_index_root(ws), lambda: live_set_indexes(ws))
+    shutil.rmtree(ws.library_folder(row.id), ignore_errors=True)
+    return int(row.entry_count)
 
 
 def list_hashsets(ws: Workspace) -> list[HashSet]:

@@ -123,6 +123,10 @@ class Workspace:
     def session(self) -> Session:
         return self.sessions()
 
+    def library_folder(self, set_id: int) -> Path:
+        """Where a reference library keeps its keypoints and descriptor index."""
+        return self.root / "libraries" / str(set_id)
+
     def thumb_path(self, sha256: bytes) -> Path:
         hexd = sha256.hex()
         return self.thumbs / hexd[:2] / hexd[2:4] / f"{hexd}.jpg"
