@@ -162,6 +162,10 @@ def test_case_and_hashset_listing(demo_run: dict[str, Any]) -> None:
     assert listed["known-vics2.json"]["entries"] == 5
     assert listed["known-vics2.json"]["purpose"] == "alert"
     assert listed["nsrl-known-good.txt"]["purpose"] == "ignore"
+    # a known-good NSRL list is a filter: its digests live in an index, not a row each
+    assert (listed["nsrl-known-good.txt"]["storage"], listed["nsrl-known-good.txt"]["entries"],
+            listed["nsrl-known-good.txt"]["sha256_of"]) == ("index", 2, "file")
+    assert listed["known-vics2.json"]["storage"] == "entries"
     assert listed["known-pdq.txt"]["entries"] == 2
 
 

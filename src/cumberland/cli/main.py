@@ -244,6 +244,8 @@ def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS
             print(json.dumps({"name": s.name, "purpose": s.purpose, "format": s.format,
                               "version": s.version, "entries": s.entry_count,
                               "storage": (s.properties or {}).get("storage", "entries"),
+                              "release": (s.properties or {}).get("release"),
+                              "sha256_of": (s.properties or {}).get("sha256_of", "file"),
                               "category_scheme": s.category_scheme,
                               "sha256": s.file_sha256.hex(), "source": s.source_path}))
         return
