@@ -21,6 +21,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 from itertools import product
 from pathlib import Path
 from typing import IO
@@ -272,7 +273,7 @@ def read_ranges(path: str, ranges: list[Range]) -> DigestBlock:
     texts: list[list[str]] = [[], [], []]
     count = 0
     try:
-        with sqlite3.connect(uri, uri=True) as connection:
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
             connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RANGE_BYTES)
             for lo, hi in ranges:
                 where = " AND ".join(
