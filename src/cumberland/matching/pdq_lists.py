@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,11 +39,16 @@ def _entries(conn: Connection, upto: int, fresh: list[int]) -> tuple[np.ndarray,
     newer = HashEntry.id > upto
     if fresh and upto:
         newer = or_(newer, HashEntry.hashset_id.in_(fresh))
-    rows = conn.execute(
+    rows = conn.execution_options(yield_per=100_000).execute(
         select(HashEntry.id, HashEntry.pdq).join(HashSet, HashSet.id == HashEntry.hashset_id)
-        .where(newer, HashSet.format != LIBRARY_FORMAT, HashEntry.pdq.is_not(None))).all()
-    codes = np.frombuffer(b"".join(r.pdq for r in rows), np.uint8).reshape(-1, 32)
-    return codes, np.asarray([r.id for r in rows], dtype=np.int64)
+        .where(newer, HashSet.format != LIBRARY_FORMAT, HashEntry.pdq.is_not(None)))
+    codes, ids = bytearray(), array("q")  # streamed: 40 bytes a hash, not a row object each
+    for entry, pdq in rows:
+        if pdq is not None:  # (the query keeps PDQ entries only)
+            codes += pdq
+            ids.append(entry)
+    return (np.frombuffer(bytes(codes), np.uint8).reshape(-1, 32),
+            np.frombuffer(ids.tobytes(), np.int64))
 
 
 def _sync(conn: Connection, folder: Path) -> PDQIndex:
