@@ -20,7 +20,11 @@ class Settings:
     in_memory_limit: int = 64 * 1024 * 1024
     # Pillow refuses to decode images with more pixels than this (decompression bombs).
     max_image_pixels: int = 180_000_000
-    chunk_size: int = 32
+    # Items handed to a worker at once: at most chunk_size, and no more files than add up to
+    # chunk_bytes (tiny files go 256 at a time, which halves the per-chunk overhead; large
+    # ones a few at a time, which keeps workers evenly loaded and checkpoints frequent).
+    chunk_size: int = 256
+    chunk_bytes: int = 16 * 1024 * 1024
     # Results written per transaction (each transaction is a checkpoint of finished items).
     write_batch: int = 256
     # Containers (archives, disk images) nested deeper than this are recorded, not opened.

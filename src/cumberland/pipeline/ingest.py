@@ -43,7 +43,8 @@ def fingerprint_pending(
 ) -> None:
     progress.phase("fingerprinting", writer.count_pending(ws, case))
     batch: list[Result] = []
-    for results in executor.run(writer.pending_tasks(ws, case, settings.chunk_size)):
+    for results in executor.run(writer.pending_tasks(ws, case, settings.chunk_size,
+                                                         settings.chunk_bytes)):
         batch.extend(results)
         # Several chunks per transaction: a commit costs more than a chunk of small files.
         if len(batch) + sum(len(r.children) for r in batch) >= settings.write_batch:

@@ -104,8 +104,10 @@ def _insert_items(ws: Workspace, rows: list[dict[str, Any]]) -> None:
             conn.execute(insert_ignore(conn, ITEMS, ["case_id", "path_key"]), rows)
 
 
-def pending_tasks(ws: Workspace, case: int, chunk_size: int) -> Iterator[list[Task]]:
-    """Pending items in id order, paged by key so memory stays flat at millions of items."""
+def pending_tasks(ws: Workspace, case: int, chunk_size: int,
+                  chunk_bytes: int | None = None) -> Iterator[list[Task]]:
+    """Pending items in id order, paged by key so memory stays flat at millions of items, in
+    chunks of at most ``chunk_size`` items and, past the first, ``chunk_bytes`` bytes."""
     last = 0
     while True:
         with ws.engine.connect() as conn:
@@ -117,9 +119,17 @@ def pending_tasks(ws: Workspace, case: int, chunk_size: int) -> Iterator[list[Ta
         if not rows:
             return
         last = rows[-1].id
-        tasks = [Task(r.id, r.raw_path or b"", r.path, r.size) for r in rows]
-        for i in range(0, len(tasks), chunk_size):
-            yield tasks[i : i + chunk_size]
+        chunk: list[Task] = []
+        held = 0
+        for r in rows:
+            size = r.size or 0
+            if chunk and (len(chunk) == chunk_size or
+                          (chunk_bytes is not None and held + size > chunk_bytes)):
+                yield chunk
+                chunk, held = [], 0
+            chunk.append(Task(r.id, r.raw_path or b"", r.path, r.size))
+            held += size
+        yield chunk
 
 
 def count_pending(ws: Workspace, case: int) -> int:
