@@ -106,16 +106,24 @@ class ExactIndex:
         fence = _as_keys(digests, self.width)[1]
         order = np.argsort(fence, kind="stable")  # linear on sorted runs (merges, RDS order)
         keys = np.take(digests, order, axis=0).view(f"V{self.width}").ravel()
-        name = f"seg{self.next:06d}"
-        self.next += 1
-        tmp = self.folder / f"{name}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = self._new_segment()
         np.save(tmp / "keys.npy", keys)
         np.save(tmp / "fence.npy", fence[order])
         np.save(tmp / "ids.npy", ids[order])
-        os.replace(tmp, self.folder / name)
-        return _Segment(self.folder / name)
+        return self._publish(tmp)
+
+    def _new_segment(self) -> Path:
+        """An empty folder for the next segment (named ``segNNNNNN.tmp`` until published)."""
+        tmp = self.folder / f"seg{self.next:06d}.tmp"
+        self.next += 1
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        return tmp
+
+    def _publish(self, tmp: Path) -> _Segment:
+        final = tmp.with_suffix("")
+        os.replace(tmp, final)
+        return _Segment(final)
 
     def clear(self) -> None:
         """Empty the index (for a rebuild): segments, high-water mark and meta."""
@@ -162,11 +170,7 @@ class ExactIndex:
     def _merge(self, a: _Segment, b: _Segment) -> _Segment:
         """Two sorted segments into one, MERGE_BLOCK rows of each at a time, written through
         memory maps: memory stays one block whatever the segments' size."""
-        name = f"seg{self.next:06d}"
-        self.next += 1
-        tmp = self.folder / f"{name}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = self._new_segment()
         total = len(a) + len(b)
         out_keys = open_memmap(tmp / "keys.npy", "w+", np.dtype(f"V{self.width}"), (total,))
         out_fence = open_memmap(tmp / "fence.npy", "w+", np.uint64, (total,))
@@ -184,8 +188,7 @@ class ExactIndex:
         for array in (out_keys, out_fence, out_ids):
             array.flush()
         del out_keys, out_fence, out_ids
-        os.replace(tmp, self.folder / name)
-        return _Segment(self.folder / name)
+        return self._publish(tmp)
 
     @staticmethod
     def _drop(segment: _Segment) -> bool:
