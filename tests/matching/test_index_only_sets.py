@@ -50,8 +50,11 @@ def _folders(ws: Workspace) -> set[str]:
 def test_rds_v3_known_good_goes_to_an_index_and_matches(
         ws: Workspace, make_rds: Callable[..., Path]) -> None:
     rows = [*_filler(500), _hexes(CONTENTS[0]), _hexes(CONTENTS[3])]
-    out = import_hashset(ws, make_rds(rows), "nsrl", purpose="ignore", workers=2)
+    told: list[int] = []
+    out = import_hashset(ws, make_rds(rows), "nsrl", purpose="ignore", workers=2,
+                         progress=told.append)
     assert (out.storage, out.entries, out.unchanged) == ("index", 502, False)
+    assert sum(told) == 502 and len(told) > 1  # heard block by block
     with ws.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(HashEntry)) == 0
         props = conn.scalar(select(HashSet.properties).where(HashSet.id == out.hashset_id))
@@ -88,8 +91,11 @@ def test_malformed_rds_imports_nothing(ws: Workspace, make_rds: Callable[..., Pa
 def test_rows_without_a_digest_are_skipped_by_the_record_walk(
         ws: Workspace, make_rds: Callable[..., Path]) -> None:
     rows = [*_filler(20), _hexes(CONTENTS[2]), (None, None, None)]
-    out = import_hashset(ws, make_rds(rows, strict=False, copies=1), "nsrl", purpose="ignore")
+    told: list[int] = []
+    out = import_hashset(ws, make_rds(rows, strict=False, copies=1), "nsrl", purpose="ignore",
+                         progress=told.append)
     assert (out.entries, out.skipped_records) == (21, 1)
+    assert sum(told) == 21  # what the abandoned bulk read counted is taken back
     with ws.engine.connect() as conn:
         props = conn.scalar(select(HashSet.properties))
     assert props["sha256_of"] == "file"  # the record walk hashed the file itself
@@ -143,7 +149,10 @@ def test_index_storage_is_for_digest_only_formats(ws: Workspace, tmp_path: Path)
     sums = tmp_path / "known.md5"
     sums.write_text(f"{hashlib.md5(CONTENTS[5]).hexdigest()}  f5.bin\n")
     assert import_hashset(ws, sums, "s", purpose="ignore").storage == "index"
-    assert import_hashset(ws, sums, "a", purpose="alert").storage == "entries"
+    told: list[int] = []
+    assert import_hashset(ws, sums, "a", purpose="alert", progress=told.append).storage == \
+        "entries"
+    assert told == [1]
     match_exact(ws, 1)
     assert sorted(m[3] for m in _matches(ws)) == ["md5", "md5"]
 

@@ -42,11 +42,15 @@ from cumberland.settings import Settings
 
 
 class RateColumn(ProgressColumn):
-    """Files per second of the current phase."""
+    """Things (files, records) per second of the current phase."""
+
+    def __init__(self, unit: str = "files") -> None:
+        super().__init__()
+        self.unit = unit
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f} files/s" if speed else "", style="progress.data.speed")
+        return Text(f"{speed:,.1f} {self.unit}/s" if speed else "", style="progress.data.speed")
 
 
 class RichSink:
@@ -201,9 +205,13 @@ def hashset_import(
     if not file.is_file():
         fail(f"{file}: no such file")
     ws = open_workspace(workspace, db)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn(
+        "{task.completed:,.0f} records"), RateColumn("records"), TimeElapsedColumn())
     try:
-        out = import_hashset(ws, file, name, purpose, format, category_scheme, storage,
-                             workers)
+        with RichProgress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(f"importing {file.name}", total=None)
+            out = import_hashset(ws, file, name, purpose, format, category_scheme, storage,
+                                 workers, lambda count: bar.advance(task, count))
     except (HashSetError, ValueError) as exc:
         fail(str(exc))
     state = "unchanged, not re-imported" if out.unchanged else "imported"
