@@ -217,6 +217,10 @@ def test_cli_users_audit_and_export(tmp_path: Path) -> None:
     assert [r.category for r in open_reader(out)] == [0]
     ok = runner.invoke(cli, ["audit", "verify", *w])
     assert ok.exit_code == 0 and "intact" in ok.output and "last hash" in ok.output
+    head = ok.output.split("last hash")[1].split()[0]
+    assert runner.invoke(cli, ["audit", "verify", "--anchor", head, *w]).exit_code == 0
+    elsewhere = runner.invoke(cli, ["audit", "verify", "--anchor", "f" * 64, *w])
+    assert elsewhere.exit_code == 1 and "removed from its end" in elsewhere.output
     db = ws_path / "cumberland.db"
     import sqlite3
 

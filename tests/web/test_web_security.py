@@ -153,6 +153,23 @@ def test_audit_chain_detects_a_deleted_row(built: Built) -> None:
     assert verdict.bad_id == 4
 
 
+def test_audit_anchor_catches_entries_removed_from_the_end(built: Built) -> None:
+    from cumberland.store import audit
+
+    for n in range(3):
+        audit.append(built.ws, "tester", "note", details={"n": n})
+    anchor = audit.verify(built.ws).last_hash
+    assert audit.verify(built.ws, anchor=anchor).ok
+    audit.append(built.ws, "tester", "note", details={"n": 3})
+    assert audit.verify(built.ws, anchor=anchor).ok  # the chain goes on past the anchor
+    with built.ws.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id >= (SELECT max(id) - 1 "
+                          "FROM audit_log)"))
+    assert audit.verify(built.ws).ok  # without an anchor the shortened chain looks intact
+    cut = audit.verify(built.ws, anchor=anchor)
+    assert not cut.ok and cut.reason is not None and "removed from its end" in cut.reason
+
+
 def test_passwords_are_argon2_and_cookie_is_strict(client: TestClient, built: Built) -> None:
     with built.ws.engine.connect() as conn:
         hashes = list(conn.scalars(select(User.password_hash)))

@@ -106,11 +106,16 @@ def user_grant(
 
 
 @audit_app.command("verify")
-def audit_verify(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+def audit_verify(
+    anchor: Annotated[str | None, typer.Option(
+        help="A last hash printed by an earlier verify: the chain must still reach it.")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
     """Walk the hash chain; exit 1 at the first edited or missing entry."""
     from cumberland.store import audit
 
-    verdict = audit.verify(open_workspace(workspace, db))
+    verdict = audit.verify(open_workspace(workspace, db), anchor=anchor)
     if not verdict.ok:
         console.print(f"[bold red]audit chain broken[/] at entry {verdict.bad_id}: "
                       f"{verdict.reason}", highlight=False)

@@ -82,9 +82,12 @@ class Verdict:
         return self.bad_id is None
 
 
-def verify(ws: Workspace, batch: int = 5000) -> Verdict:
-    """Walk the chain in id order, recomputing every hash and link."""
+def verify(ws: Workspace, batch: int = 5000, anchor: str | None = None) -> Verdict:
+    """Walk the chain in id order, recomputing every hash and link. ``anchor``: a last hash
+    printed earlier (kept in a report or notes); a chain that no longer reaches it lost
+    entries from its end, which the chain alone cannot show."""
     prev, expected_id, count = GENESIS, 1, 0
+    reached = anchor is None or anchor == GENESIS
     with ws.session() as orm:
         for row in _stream(orm, batch):
             count += 1
@@ -97,6 +100,11 @@ def verify(ws: Workspace, batch: int = 5000) -> Verdict:
             if row_hash(prev, fields) != row.row_hash:
                 return Verdict(count, int(row.id), "entry was modified after it was written")
             prev, expected_id = row.row_hash, expected_id + 1
+            reached = reached or prev == anchor
+    if not reached:
+        return Verdict(count, expected_id, f"the chain ends at entry {expected_id - 1} before "
+                       "the anchor: entries were removed from its end (or it is another log)",
+                       prev)
     return Verdict(count, last_hash=prev)
 
 
