@@ -301,11 +301,43 @@ def test_roles_limit_what_members_may_do(app: FastAPI, built: Built) -> None:
                          headers={"x-csrf-token": csrf}).status_code == 403
 
 
-def test_rate_limiter_forgets_expired_keys() -> None:
-    from cumberland.web import security
+def test_login_limit_is_shared_by_server_processes(built: Built) -> None:
+    """Failures are counted from the audit log: a second server (or a restarted one) on the
+    same workspace sees them; a successful login clears the name's count."""
+    from cumberland.web.app import create_app
+    from cumberland.web.security import WebConfig
 
-    limiter = security.RateLimiter(limit=2, window=0.0)  # everything expires at once
-    for n in range(security.MAX_TRACKED + 5):
-        limiter.fail(f"name:{n}")
-    assert len(limiter._failures) <= security.MAX_TRACKED + 1
-    assert not limiter.blocked("name:1")
+    def attempt(client: TestClient, password: str) -> int:
+        page = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token
+        return client.post("/login", data={"name": "alice", "password": password,
+                                           "csrf": token.group(1)},
+                           follow_redirects=False).status_code
+
+    def server() -> TestClient:
+        return TestClient(create_app(built.ws, WebConfig(login_attempts=3)))
+
+    first, second = server(), server()
+    assert [attempt(first, "wrong"), attempt(first, "wrong")] == [401, 401]
+    assert attempt(second, PASSWORD) == 303  # two of three: not blocked yet
+    assert attempt(second, "wrong") == 401  # the third from this address
+    assert attempt(first, PASSWORD) == 429  # the other server counts all three
+    assert attempt(server(), PASSWORD) == 429  # and so does a restarted one
+
+
+def test_login_failures_count_per_name_and_address(built: Built) -> None:
+    import time
+
+    from cumberland.store import audit
+
+    start = time.time() - 1
+    for address in ("10.0.0.1", "10.0.0.1", "10.0.0.2"):
+        audit.append(built.ws, "bob", "login-failed", details={"address": address})
+    audit.append(built.ws, "bob", "login", details={"address": "10.0.0.2"})
+    audit.append(built.ws, "bob", "login-failed", details={"address": "10.0.0.2"})
+    audit.append(built.ws, "carol", "login-failed", details={"address": "10.0.0.1"})
+    # bob: one failure since his last login; addresses keep theirs through a login
+    assert audit.login_failures(built.ws, "bob", "10.0.0.1", start) == (1, 3)
+    assert audit.login_failures(built.ws, "bob", "10.0.0.2", start) == (1, 2)
+    assert audit.login_failures(built.ws, "bob", "10.0.0.1", time.time() + 1) == (0, 0)

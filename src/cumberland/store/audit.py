@@ -24,6 +24,7 @@ from cumberland.store.workspace import Workspace
 
 GENESIS = "0" * 64
 RETRIES = 20
+LOGIN_SCAN = 10_000  # newest login rows read per check: a spray cannot make checks unbounded
 
 
 def canonical(row: dict[str, Any]) -> str:
@@ -80,6 +81,27 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return self.bad_id is None
+
+
+def login_failures(ws: Workspace, name: str, address: str, since: float) -> tuple[int, int]:
+    """Failed logins since ``since`` (epoch seconds): for ``name`` after its last successful
+    login, and from ``address``. Read from the log itself, so every server process and a
+    restarted one see the same count."""
+    start = datetime.fromtimestamp(since, UTC).isoformat(timespec="microseconds")
+    with ws.engine.connect() as conn:
+        rows = conn.execute(
+            select(AuditEntry.actor, AuditEntry.action, AuditEntry.details)
+            .where(AuditEntry.action.in_(("login", "login-failed")), AuditEntry.at >= start)
+            .order_by(AuditEntry.id.desc()).limit(LOGIN_SCAN)).all()
+    by_name = by_address = 0
+    cleared = False
+    for row in rows:  # newest first
+        if row.action == "login":
+            cleared = cleared or row.actor == name
+            continue
+        by_name += row.actor == name and not cleared
+        by_address += (row.details or {}).get("address") == address
+    return by_name, by_address
 
 
 def verify(ws: Workspace, batch: int = 5000, anchor: str | None = None) -> Verdict:

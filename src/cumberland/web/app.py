@@ -32,7 +32,6 @@ def create_app(workspace: Workspace | Path | str, config: WebConfig | None = Non
     app.state.config = config or WebConfig()
     app.state.similar = SimilarCache()
     app.state.queues = QueueKeeper(ws)
-    routes_auth.setup(app)
     for module in (routes_auth, routes_cases, routes_review, routes_export):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cumberland.store import accounts, audit
@@ -13,7 +14,6 @@ from cumberland.web.pages import render
 from cumberland.web.security import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
-    RateLimiter,
     config,
     current,
     public,
@@ -22,11 +22,6 @@ from cumberland.web.security import (
 )
 
 router = APIRouter()
-
-
-def setup(app: FastAPI) -> None:
-    cfg = app.state.config
-    app.state.login_limiter = RateLimiter(cfg.login_attempts, cfg.login_window)
 
 
 def _address(request: Request) -> str:
@@ -56,18 +51,16 @@ def login_page(request: Request) -> Response:
 def login(request: Request, name: Annotated[str, Form(max_length=200)],
                 password: Annotated[str, Form(max_length=1000)]) -> Response:
     ws = workspace(request)
-    limiter: RateLimiter = request.app.state.login_limiter
+    cfg = config(request)
     address = _address(request)
-    keys = (f"name:{name}", f"addr:{address}")
-    if limiter.blocked(*keys):
+    if max(audit.login_failures(ws, name, address, time.time() - cfg.login_window)) >= \
+            cfg.login_attempts:
         audit.append(ws, name, "login-blocked", details={"address": address})
         return _login_form(request, "Too many failed attempts; wait a few minutes.", 429)
     account = accounts.authenticate(ws, name, password)
     if account is None:
-        limiter.fail(*keys)
         audit.append(ws, name, "login-failed", details={"address": address})
         return _login_form(request, "Wrong name or password.", 401)
-    limiter.clear(keys[0])
     token = accounts.open_session(ws, account)
     audit.append(ws, account.name, "login", details={"address": address, "role": account.role})
     response = RedirectResponse("/", status_code=303)

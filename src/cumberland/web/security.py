@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from threading import Lock
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
@@ -26,7 +23,6 @@ from cumberland.store.workspace import Workspace
 
 SESSION_COOKIE = "cb_session"
 LOGIN_COOKIE = "cb_login"
-MAX_TRACKED = 10_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -72,39 +68,6 @@ def public(endpoint: F) -> F:
 
 class LoginRequired(Exception):
     """Raised for anonymous requests; answered with a redirect to /login or a 401."""
-
-
-class RateLimiter:
-    """Failed logins per key in a sliding window, in memory (one server process)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > MAX_TRACKED:  # a spray of names must not grow memory
-                for key in [k for k in self._failures if not self._recent(k, now)]:
-                    del self._failures[key]
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
 
 
 def workspace(request: Request) -> Workspace:
