@@ -189,17 +189,19 @@ def test_passwords_are_argon2_and_cookie_is_strict(client: TestClient, built: Bu
         assert value not in set(conn.scalars(select(WebSession.id)))
 
 
-def test_login_is_rate_limited(client: TestClient) -> None:
-    def attempt(password: str) -> int:
-        page = client.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token
-        return client.post("/login", data={"name": "alice", "password": password,
-                                           "csrf": token.group(1)},
-                           follow_redirects=False).status_code
+def _attempt(client: TestClient, password: str) -> int:
+    """One login of alice through the form: the response's status."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token
+    return client.post("/login", data={"name": "alice", "password": password,
+                                       "csrf": token.group(1)},
+                       follow_redirects=False).status_code
 
-    assert [attempt("wrong-guess") for _ in range(3)] == [401, 401, 401]
-    assert attempt(PASSWORD) == 429  # even the right password, until the window passes
+
+def test_login_is_rate_limited(client: TestClient) -> None:
+    assert [_attempt(client, "wrong-guess") for _ in range(3)] == [401, 401, 401]
+    assert _attempt(client, PASSWORD) == 429  # even the right password, until the window passes
 
 
 def test_idle_session_expires(client: TestClient, built: Built) -> None:
@@ -307,23 +309,15 @@ def test_login_limit_is_shared_by_server_processes(built: Built) -> None:
     from cumberland.web.app import create_app
     from cumberland.web.security import WebConfig
 
-    def attempt(client: TestClient, password: str) -> int:
-        page = client.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token
-        return client.post("/login", data={"name": "alice", "password": password,
-                                           "csrf": token.group(1)},
-                           follow_redirects=False).status_code
-
     def server() -> TestClient:
         return TestClient(create_app(built.ws, WebConfig(login_attempts=3)))
 
     first, second = server(), server()
-    assert [attempt(first, "wrong"), attempt(first, "wrong")] == [401, 401]
-    assert attempt(second, PASSWORD) == 303  # two of three: not blocked yet
-    assert attempt(second, "wrong") == 401  # the third from this address
-    assert attempt(first, PASSWORD) == 429  # the other server counts all three
-    assert attempt(server(), PASSWORD) == 429  # and so does a restarted one
+    assert [_attempt(first, "wrong"), _attempt(first, "wrong")] == [401, 401]
+    assert _attempt(second, PASSWORD) == 303  # two of three: not blocked yet
+    assert _attempt(second, "wrong") == 401  # the third from this address
+    assert _attempt(first, PASSWORD) == 429  # the other server counts all three
+    assert _attempt(server(), PASSWORD) == 429  # and so does a restarted one
 
 
 def test_login_failures_count_per_name_and_address(built: Built) -> None:
