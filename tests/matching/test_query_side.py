@@ -126,3 +126,17 @@ def test_regime_b_reads_pixels_only_to_verify_candidates(
     assert matches["crop-side.png"]["evidence"]["inliers"] >= 25
     # only the candidate that keypoints had to confirm was read again
     assert [d.hex() for d in no_decode] == [matches["crop-side.png"]["sha256"]]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_pixels_read_again_are_the_pixels_ingest_hashed(fmt: str) -> None:
+    from cumberland.signals.image import decode_pixels
+
+    big = ORIGINAL.resize((2400, 1800))
+    out = io.BytesIO()
+    big.save(out, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    settings = Settings()
+    ingest = decode_image(out.getvalue(), settings)
+    again = decode_pixels(out.getvalue(), settings)
+    assert np.array_equal(again, ingest.rgb)  # same draft scale, same conversion
+    assert (fmt == "JPEG") == (min(again.shape[:2]) < 1800)  # a JPEG decoded at reduced scale

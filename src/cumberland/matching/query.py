@@ -10,6 +10,7 @@ stored thumbnail, which is enough for PDQ (it reduces to 64x64) and usable for k
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -21,8 +22,7 @@ from sqlalchemy import select
 
 from cumberland.pipeline.fingerprint import open_evidence
 from cumberland.settings import Settings
-from cumberland.signals.crypto import digest_blocks
-from cumberland.signals.image import decode_image
+from cumberland.signals.image import decode_pixels
 from cumberland.signals.pdq import (
     VARIANTS_SIGNAL,
     VARIANTS_VERSION,
@@ -49,9 +49,9 @@ def _original(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np.ui
                 if os.fstat(fh.fileno()).st_size > settings.in_memory_limit:
                     continue
                 data = fh.read()
-            if digest_blocks([data]).sha256 != sha256:
+            if hashlib.sha256(data).digest() != sha256:
                 continue
-            return decode_image(data, settings).rgb
+            return decode_pixels(data, settings)
         except Exception:  # gone, replaced or undecodable: try the next copy, then the thumb
             continue
     return None

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pillow_heif
+from numpy.typing import NDArray
 from PIL import Image
 
 from cumberland.settings import Settings
@@ -108,8 +109,8 @@ def _thumbnail(rgb: Image.Image, size: int, orientation: Any) -> bytes:
     return out.getvalue()
 
 
-def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
-    """Decode once; raise ImageLimitError for bombs and Pillow's errors for corrupt data."""
+def _open(source: bytes | BinaryIO, settings: Settings) -> Image.Image:
+    """Open (header only); ImageLimitError for decompression bombs."""
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     try:
@@ -119,23 +120,43 @@ def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
     width, height = image.size
     if width * height > settings.max_image_pixels:
         raise ImageLimitError(f"{width}x{height} pixels exceeds limit {settings.max_image_pixels}")
-    frames = int(getattr(image, "n_frames", 1) or 1)
+    return image
+
+
+def _pixels(image: Image.Image, settings: Settings) -> tuple[Image.Image, int]:
+    """Decode to RGB, a JPEG in the DCT domain at the smallest scale keeping
+    ``pdq_draft_min_side``; returns the RGB image and the scale it was decoded at."""
+    width, height = image.size
+    scale = 1
+    if image.format == "JPEG":
+        request = _draft_request(width, height, settings.pdq_draft_min_side)
+        if request is not None:
+            image.draft("RGB", request)
+            scale = max(1, round(width / image.size[0]))
+    image.load()
+    return _to_rgb(image), scale
+
+
+def decode_pixels(source: bytes | BinaryIO, settings: Settings) -> NDArray[np.uint8]:
+    """The pixels ingest hashed, decoded the same way, without hashing or a thumbnail: what
+    matching needs when it must look at a picture again (keypoints)."""
+    return np.asarray(_pixels(_open(source, settings), settings)[0], dtype=np.uint8)
+
+
+def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
+    """Decode once; raise ImageLimitError for bombs and Pillow's errors for corrupt data."""
+    image = _open(source, settings)
+    width, height = image.size
     facts = ImageFacts(
         format=image.format or "unknown",
         width=width,
         height=height,
         mode=image.mode,
         animated=bool(getattr(image, "is_animated", False)),
-        frames=frames,
+        frames=int(getattr(image, "n_frames", 1) or 1),
     )
     facts.exif = extract_exif(image)
-    if image.format == "JPEG":
-        request = _draft_request(width, height, settings.pdq_draft_min_side)
-        if request is not None:
-            image.draft("RGB", request)
-            facts.decode_scale = max(1, round(width / image.size[0]))
-    image.load()
-    rgb_image = _to_rgb(image)
+    rgb_image, facts.decode_scale = _pixels(image, settings)
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     dihedral, quality = pdq_dihedral_from_rgb(rgb)
     facts.pdq, facts.pdq_quality = dihedral[0], quality
