@@ -244,14 +244,14 @@ def hashset_remove(
 def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
                  db: DbOpt = None) -> None:
     """Imported hash sets."""
-    from cumberland.store.hashset_import import list_hashsets
+    from cumberland.store.hashset_import import list_hashsets, storage_of
 
     sets = list_hashsets(open_workspace(workspace, db))
     if json_out:
         for s in sets:
             print(json.dumps({"name": s.name, "purpose": s.purpose, "format": s.format,
                               "version": s.version, "entries": s.entry_count,
-                              "storage": (s.properties or {}).get("storage", "entries"),
+                              "storage": storage_of(s.properties),
                               "release": (s.properties or {}).get("release"),
                               "sha256_of": (s.properties or {}).get("sha256_of", "file"),
                               "category_scheme": s.category_scheme,
@@ -261,7 +261,7 @@ def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS
                   "file SHA-256")
     for s in sets:
         table.add_row(s.name, s.purpose, f"{s.format} {s.version or ''}".strip(),
-                      f"{s.entry_count:,}", (s.properties or {}).get("storage", "entries"),
+                      f"{s.entry_count:,}", storage_of(s.properties),
                       s.category_scheme or "", s.file_sha256.hex()[:16])
     console.print(table)
 

@@ -15,7 +15,6 @@ entry (``entry_id`` NULL), one per media and set, by the strongest digest.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,12 +25,12 @@ from sqlalchemy import Connection, func, or_, select
 
 from cumberland.index.exact import ExactIndex
 from cumberland.index.sets import open_set_index
-from cumberland.store.hashset_import import set_index_root
+from cumberland.store.hashset_import import index_sets, set_index_root, storage_of
 from cumberland.store.models import HashEntry, HashSet, Item, Match, Media
-from cumberland.store.workspace import Workspace
+from cumberland.store.sql import in_chunks
+from cumberland.store.workspace import Workspace, file_lock
 
 EXACT_METHODS = ("sha256", "sha1", "md5")  # strongest first: a pair keeps the first that hits
-SELECT_CHUNK = 500  # ids or digests per IN (...) list
 LOOKUP_CHUNK = 100_000  # case media looked up at once
 
 
@@ -46,7 +45,7 @@ def set_generations(conn: Connection) -> dict[str, Any]:
             else r.imported_at
             for r in conn.execute(select(HashSet.id, HashSet.format, HashSet.imported_at,
                                          HashSet.properties))
-            if (r.properties or {}).get("storage") != "index"}
+            if storage_of(r.properties) != "index"}
 
 
 def _sync(conn: Connection, index: ExactIndex, kind: str) -> None:
@@ -74,29 +73,18 @@ def synced_indexes(ws: Workspace) -> Iterator[dict[str, ExactIndex]]:
     """The three digest indexes, up to date, held under a lock (one syncing process)."""
     root = index_root(ws)
     root.mkdir(parents=True, exist_ok=True)
-    with (root / "lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            indexes = {kind: ExactIndex(root / kind, kind) for kind in EXACT_METHODS}
-            with ws.engine.connect() as conn:
-                for kind, index in indexes.items():
-                    _sync(conn, index, kind)
-            yield indexes
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(root / "lock"):
+        indexes = {kind: ExactIndex(root / kind, kind) for kind in EXACT_METHODS}
+        with ws.engine.connect() as conn:
+            for kind, index in indexes.items():
+                _sync(conn, index, kind)
+        yield indexes
 
 
 def _case_media(conn: Connection, case: int) -> list[Any]:
     inner = select(Item.media_sha256).where(Item.case_id == case, Item.media_sha256.is_not(None))
     return list(conn.execute(select(Media.sha256, Media.md5, Media.sha1)
                              .where(Media.sha256.in_(inner)).order_by(Media.sha256)))
-
-
-def _in_chunks(conn: Connection, query: Any, column: Any, keys: Sequence[Any]) -> list[Any]:
-    out: list[Any] = []
-    for lo in range(0, len(keys), SELECT_CHUNK):
-        out += conn.execute(query.where(column.in_(keys[lo:lo + SELECT_CHUNK]))).all()
-    return out
 
 
 def exact_matches(ws: Workspace, case: int) -> list[dict[str, Any]]:
@@ -109,10 +97,7 @@ def exact_matches(ws: Workspace, case: int) -> list[dict[str, Any]]:
         for lo in range(0, len(media), LOOKUP_CHUNK):
             rows += _chunk_matches(conn, indexes, media[lo:lo + LOOKUP_CHUNK])
     with ws.engine.connect() as conn:
-        index_sets = [(r.id, r.name, r.properties["index"]) for r in conn.execute(
-            select(HashSet.id, HashSet.name, HashSet.properties))
-            if (r.properties or {}).get("storage") == "index"]
-        for set_id, name, token in index_sets:
+        for set_id, name, token in index_sets(conn):
             try:
                 indexes = open_set_index(set_index_root(ws), token)
             except FileNotFoundError as exc:
@@ -132,7 +117,7 @@ def _set_matches(conn: Connection, set_id: int, indexes: dict[str, ExactIndex],
             best.setdefault(media[q].sha256, method)
     if not best:
         return []
-    done = {bytes(r.media_sha256) for r in _in_chunks(
+    done = {bytes(r.media_sha256) for r in in_chunks(
         conn, select(Match.media_sha256).where(Match.hashset_id == set_id,
                                                Match.entry_id.is_(None)),
         Match.media_sha256, sorted(best))}
@@ -150,11 +135,11 @@ def _chunk_matches(conn: Connection, indexes: dict[str, ExactIndex],
         hits += [(q, e, method) for q, e in zip(qi.tolist(), ids.tolist(), strict=True)]
     if not hits:
         return []
-    entries = {r.id: r for r in _in_chunks(
+    entries = {r.id: r for r in in_chunks(
         conn, select(HashEntry.id, HashEntry.hashset_id, HashEntry.category, HashEntry.md5,
                      HashEntry.sha1, HashEntry.sha256),
         HashEntry.id, sorted({e for _, e, _ in hits}))}
-    done = {(bytes(r.media_sha256), r.entry_id) for r in _in_chunks(
+    done = {(bytes(r.media_sha256), r.entry_id) for r in in_chunks(
         conn, select(Match.media_sha256, Match.entry_id), Match.media_sha256,
         sorted({media[q].sha256 for q, _, _ in hits}))}
     best: dict[tuple[bytes, int], str] = {}

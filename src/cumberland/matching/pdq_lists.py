@@ -10,7 +10,6 @@ run's quality floor are dropped there, so one index serves every ``--pdq-quality
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from array import array
@@ -26,9 +25,8 @@ from cumberland.index.pdq import PDQIndex
 from cumberland.matching.exact import set_generations
 from cumberland.matching.library import FORMAT as LIBRARY_FORMAT
 from cumberland.store.models import HashEntry, HashSet
-from cumberland.store.workspace import Workspace
-
-SELECT_CHUNK = 500
+from cumberland.store.sql import in_chunks
+from cumberland.store.workspace import Workspace, file_lock
 
 
 def pdq_lists_root(ws: Workspace) -> Path:
@@ -80,24 +78,16 @@ def synced_pdq_index(ws: Workspace) -> Iterator[PDQIndex]:
     """The hash lists' PDQ index, up to date, held under a lock (one syncing process)."""
     folder = pdq_lists_root(ws)
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            with ws.engine.connect() as conn:
-                index = _sync(conn, folder)
-            yield index
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(folder / "lock"):
+        with ws.engine.connect() as conn:
+            index = _sync(conn, folder)
+        yield index
 
 
 def entry_owners(conn: Connection, ids: list[int], min_quality: int,
                  ) -> dict[int, tuple[int, int | None]]:
     """Entry id -> (set id, category) for the hits whose PDQ quality reaches the floor."""
-    out: dict[int, tuple[int, int | None]] = {}
-    for lo in range(0, len(ids), SELECT_CHUNK):
-        for r in conn.execute(select(HashEntry.id, HashEntry.hashset_id, HashEntry.category,
-                                     HashEntry.pdq_quality)
-                              .where(HashEntry.id.in_(ids[lo:lo + SELECT_CHUNK]))):
-            if r.pdq_quality is None or r.pdq_quality >= min_quality:
-                out[r.id] = (r.hashset_id, r.category)
-    return out
+    rows = in_chunks(conn, select(HashEntry.id, HashEntry.hashset_id, HashEntry.category,
+                                  HashEntry.pdq_quality), HashEntry.id, ids)
+    return {r.id: (r.hashset_id, r.category) for r in rows
+            if r.pdq_quality is None or r.pdq_quality >= min_quality}

@@ -31,9 +31,8 @@ from cumberland.signals.pdq import (
     query_groups,
 )
 from cumberland.store.models import Item, SignalRecord
+from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace
-
-SELECT_CHUNK = 500  # digests per IN (...) list
 
 
 def _original(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np.uint8] | None:
@@ -73,16 +72,11 @@ def query_pixels(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np
 
 def stored_groups(ws: Workspace, digests: Sequence[bytes]) -> dict[bytes, list[HashGroup]]:
     """The variant hashes ingest stored for these media (absent for media without them)."""
-    out: dict[bytes, list[HashGroup]] = {}
     with ws.engine.connect() as conn:
-        for lo in range(0, len(digests), SELECT_CHUNK):
-            for sha, data in conn.execute(
-                    select(SignalRecord.media_sha256, SignalRecord.data).where(
-                        SignalRecord.name == VARIANTS_SIGNAL,
-                        SignalRecord.version == VARIANTS_VERSION,
-                        SignalRecord.media_sha256.in_(digests[lo:lo + SELECT_CHUNK]))):
-                out[bytes(sha)] = groups_from_json(data)
-    return out
+        rows = in_chunks(conn, select(SignalRecord.media_sha256, SignalRecord.data).where(
+            SignalRecord.name == VARIANTS_SIGNAL, SignalRecord.version == VARIANTS_VERSION),
+            SignalRecord.media_sha256, digests)
+    return {bytes(sha): groups_from_json(data) for sha, data in rows}
 
 
 def case_groups(ws: Workspace, queries: Sequence[Any], settings: Settings

@@ -29,6 +29,7 @@ from cumberland.hashsets.columns import BulkDigests, Irregular, blocks_from_reco
 from cumberland.hashsets.detect import open_reader
 from cumberland.index.sets import SetIndexBuilder, sweep
 from cumberland.store.models import HashSet
+from cumberland.store.sql import param_marker
 from cumberland.store.workspace import Workspace
 
 PURPOSES = ("alert", "ignore")
@@ -72,7 +73,7 @@ def _insert_entries(conn: Connection, rows: list[tuple[Any, ...]],
     """Straight to the DB driver: SQLAlchemy's per-row parameter processing cost about as much
     as parsing the file (the values are already plain bytes, ints and str)."""
     if rows:
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        marker = param_marker(conn)
         sql = (f"INSERT INTO hash_entries ({', '.join(_COLUMNS)}) "
                f"VALUES ({', '.join([marker] * len(_COLUMNS))})")
         conn.exec_driver_sql(sql, rows)
@@ -84,11 +85,23 @@ def set_index_root(ws: Workspace) -> Path:
     return ws.root / "index" / "sets"
 
 
+def storage_of(properties: dict[str, Any] | None) -> str:
+    """How a set row keeps its records: ``entries`` (rows; also sets from before storages)
+    or ``index`` (digests only, in the folder ``properties["index"]`` names)."""
+    return str((properties or {}).get("storage", "entries"))
+
+
+def index_sets(conn: Connection) -> list[tuple[int, str, str]]:
+    """(set id, name, index folder token) of every committed index-only set."""
+    return [(r.id, r.name, str(r.properties["index"])) for r in conn.execute(
+        select(HashSet.id, HashSet.name, HashSet.properties))
+        if storage_of(r.properties) == "index"]
+
+
 def live_set_indexes(ws: Workspace) -> set[str]:
     """Tokens of the index folders committed set rows name."""
     with ws.engine.connect() as conn:
-        return {str(p["index"]) for p in conn.scalars(select(HashSet.properties))
-                if p and p.get("storage") == "index" and p.get("index")}
+        return {token for _, _, token in index_sets(conn)}
 
 
 def _storage(requested: str, purpose: str, fmt: str) -> str:
@@ -131,8 +144,7 @@ def import_hashset(
     info = path.stat()
     stat = [info.st_size, info.st_mtime_ns]
     props = dict(existing.properties or {}) if existing is not None else {}
-    same = existing is not None and existing.purpose == purpose and props.get(
-        "storage", "entries") == chosen
+    same = existing is not None and existing.purpose == purpose and storage_of(props) == chosen
     if same and existing is not None and (existing.source_path, props.get("stat")) == (
             str(path), stat):
         return _unchanged(existing, chosen)
@@ -201,11 +213,10 @@ def _import_index(ws: Workspace, reader: ReaderBase, facts: dict[str, Any], stat
                     builder.add(block)
                     progress(block.count)
                 sha256_of = "digests"
-            except Irregular:
-                pass  # the record walk below names the fault exactly, or skips the row
+            except Irregular:  # the record walk below names the fault exactly, or skips it
+                progress(-builder.count)  # what the bulk read counted is void
+                builder.restart()
         if sha256_of == "file":
-            progress(-builder.count)  # the bulk read's count is void: it starts over
-            builder.restart()
             for block in blocks_from_records(reader):
                 builder.add(block)
                 progress(block.count)

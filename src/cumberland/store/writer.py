@@ -18,6 +18,7 @@ from sqlalchemy.sql.dml import Insert
 from cumberland.pipeline.tasks import Child, Result, Task
 from cumberland.sources.base import Entry, path_key
 from cumberland.store.models import Case, Item, Media, MediaFrame, SignalRecord, Source
+from cumberland.store.sql import param_marker
 from cumberland.store.workspace import Workspace
 
 ITEMS: Table = Item.__table__  # type: ignore[assignment]
@@ -105,7 +106,7 @@ def _insert_items(ws: Workspace, rows: list[dict[str, Any]]) -> None:
 
 
 def pending_tasks(ws: Workspace, case: int, chunk_size: int,
-                  chunk_bytes: int | None = None) -> Iterator[list[Task]]:
+                  chunk_bytes: int) -> Iterator[list[Task]]:
     """Pending items in id order, paged by key so memory stays flat at millions of items, in
     chunks of at most ``chunk_size`` items and, past the first, ``chunk_bytes`` bytes."""
     last = 0
@@ -123,8 +124,7 @@ def pending_tasks(ws: Workspace, case: int, chunk_size: int,
         held = 0
         for r in rows:
             size = r.size or 0
-            if chunk and (len(chunk) == chunk_size or
-                          (chunk_bytes is not None and held + size > chunk_bytes)):
+            if chunk and (len(chunk) == chunk_size or held + size > chunk_bytes):
                 yield chunk
                 chunk, held = [], 0
             chunk.append(Task(r.id, r.raw_path or b"", r.path, r.size))
@@ -188,7 +188,7 @@ def apply_results(ws: Workspace, results: list[Result]) -> None:
 def _update_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Each result onto its item, straight to the DB driver: SQLAlchemy's per-row parameter
     processing cost about as much as the update itself (plain str, bool, bytes and int)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = param_marker(conn)
     conn.exec_driver_sql(
         f"UPDATE items SET status = {mark}, reason = {mark}, mime = {mark}, "
         f"ext_mismatch = {mark}, media_sha256 = {mark}, size = COALESCE({mark}, size) "
