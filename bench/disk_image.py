@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.pipeline.tasks import Task
+from cumberland.records import Task
 from cumberland.settings import Settings
 from sources.evidence_kit import e01, ext4_image, jpeg
 

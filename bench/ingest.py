@@ -30,8 +30,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import camera_jpegs, corpus_origin
 from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.pipeline.tasks import Task
 from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.records import Task
 from cumberland.settings import Settings
 from cumberland.signals.pdq import hamming
 from cumberland.store.workspace import Workspace

@@ -37,7 +37,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import SHARED_PHOTOS, camera_jpegs
 from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.pipeline.tasks import Task
+from cumberland.records import Task
 from cumberland.settings import Settings
 from cumberland.signals import registry
 from cumberland.signals.provenance import watermark

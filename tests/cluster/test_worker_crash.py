@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from cumberland.pipeline import executors
 from cumberland.pipeline.fingerprint import fingerprint_chunk
-from cumberland.pipeline.tasks import Result, Task
 from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.records import Result, Task
 from cumberland.settings import Settings
 from cumberland.store.models import Item
 from cumberland.store.workspace import Workspace

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.pipeline.tasks import Result, Task
+from cumberland.records import Result, Task
 from cumberland.settings import Settings
 from sources.evidence_kit import jpeg, seven_zip, zip_bytes
 

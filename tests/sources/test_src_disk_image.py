@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.pipeline.tasks import Result, Task
+from cumberland.records import Result, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import digest_blocks
 from cumberland.sources.disk_image import looks_like_raw_disk

@@ -14,7 +14,7 @@ from cumberland.cli.common import app, console, fail
 from cumberland.settings import Settings
 
 if TYPE_CHECKING:
-    from cumberland.pipeline.tasks import Result
+    from cumberland.records import Result
 
 # Prompt text is evidence: kept in the store and --json, never printed in the summary view.
 _PROMPT_TEXT = ("prompt", "negative_prompt")
@@ -81,7 +81,7 @@ def inspect(
     settings = Settings(trust_anchors=str(trust_anchors) if trust_anchors else None,
                         plugins_dir=str(plugins) if plugins else None)
     from cumberland.pipeline.fingerprint import fingerprint
-    from cumberland.pipeline.tasks import Task
+    from cumberland.records import Task
 
     result = fingerprint(Task(0, os.fsencode(file.absolute()), file.name, None), settings)
     info = _as_dict(result)

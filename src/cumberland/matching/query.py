@@ -20,7 +20,6 @@ from numpy.typing import NDArray
 from PIL import Image
 from sqlalchemy import select
 
-from cumberland.pipeline.fingerprint import open_evidence
 from cumberland.settings import Settings
 from cumberland.signals.image import decode_pixels
 from cumberland.signals.pdq import (
@@ -30,6 +29,7 @@ from cumberland.signals.pdq import (
     groups_from_json,
     query_groups,
 )
+from cumberland.sources.evidence import open_evidence
 from cumberland.store.models import Item, SignalRecord
 from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cumberland.pipeline.fingerprint import fingerprint_chunk
-from cumberland.pipeline.tasks import Result, Task
+from cumberland.records import Result, Task
 from cumberland.settings import Settings
 
 if TYPE_CHECKING:

@@ -23,16 +23,18 @@ from PIL import Image, UnidentifiedImageError
 
 from cumberland.errors import one_line
 from cumberland.pipeline.content import Absorbed, Content, absorb
-from cumberland.pipeline.tasks import Child, MediaRecord, Result, SignalOutput, Task
+from cumberland.records import Child, MediaRecord, Result, SignalOutput, Task
 from cumberland.settings import Settings
-from cumberland.signals.crypto import BLOCK, Digests
+from cumberland.signals.crypto import Digests
 from cumberland.signals.image import ImageLimitError, decode_image
 from cumberland.signals.pdq import VARIANTS_SIGNAL, VARIANTS_VERSION, groups_to_json
 from cumberland.signals.registry import ai_level, run_image_signals
 from cumberland.signals.sniff import ContentType, extension_matches, sniff
 from cumberland.signals.video import VideoError, hash_video
 from cumberland.sources.archive import Budget, read_archive
+from cumberland.sources.base import BLOCK
 from cumberland.sources.disk_image import looks_like_raw_disk, read_disk_image
+from cumberland.sources.evidence import open_evidence, open_path
 from cumberland.sources.member import (
     ContainerError,
     EncryptedContainer,
@@ -41,23 +43,9 @@ from cumberland.sources.member import (
     Report,
 )
 
-_NOATIME = getattr(os, "O_NOATIME", 0)
-_BASE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
 
 class _Unreadable(Exception):
     pass
-
-
-def open_evidence(path: bytes) -> int:
-    """Open read-only, without following a swapped-in symlink and, where allowed, without
-    updating the access time (O_NOATIME needs ownership or CAP_FOWNER; fall back quietly)."""
-    if _NOATIME:
-        try:
-            return os.open(path, _BASE_FLAGS | _NOATIME)
-        except PermissionError:
-            pass
-    return os.open(path, _BASE_FLAGS)
 
 
 def _read(task: Task, settings: Settings) -> Absorbed:
@@ -82,7 +70,7 @@ def _read(task: Task, settings: Settings) -> Absorbed:
                 yield block
 
         try:
-            absorbed = absorb(blocks(), settings, reopen=lambda: _open_path(raw))
+            absorbed = absorb(blocks(), settings, reopen=lambda: open_path(raw))
         except OSError as exc:
             raise _Unreadable(f"read failed after {done} bytes: {exc.strerror}") from exc
     absorbed.content.path = raw
@@ -183,17 +171,13 @@ def _video(subject: Subject) -> None:
         result.reason = f"video partly decoded ({len(facts.frames)} frames hashed): {facts.error}"
 
 
-def _open_path(path: bytes) -> BinaryIO:
-    return os.fdopen(open_evidence(path), "rb")
-
-
 def _archive_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
     assert subject.scope.budget is not None
     return read_archive(stream, subject.scope.budget, subject.name)
 
 
 def _disk_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
-    return read_disk_image(stream, subject.head, subject.content.path, _open_path, report)
+    return read_disk_image(stream, subject.head, subject.content.path, open_path, report)
 
 
 Reader = Callable[[Subject, BinaryIO, Report], Iterator[Member]]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cumberland.pipeline.executors import Executor
 from cumberland.pipeline.progress import Progress
-from cumberland.pipeline.tasks import Result
+from cumberland.records import Result
 from cumberland.settings import Settings
 from cumberland.sources.folder import walk_folder
 from cumberland.store import writer

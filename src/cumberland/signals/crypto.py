@@ -6,8 +6,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-BLOCK = 1024 * 1024
-
 
 @dataclass(frozen=True, slots=True)
 class Digests:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cumberland.errors import one_line
-from cumberland.pipeline.tasks import SignalOutput
+from cumberland.records import SignalOutput
 from cumberland.settings import Settings
 from cumberland.signals.image import DecodedImage
 from cumberland.signals.plugins import Detector, load_plugins

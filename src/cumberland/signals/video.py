@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from cumberland.errors import one_line
-from cumberland.pipeline.tasks import VideoFrame
+from cumberland.records import VideoFrame
 from cumberland.settings import Settings
 from cumberland.signals.pdq import hamming, pdq_from_rgb
 

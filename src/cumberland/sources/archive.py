@@ -19,9 +19,9 @@ import libarchive.ffi as ffi
 from libarchive.exception import ArchiveError
 from libarchive.read import ArchiveRead
 
+from cumberland.records import FileTimes
 from cumberland.settings import Settings
-from cumberland.signals.crypto import BLOCK
-from cumberland.sources.base import FileTimes, display_name
+from cumberland.sources.base import BLOCK, display_name
 from cumberland.sources.member import ContainerError, EncryptedContainer, LimitReached, Member
 
 RATIO_GRACE = 16 * 1024 * 1024  # small archives of text legitimately reach high ratios

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from cumberland.records import FileTimes
+
 CHAIN_SEP = " › "
+BLOCK = 1024 * 1024  # bytes per read: every reader feeds the digests in blocks of this size
 
 
 def display_name(raw: bytes | str) -> str:
@@ -23,14 +26,6 @@ def chain_path(chain: list[str]) -> str:
 def path_key(path: str) -> bytes:
     """A fixed-width key for the unique (case, path) constraint; paths may exceed index limits."""
     return hashlib.sha1(path.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
-
-
-@dataclass(slots=True)
-class FileTimes:
-    created: float | None = None
-    modified: float | None = None
-    accessed: float | None = None
-    changed: float | None = None
 
 
 @dataclass(slots=True)

@@ -20,8 +20,8 @@ import pyewf
 import pytsk3
 
 from cumberland.errors import one_line
-from cumberland.signals.crypto import BLOCK
-from cumberland.sources.base import FileTimes, display_name
+from cumberland.records import FileTimes
+from cumberland.sources.base import BLOCK, display_name
 from cumberland.sources.member import ContainerError, Member, Report
 
 ReadAt = Callable[[int, int], bytes]

@@ -13,7 +13,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from cumberland.sources.base import Entry, FileTimes, display_name
+from cumberland.records import FileTimes
+from cumberland.sources.base import Entry, display_name
 
 _SPECIAL = {
     stat.S_IFIFO: "fifo",

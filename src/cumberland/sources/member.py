@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from cumberland.sources.base import FileTimes
+from cumberland.records import FileTimes
 
 
 class ContainerError(Exception):

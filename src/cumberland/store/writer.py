@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from cumberland.pipeline.tasks import Child, Result, Task
+from cumberland.records import Child, Result, Task
 from cumberland.sources.base import Entry, path_key
 from cumberland.store.models import Case, Item, Media, MediaFrame, SignalRecord, Source
 from cumberland.store.sql import param_marker

@@ -1,11 +1,79 @@
-"""Picklable task and result records exchanged between the writer and the workers."""
+"""The records every layer shares: what a worker is asked, what it answers, and the fixed
+vocabularies (statuses, kinds, purposes, match methods, roles).
+
+They sit below everything else (sources, signals, store and pipeline all import them, they
+import nothing of Cumberland) so data can flow one way. Tasks and results are pickled between
+the writer and its workers, locally and on a cluster: keep them plain dataclasses.
+
+The vocabularies are ``StrEnum``: a member *is* its string, so stored values, JSON and
+comparisons with plain strings are unchanged, and Typer shows the choices.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from cumberland.sources.base import FileTimes
+
+class ItemStatus(StrEnum):
+    """Where an item stands. Every item ends in one of the last four."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    ENCRYPTED = "encrypted"
+    ERROR = "error"
+
+
+class MediaKind(StrEnum):
+    """What the bytes are, from their signature (``signals/sniff.py``)."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    ARCHIVE = "archive"
+    DISK_IMAGE = "disk-image"
+    DOCUMENT = "document"
+    OTHER = "other"
+    EMPTY = "empty"
+
+
+class Purpose(StrEnum):
+    """What a hash set is for: alert on a match, or set known-good files aside."""
+
+    ALERT = "alert"
+    IGNORE = "ignore"
+
+
+class MatchMethod(StrEnum):
+    """How a media matched a hash-set entry or reference, strongest family first."""
+
+    SHA256 = "sha256"
+    SHA1 = "sha1"
+    MD5 = "md5"
+    PDQ = "pdq"
+    PDQ_DIHEDRAL = "pdq-dihedral"
+    PDQ_UNPADDED = "pdq-unpadded"
+    PDQ_REGION = "pdq-region"
+    LOCAL_FEATURES = "local-features"
+    VPDQ = "vpdq"
+
+
+class Role(StrEnum):
+    """A workbench user's role (what each may do: ``store/accounts.POWERS``)."""
+
+    ADMIN = "admin"
+    INVESTIGATOR = "investigator"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+
+
+@dataclass(slots=True)
+class FileTimes:
+    created: float | None = None
+    modified: float | None = None
+    accessed: float | None = None
+    changed: float | None = None
 
 
 @dataclass(slots=True)
