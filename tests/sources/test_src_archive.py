@@ -70,10 +70,12 @@ def test_expansion_ratio_limit_counts_nested_archives_against_the_outermost(
     path = tmp_path / "outer.zip"
     path.write_bytes(zip_bytes({"inner.zip": inner}, zipfile.ZIP_STORED))
     result = _fp(path, Settings(archive_max_ratio=50))
-    assert (result.status, result.reason) == ("skipped", "limit: expansion ratio > 50")
+    assert (result.status, result.reason) == ("done", None)
     found = _by_chain(result)
-    assert found[("inner.zip",)].status == "skipped"
-    assert found[("inner.zip",)].reason == "limit: expansion ratio > 50"
+    assert (found[("inner.zip",)].status, found[("inner.zip",)].reason) == (
+        "done", "1 member skipped at a limit (expansion ratio > 50)")
+    assert (found[("inner.zip", "zeros.bin")].status,
+            found[("inner.zip", "zeros.bin")].reason) == ("skipped", "limit: expansion ratio > 50")
 
 
 def test_entry_count_limit(tmp_path: Path) -> None:
@@ -173,3 +175,45 @@ def test_large_member_is_spooled_and_decoded_then_spool_removed(tmp_path: Path) 
     assert child.result.status == "done" and child.result.media is not None
     assert child.result.media.width == 1200 and child.result.media.pdq is not None
     assert set(Path(tempfile.gettempdir()).glob("cumberland-spool-*")) == spools
+
+
+def _tar_xz(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:xz", preset=1) as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_a_bomb_member_first_stops_only_itself(tmp_path: Path) -> None:
+    """The member crossing the ratio limit is skipped; libarchive walks past its data to the
+    next tar header and the photos after it are still items."""
+    path = tmp_path / "bomb-first.tar.xz"
+    path.write_bytes(_tar_xz({"zeros.bin": bytes(24 * 1024 * 1024),
+                              **{f"photo{i}.jpg": jpeg(40 + i) for i in range(3)}}))
+    result = _fp(path, Settings(archive_max_ratio=100))
+    assert result.status == "done", result.reason
+    assert result.reason == "1 member skipped at a limit (expansion ratio > 100)"
+    found = _by_chain(result)
+    assert (found[("zeros.bin",)].status, found[("zeros.bin",)].reason) == (
+        "skipped", "limit: expansion ratio > 100")
+    assert found[("zeros.bin",)].media is None
+    for i in range(3):
+        photo = found[(f"photo{i}.jpg",)]
+        assert photo.status == "done" and photo.media is not None
+        assert photo.media.pdq is not None
+
+
+def test_skipped_bomb_data_still_counts_against_the_byte_limit(tmp_path: Path) -> None:
+    """Walking past a stopped member decompresses it: those bytes count towards
+    archive_max_bytes, so a train of bombs cannot make the walk unbounded."""
+    path = tmp_path / "bombs.tar.xz"
+    path.write_bytes(_tar_xz({f"zeros{i}.bin": bytes(20 * 1024 * 1024) for i in range(4)}
+                             | {"after.jpg": jpeg(50)}))
+    result = _fp(path, Settings(archive_max_ratio=100, archive_max_bytes=64 * 1024 * 1024))
+    assert (result.status, result.reason) == ("skipped", "limit: expanded bytes > 64 MiB")
+    found = _by_chain(result)
+    assert found[("zeros0.bin",)].reason == "limit: expansion ratio > 100"
+    assert ("after.jpg",) not in found

@@ -4,6 +4,7 @@ deleted files with their flag and times, truncated images."""
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,45 @@ def test_gpt_disk_with_a_fat_partition(tmp_path: Path) -> None:
     label = next(iter(found))[0]
     assert label.startswith("p1 (FAT")
     assert (label, "/DCIM/c.jpg") in found
+
+
+def _with_table(disk: Path, out: Path, table: bytes) -> Path:
+    data = bytearray(disk.read_bytes())
+    data[446:510] = table
+    out.write_bytes(bytes(data))
+    return out
+
+
+def _scanned(result: Result) -> None:
+    assert result.status == "done", result.reason
+    assert result.media is not None and result.media.kind == "disk-image"
+    assert result.media.meta["file_systems"] == ["offset 1048576 (ext4)"]
+    assert "found by scanning" in (result.reason or "")
+    _check_ext4(result, "offset 1048576 (ext4)")
+
+
+def test_random_partition_table_is_scanned_for_file_systems(disk: Path, tmp_path: Path) -> None:
+    """An MBR of random entries (the 55AA signature kept) in front of an ext4 volume at 1 MiB:
+    TSK opens the volume at its offset once the table is found to describe nothing."""
+    table = bytes(random.Random(7).randrange(256) for _ in range(64))
+    _scanned(_fp(_with_table(disk, tmp_path / "random-table.dd", table)))
+
+
+def test_partition_table_pointing_elsewhere_is_scanned(disk: Path, tmp_path: Path) -> None:
+    entry = bytes([0x80, 0, 0, 0, 0x83, 0, 0, 0]) + (4000).to_bytes(4, "little") + \
+        (2000).to_bytes(4, "little")
+    _scanned(_fp(_with_table(disk, tmp_path / "wrong-table.dd", entry + bytes(48))))
+
+
+def test_disk_with_a_table_and_no_readable_file_system_says_so(tmp_path: Path) -> None:
+    entry = bytes([0x00, 0, 0, 0, 0x83, 0, 0, 0]) + (2048).to_bytes(4, "little") + \
+        (4096).to_bytes(4, "little")
+    mbr = bytearray(512)
+    mbr[446:462], mbr[510:512] = entry, b"\x55\xaa"
+    path = tmp_path / "blank.dd"
+    path.write_bytes(bytes(mbr) + bytes(3 * 1024 * 1024 - 512))
+    result = _fp(path)
+    assert result.status == "error"
+    assert result.media is not None and result.media.kind == "disk-image"
+    assert result.reason is not None and "no readable file system" in result.reason
+    assert "scan" in result.reason

@@ -15,14 +15,14 @@ from typing import IO, BinaryIO
 from cumberland.settings import Settings
 from cumberland.signals.crypto import Digests, MultiHasher
 from cumberland.signals.sniff import HEADER_BYTES, sniff
-from cumberland.sources.disk_image import looks_like_raw_disk
+from cumberland.sources.disk_image import boot_signature, looks_like_raw_disk
 
 # Kinds whose bytes are read again after hashing (decoded, or opened as containers).
 DECODED_KINDS = frozenset({"image", "video", "archive", "disk-image"})
 
 
 def needs_content(head: bytes) -> bool:
-    return sniff(head).kind in DECODED_KINDS or looks_like_raw_disk(head)
+    return sniff(head).kind in DECODED_KINDS or looks_like_raw_disk(head) or boot_signature(head)
 
 
 @dataclass(slots=True)

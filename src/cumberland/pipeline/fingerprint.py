@@ -33,13 +33,19 @@ from cumberland.signals.sniff import ContentType, extension_matches, sniff
 from cumberland.signals.video import VideoError, hash_video
 from cumberland.sources.archive import Budget, read_archive
 from cumberland.sources.base import BLOCK
-from cumberland.sources.disk_image import looks_like_raw_disk, read_disk_image
+from cumberland.sources.disk_image import (
+    SCAN_STEP,
+    boot_signature,
+    looks_like_raw_disk,
+    read_disk_image,
+)
 from cumberland.sources.evidence import open_evidence, open_path
 from cumberland.sources.member import (
     ContainerError,
     EncryptedContainer,
     LimitReached,
     Member,
+    MemberLimit,
     Report,
 )
 
@@ -198,12 +204,16 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
             subject.scope = scope
         report = Report()
         found = unreadable = 0
+        stopped: dict[str, int] = {}
         try:
             with subject.content.open() as stream:
                 for member in reader(subject, stream, report):
                     found += 1
                     child = _add_child(scope, member, settings)
                     unreadable += child.result.status == "error" and child.result.media is None
+                    reason = child.result.reason or ""
+                    if child.result.status == "skipped" and reason.startswith("limit: "):
+                        stopped[reason[7:]] = stopped.get(reason[7:], 0) + 1
         except LimitReached as exc:
             result.status, result.reason = "skipped", f"limit: {exc}"
             if not owns_budget:
@@ -216,6 +226,8 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
         except OSError as exc:
             report.errors.append(f"read failed: {one_line(exc)}")
         subject.media.meta = {**report.meta, "members": found}
+        for limit, count in stopped.items():
+            report.notes.append(f"{count} member{'s' * (count > 1)} skipped at a limit ({limit})")
         if unreadable:
             report.errors.append(f"{unreadable} of {found} files unreadable")
         if result.status == "done" and report.errors:
@@ -237,6 +249,9 @@ def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
     result.status = "done"
     try:
         absorbed = absorb(member.blocks(), settings, member.reopen)
+    except MemberLimit as exc:  # this member only: the container goes on with the next one
+        result.status, result.reason = "skipped", f"limit: {exc}"
+        return child
     except LimitReached as exc:
         result.status, result.reason = "skipped", f"limit: {exc}"
         raise
@@ -267,7 +282,8 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
               settings: Settings, scope: Scope) -> None:
     content_type: ContentType = sniff(head)
     kind, mime = content_type.kind, content_type.mime
-    guessed_disk = kind == "other" and looks_like_raw_disk(head)
+    plausible_disk = kind == "other" and looks_like_raw_disk(head)
+    guessed_disk = plausible_disk or (kind == "other" and boot_signature(head))
     if guessed_disk:
         kind, mime = "disk-image", RAW_DISK_MIME
     result.size = digests.size
@@ -292,8 +308,10 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
             raise
         except Exception as exc:  # a library bug on hostile input must not end the run
             result.status, result.reason = "error", f"internal: {one_line(exc)}"
-    if guessed_disk and result.status == "error" and not result.children:
-        # Only a boot-sector look-alike (an NTFS $Boot file, a saved MBR): an ordinary file.
+    if guessed_disk and result.status == "error" and not result.children and (
+            not plausible_disk or digests.size < SCAN_STEP):
+        # Only a boot-sector look-alike (an NTFS $Boot file, a saved MBR, a 55AA by chance):
+        # an ordinary file. A disk-sized file with a partition table keeps its error.
         media.kind, media.mime = content_type.kind, content_type.mime
         media.meta = {"note": f"looks like a disk image but {result.reason}"}
         result.mime, result.status, result.reason = content_type.mime, "done", None

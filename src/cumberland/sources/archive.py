@@ -6,6 +6,12 @@ files, and excludes "raw", which is how a single compressed file (``photo.jpg.gz
 Raw is only accepted behind a decompression filter, so a damaged zip is never mistaken for
 a one-member archive of itself. Limits are kept per outermost archive in a shared Budget so
 a bomb nested three levels deep still counts against the archive the investigator sees.
+
+The expansion ratio stops the member that crosses it, not the members after it: libarchive
+walks past the rest of that member to the next header (a seek in zip and 7z listings; in a
+compressed tar the skipped data is still decompressed, and in a solid 7z/rar block the
+members sharing it too). Everything decompressed, skipped data included, counts towards
+``archive_max_bytes``, which stops the whole archive, so a train of bombs stays bounded.
 """
 
 from __future__ import annotations
@@ -22,7 +28,13 @@ from libarchive.read import ArchiveRead
 from cumberland.records import FileTimes
 from cumberland.settings import Settings
 from cumberland.sources.base import BLOCK, display_name
-from cumberland.sources.member import ContainerError, EncryptedContainer, LimitReached, Member
+from cumberland.sources.member import (
+    ContainerError,
+    EncryptedContainer,
+    LimitReached,
+    Member,
+    MemberLimit,
+)
 
 RATIO_GRACE = 16 * 1024 * 1024  # small archives of text legitimately reach high ratios
 _FORMATS = ("7zip", "ar", "cab", "cpio", "iso9660", "lha", "rar", "rar5", "tar", "xar", "zip",
@@ -47,7 +59,10 @@ def _mib(n: int) -> str:
 
 
 class Budget:
-    """Bomb limits of one outermost archive, shared by every archive nested inside it."""
+    """Bomb limits of one outermost archive, shared by every archive nested inside it.
+
+    ``expanded`` counts the members kept (the ratio's numerator), ``spent`` everything
+    decompressed, stopped members and skipped data included (bounded by ``max_bytes``)."""
 
     def __init__(self, compressed: int, settings: Settings) -> None:
         self.compressed = max(1, compressed)
@@ -55,6 +70,8 @@ class Budget:
         self.max_ratio = settings.archive_max_ratio
         self.max_entries = settings.archive_max_entries
         self.expanded = 0
+        self.spent = 0
+        self.member = 0
         self.entries = 0
 
     def entry(self) -> None:
@@ -62,12 +79,22 @@ class Budget:
         if self.entries > self.max_entries:
             raise LimitReached(f"entries > {self.max_entries}")
 
+    def start_member(self) -> None:
+        self.member = 0
+
     def consume(self, n: int) -> None:
+        self.member += n
         self.expanded += n
-        if self.expanded > self.max_bytes:
-            raise LimitReached(f"expanded bytes > {_mib(self.max_bytes)}")
+        self.spend(n)
         if self.expanded > RATIO_GRACE and self.expanded > self.max_ratio * self.compressed:
-            raise LimitReached(f"expansion ratio > {self.max_ratio}")
+            self.expanded -= self.member  # the members after this one get their share
+            self.member = 0
+            raise MemberLimit(f"expansion ratio > {self.max_ratio}")
+
+    def spend(self, n: int) -> None:
+        self.spent += n
+        if self.spent > self.max_bytes:
+            raise LimitReached(f"expanded bytes > {_mib(self.max_bytes)}")
 
 
 @contextmanager
@@ -120,6 +147,7 @@ def _times(entry: Any) -> FileTimes:
 
 
 def _blocks(entry: Any, budget: Budget) -> Iterator[bytes]:
+    budget.start_member()
     for block in entry.get_blocks(BLOCK):
         budget.consume(len(block))
         yield block
@@ -152,7 +180,10 @@ def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Itera
     count = 0
     try:
         with _open(stream) as archive:
+            position = 0
             for entry in archive:
+                # What libarchive decompressed walking past unread data (a stopped member).
+                budget.spend(max(0, ffi.filter_bytes(archive._pointer, 0) - position))
                 count += 1
                 raw = archive.format_name == b"raw"
                 if raw and not archive.filter_names:
@@ -166,6 +197,7 @@ def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Itera
                 member = _member(entry, budget, name or "(unnamed)")
                 if member is not None:
                     yield member
+                position = ffi.filter_bytes(archive._pointer, 0)
     except ArchiveError as exc:
         message = str(exc.msg if hasattr(exc, "msg") else exc).split(" (errno")[0]
         if "encrypt" in message.lower() and count == 0:

@@ -6,6 +6,11 @@ HFS+, ISO 9660. Allocated and deleted files are both listed; a deleted file whos
 survives is read like any other and flagged ``deleted``. Paths in a chain look like
 ``p2 (NTFS)`` then ``/Users/a/pics.7z``. Reading is random access, so large members are
 reopened through TSK rather than copied anywhere.
+
+A partition table can lie (random or damaged entries with the 55AA signature kept): when
+nothing it describes opens, the image is scanned for file-system boot records at the usual
+partition alignments (63 sectors, every MiB) and TSK opens each volume found at its offset
+(``offset 1048576 (ext4)``). When nothing opens at all, the image says so as an error.
 """
 
 from __future__ import annotations
@@ -34,16 +39,33 @@ _MAX_DIR_DEPTH = 256
 EWF_MAGIC = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00", b"LVF\x09\x0d\x0a\xff\x00")
 
 
+SCAN_STEP = 1024 * 1024  # partitions start on MiB boundaries since Windows Vista
+SCAN_PROBES = 4096  # boot-record reads (4 KiB each) a scan makes at most
+_SCAN_HEAD = 4096
+
+
+def _file_system_record(head: bytes) -> bool:
+    """A file-system boot record or superblock at the start of ``head``."""
+    boot = head[510:512] == b"\x55\xaa"
+    if boot and head[3:11] in (b"NTFS    ", b"EXFAT   "):
+        return True
+    if boot and (head[54:59] in (b"FAT12", b"FAT16") or head[82:87] == b"FAT32"):
+        return True
+    return head[1080:1082] == b"\x53\xef" or head[1024:1026] in (b"H+", b"HX")
+
+
+def boot_signature(head: bytes) -> bool:
+    """Only the 55AA boot signature: a disk whose partition table may be garbage, or by
+    chance any file. Worth a scan for file systems, not an error when none is found."""
+    return head[510:512] == b"\x55\xaa"
+
+
 def looks_like_raw_disk(head: bytes) -> bool:
     """A partition table or a file-system boot record TSK can read, from the first 4 KiB."""
     boot = head[510:512] == b"\x55\xaa"
     if head[512:520] == b"EFI PART" and boot:
         return True
-    if boot and head[3:11] in (b"NTFS    ", b"EXFAT   "):
-        return True
-    if boot and (head[54:59] in (b"FAT12", b"FAT16") or head[82:87] == b"FAT32"):
-        return True
-    if head[1080:1082] == b"\x53\xef" or head[1024:1026] in (b"H+", b"HX"):
+    if _file_system_record(head):
         return True
     if boot:
         entries = [head[446 + 16 * i : 462 + 16 * i] for i in range(4)]
@@ -293,16 +315,57 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
         read_at, size = _open_reader(stack, stream, path, ewf, open_path, report)
         report.meta["media_size"] = size
         image = _Image(read_at, size)
-        systems = []
+        systems: list[str] = []
+        failed: list[str] = []
+        tried = set()
         for label, offset in _partitions(image, report):
+            tried.add(offset)
             try:
                 fs = pytsk3.FS_Info(image, offset=offset)
             except OSError:
-                report.notes.append(f"{label}: no file system TSK can read")
+                failed.append(f"{label}: no file system TSK can read")
                 continue
             name = f"{label} ({_fs_name(fs)})"
             systems.append(name)
             yield from _walk(fs, name, report)
+        if systems:
+            report.notes.extend(failed)
+        else:
+            table = report.meta.get("volume_system")
+            lead = (f"the {table} partition table describes no readable file system" if table
+                    else "no partition table and no file system at offset 0")
+            scan = _Scan(image, size, tried)
+            for offset, fs in scan:
+                name = f"offset {offset} ({_fs_name(fs)})"
+                systems.append(name)
+                yield from _walk(fs, name, report)
+            if not systems:
+                report.meta["file_systems"] = systems
+                raise ContainerError(f"no readable file system in the image: {lead}; a scan "
+                                     f"of {scan.probes} partition offsets found none")
+            report.notes.append(f"{lead}; file systems found by scanning: {', '.join(systems)}")
         report.meta["file_systems"] = systems
-        if not systems:
-            raise ContainerError("no readable file system in the image")
+
+
+class _Scan:
+    """File systems found at the usual partition starts (sector 0, sector 63, then every
+    MiB), going on past the end of each volume found; at most SCAN_PROBES reads."""
+
+    def __init__(self, image: _Image, size: int, tried: set[int]) -> None:
+        self.image, self.size, self.tried, self.probes = image, size, tried, 0
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        offset = 0
+        while offset < self.size and self.probes < SCAN_PROBES:
+            self.probes += 1
+            resume = offset + 1
+            if offset not in self.tried and _file_system_record(
+                    self.image.read(offset, _SCAN_HEAD)):
+                try:
+                    fs = pytsk3.FS_Info(self.image, offset=offset)
+                except OSError:
+                    pass
+                else:
+                    yield offset, fs
+                    resume = offset + int(fs.info.block_count) * int(fs.info.block_size)
+            offset = 63 * 512 if resume <= 63 * 512 else -(-resume // SCAN_STEP) * SCAN_STEP

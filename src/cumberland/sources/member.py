@@ -22,7 +22,12 @@ class EncryptedContainer(ContainerError):
 
 
 class LimitReached(Exception):
-    """A bomb limit was hit; the message names it (``expanded bytes > 8 MiB``)."""
+    """A bomb limit was hit; the message names it (``expanded bytes > 8 MiB``). Nothing more
+    of the container is read."""
+
+
+class MemberLimit(LimitReached):
+    """A limit stopped the member being read; the members after it are still read."""
 
 
 @dataclass(slots=True)
