@@ -6,6 +6,7 @@ Each command group lives in its own module and registers itself on the shared Ty
 from cumberland.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from cumberland.cli import library as _library  # noqa: F401  (registers commands)
 from cumberland.cli import main as _main  # noqa: F401  (registers commands)
+from cumberland.cli import platform as _platform  # noqa: F401  (registers commands)
 from cumberland.cli import web as _web  # noqa: F401  (registers commands)
 from cumberland.cli.common import app
 

@@ -1,0 +1,1 @@
+"""Intelligence: core packages that read the store to answer questions across records."""
