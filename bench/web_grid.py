@@ -99,7 +99,7 @@ def main() -> None:
         print(f"review queue rebuilt: {size:,} tiles in {rebuild:.1f} s")
         accounts.add_user(ws, "bench", "reviewer", PASSWORD)
         accounts.grant(ws, "bench", "bench")
-        client = TestClient(create_app(ws))
+        client = TestClient(create_app(ws), base_url="http://127.0.0.1")  # an allowed host
         page = client.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert token

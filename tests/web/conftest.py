@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -141,9 +142,16 @@ def built(built_template: tuple[Path, Built], tmp_path: Path) -> Iterator[Built]
     ws.close()
 
 
+def web_config(**settings: Any) -> WebConfig:
+    """The settings tests serve with: TestClient's host name allowed, three login attempts."""
+    base: dict[str, Any] = {"login_attempts": 3,
+                            "allowed_hosts": ("testserver", *WebConfig().allowed_hosts)}
+    return WebConfig(**{**base, **settings})
+
+
 @pytest.fixture()
 def app(built: Built) -> FastAPI:
-    return create_app(built.ws, WebConfig(login_attempts=3))
+    return create_app(built.ws, web_config())
 
 
 def login(client: TestClient, name: str, password: str = PASSWORD) -> str:

@@ -29,14 +29,15 @@ def test_workbench_store_on_postgres(pg_database: str, tmp_path: Path) -> None:
     assert {t.sha256.hex() for t in page.tiles} == set(shas[:3])
     second = review_page(ws, case, Filters(status="all"), page.tiles[0].cursor)
     assert len(second.tiles) == 3
-    previous = categorise(ws, case, [bytes.fromhex(s) for s in shas[:2]], 1, "vics-us", None)
+    previous = categorise(ws, case, [bytes.fromhex(s) for s in shas[:2]], 1, "vics-us", None,
+                          actor="tester")
     assert set(previous.values()) == {None}
     accounts.add_user(ws, "pat", "reviewer", PASSWORD)
     accounts.grant(ws, "pat", "pg-case")
     assert accounts.authenticate(ws, "pat", PASSWORD) is not None
     for n in range(3):
         audit.append(ws, "pat", "note", case, None, {"n": n})
-    assert audit.verify(ws).ok and audit.verify(ws).rows == 3
+    assert audit.verify(ws).ok and audit.verify(ws).rows == 4  # with the categorisation
     out = write_vics(ws, case, tmp_path / "pg.json")
     assert sorted(r.category for r in open_reader(out.path)) == [1, 1]
     ws.close()

@@ -85,7 +85,7 @@ def test_filters(built: Built) -> None:
     assert found(status="all", path_prefix="/evidence/alpha/pics/img_007") == {shas[7]}
     assert found(status="all", path_prefix="%") == set()  # LIKE wildcards are literal
     assert found(status="all", kind="video") == set()
-    categorise(ws, case, [bytes.fromhex(shas[6])], 3, "vics-us", None)
+    categorise(ws, case, [bytes.fromhex(shas[6])], 3, "vics-us", None, actor="tester")
     assert found(status="all", category="3") == {shas[6]}
     assert shas[6] not in found(status="all", category="none")
 
@@ -106,12 +106,13 @@ def test_categorise_undo_and_audit_through_the_api(client: TestClient, built: Bu
     assert all(s in grid for s in shas[:3])
     # foreign media and unknown categories are refused or ignored, never stored
     bravo = built.media["bravo"][0]
-    ignored = client.post(url, json={"media": [bravo], "category": 1}, headers=headers).json()
-    assert ignored["previous"] == {}
+    assert client.post(url, json={"media": [bravo], "category": 1},
+                       headers=headers).status_code == 404
     assert client.post(url, json={"media": shas[:1], "category": 7},
                        headers=headers).status_code == 400
     actions = [e.action for e in audit.recent(built.ws, case)]
-    assert actions.count("categorise") == 3 and actions.count("undo") == 1
+    assert actions.count("categorise") == 2 and actions.count("undo") == 1
+    assert actions.count("categorise-refused") == 1
     assert audit.verify(built.ws).ok
 
 
@@ -155,9 +156,13 @@ def _pdq(ws: Workspace, sha: bytes) -> bytes | None:
 
 def test_vics_export_round_trips_through_the_importer(built: Built, tmp_path: Path) -> None:
     ws, case, shas = built.ws, built.cases["alpha"], built.media["alpha"]
-    categorise(ws, case, [bytes.fromhex(s) for s in shas[:2]], 1, "vics-us", None)
-    categorise(ws, case, [bytes.fromhex(shas[5])], 3, "vics-us", None)
-    categorise(ws, case, [bytes.fromhex(shas[6])], 2, "vics-legacy", None)  # other scheme
+    def decide(media: list[str], category: int, scheme: str = "vics-us") -> None:
+        categorise(ws, case, [bytes.fromhex(s) for s in media], category, scheme, None,
+                   actor="tester")
+
+    decide(shas[:2], 1)
+    decide(shas[5:6], 3)
+    decide(shas[6:7], 2, "vics-legacy")  # other scheme
     out = write_vics(ws, case, tmp_path / "export.json")
     assert (out.media, out.files) == (3, 5)
     reader = open_reader(out.path)
@@ -199,7 +204,7 @@ def test_cli_users_audit_and_export(tmp_path: Path) -> None:
     ws_path = tmp_path / "ws"
     ws = Workspace(ws_path)
     case, shas = add_case(ws, "cli-case", [600, 601])
-    categorise(ws, case, [bytes.fromhex(shas[0])], 0, "vics-us", None)
+    categorise(ws, case, [bytes.fromhex(shas[0])], 0, "vics-us", None, actor="tester")
     ws.close()
     runner = CliRunner()
     env = {"CUMBERLAND_PASSWORD": PASSWORD}

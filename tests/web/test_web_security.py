@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from cumberland.store.models import AuditEntry, User, WebSession
 from cumberland.web.security import SESSION_COOKIE
 
-from .conftest import PASSWORD, Built, login
+from .conftest import PASSWORD, Built, login, web_config
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
 
@@ -307,15 +307,15 @@ def test_login_limit_is_shared_by_server_processes(built: Built) -> None:
     """Failures are counted from the audit log: a second server (or a restarted one) on the
     same workspace sees them; a successful login clears the name's count."""
     from cumberland.web.app import create_app
-    from cumberland.web.security import WebConfig
 
     def server() -> TestClient:
-        return TestClient(create_app(built.ws, WebConfig(login_attempts=3)))
+        return TestClient(create_app(built.ws, web_config()))
 
     first, second = server(), server()
     assert [_attempt(first, "wrong"), _attempt(first, "wrong")] == [401, 401]
-    assert _attempt(second, PASSWORD) == 303  # two of three: not blocked yet
-    assert _attempt(second, "wrong") == 401  # the third from this address
+    assert _attempt(second, PASSWORD) == 303  # two of three: not locked; the login clears them
+    assert [_attempt(second, "wrong"), _attempt(first, "wrong")] == [401, 401]
+    assert _attempt(second, "wrong") == 401  # the third since that login, on either server
     assert _attempt(first, PASSWORD) == 429  # the other server counts all three
     assert _attempt(server(), PASSWORD) == 429  # and so does a restarted one
 
@@ -332,6 +332,9 @@ def test_login_failures_count_per_name_and_address(built: Built) -> None:
     audit.append(built.ws, "bob", "login-failed", details={"address": "10.0.0.2"})
     audit.append(built.ws, "carol", "login-failed", details={"address": "10.0.0.1"})
     # bob: one failure since his last login; addresses keep theirs through a login
-    assert audit.login_failures(built.ws, "bob", "10.0.0.1", start) == (1, 3)
-    assert audit.login_failures(built.ws, "bob", "10.0.0.2", start) == (1, 2)
-    assert audit.login_failures(built.ws, "bob", "10.0.0.1", time.time() + 1) == (0, 0)
+    (name, _), (address, _) = audit.login_history(built.ws, "bob", "10.0.0.1", start)
+    assert (name, address) == (1, 3)
+    (name, last), (address, _) = audit.login_history(built.ws, "bob", "10.0.0.2", start)
+    assert (name, address) == (1, 2) and start < last <= time.time()
+    later = audit.login_history(built.ws, "bob", "10.0.0.1", time.time() + 1)
+    assert later == ((0, 0.0), (0, 0.0))

@@ -24,9 +24,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from cumberland.analysis.priority import camera_sql, priority_sql
+from cumberland.store import audit
 from cumberland.store.models import (
     Decision,
     HashSet,
@@ -39,6 +41,7 @@ from cumberland.store.models import (
     Stack,
 )
 from cumberland.store.pathkey import prefix_condition
+from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace, transaction_lock
 from cumberland.store.writer import upsert
 
@@ -183,9 +186,11 @@ def parse_cursor(text: str | None) -> tuple[int, bytes] | None:
     head, _, tail = text.partition(".")
     try:
         sha = bytes.fromhex(tail)
-        return (int(head), sha) if len(sha) == 32 else None
+        prio = int(head)
     except ValueError:
         return None
+    # beyond a 32-bit integer the database would refuse the number (an overflow, not a page)
+    return (prio, sha) if len(sha) == 32 and abs(prio) < 2**31 else None
 
 
 def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
@@ -284,13 +289,35 @@ def stack_members(conn: Connection, case: int, sha256s: list[bytes]) -> list[byt
     return list(dict.fromkeys([*sha256s, *(bytes(m) for m in members)]))
 
 
+def media_in_case(ws: Workspace, case: int, sha256s: list[bytes]) -> set[bytes]:
+    """Which of ``sha256s`` some item of ``case`` holds."""
+    with ws.engine.connect() as conn:
+        rows = in_chunks(conn, select(Item.media_sha256).where(Item.case_id == case).distinct(),
+                         Item.media_sha256, list(dict.fromkeys(sha256s)))
+    return {bytes(r.media_sha256) for r in rows}
+
+
 def categorise(ws: Workspace, case: int, sha256s: list[bytes], category: int | None,
-               scheme: str, user: int | None, stacks: bool = False) -> dict[bytes, int | None]:
+               scheme: str, user: int | None, stacks: bool = False, *, actor: str,
+               action: str = "categorise") -> dict[bytes, int | None]:
     """Set (or clear, with None) the category of media in a case; returns the previous ones.
 
     With ``stacks`` the whole duplicate stack of each media is categorised. Only media of the
-    case are touched; the caller logs the change in the audit chain.
+    case are touched. The change and its audit entry (``action`` by ``actor``, naming every
+    media changed and its new category) commit in one transaction, so the decisions table can
+    always be checked against the log (``audit.decisions_against_log``).
     """
+    for _ in range(audit.RETRIES):
+        try:
+            return _categorise(ws, case, sha256s, category, scheme, user, stacks, actor, action)
+        except IntegrityError:  # another writer took the audit tail: redo it all
+            continue
+    raise RuntimeError("audit log busy: could not record the decision")
+
+
+def _categorise(ws: Workspace, case: int, sha256s: list[bytes], category: int | None,
+                scheme: str, user: int | None, stacks: bool, actor: str, action: str
+                ) -> dict[bytes, int | None]:
     with ws.engine.begin() as conn:
         if stacks:
             sha256s = stack_members(conn, case, sha256s)
@@ -312,6 +339,9 @@ def categorise(ws: Workspace, case: int, sha256s: list[bytes], category: int | N
             conn.execute(update(ReviewEntry).where(
                 ReviewEntry.case_id == case, ReviewEntry.media_sha256.in_(wanted)
             ).values(category=category))
+        audit.append_in(conn, actor, action, case, None, {
+            "scheme": scheme, "category": category, "media": [s.hex() for s in wanted],
+            "stacks": stacks})
     return {s: before.get(s) for s in wanted}
 
 

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cumberland.store.workspace import Workspace
 from cumberland.web import routes_auth, routes_cases, routes_export, routes_review
+from cumberland.web.anchoring import AnchorSchedule
 from cumberland.web.pages import render
 from cumberland.web.queue import QueueKeeper
-from cumberland.web.security import LoginRequired, SecurityHeaders, WebConfig, guard
+from cumberland.web.security import (
+    AllowedHosts,
+    LoginRequired,
+    SecurityHeaders,
+    WebConfig,
+    guard,
+)
 from cumberland.web.similar import SimilarCache
+from cumberland.web.throttle import AddressQueue
 
 STATIC = Path(__file__).with_name("static")
 
@@ -26,15 +37,30 @@ def _wants_html(request: Request) -> bool:
 def create_app(workspace: Workspace | Path | str, config: WebConfig | None = None) -> FastAPI:
     """The app over ``workspace``; every route requires a session unless marked public."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    cfg = config or WebConfig()
+    anchors = AnchorSchedule(ws, cfg)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anchors.start()
+        yield
+        anchors.stop()
+
     app = FastAPI(title="Cumberland", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(guard)])
+                  dependencies=[Depends(guard)], lifespan=lifespan)
     app.state.workspace = ws
-    app.state.config = config or WebConfig()
+    app.state.config = cfg
+    app.state.anchors = anchors
     app.state.similar = SimilarCache()
     app.state.queues = QueueKeeper(ws)
+    app.state.address_queue = AddressQueue()
     for module in (routes_auth, routes_cases, routes_review, routes_export):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Outermost last: headers on everything, then the proxy's view of the client, then hosts.
+    app.add_middleware(AllowedHosts, hosts=cfg.allowed_hosts)
+    if cfg.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(cfg.trusted_proxies))
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from cumberland.store import accounts, audit
+from cumberland.web import throttle
 from cumberland.web.pages import render
 from cumberland.web.security import (
     LOGIN_COOKIE,
@@ -29,8 +30,8 @@ def _address(request: Request) -> str:
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    response.set_cookie(name, value, httponly=True, samesite="strict", path="/",
-                        secure=config(request).secure_cookies)
+    secure = config(request).secure_cookies or request.url.scheme == "https"
+    response.set_cookie(name, value, httponly=True, samesite="strict", path="/", secure=secure)
 
 
 def _login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
@@ -48,21 +49,35 @@ def login_page(request: Request) -> Response:
 
 @router.post("/login")
 @public
-def login(request: Request, name: Annotated[str, Form(max_length=200)],
+async def login(request: Request, name: Annotated[str, Form(max_length=200)],
                 password: Annotated[str, Form(max_length=1000)]) -> Response:
     ws = workspace(request)
     cfg = config(request)
     address = _address(request)
-    if max(audit.login_failures(ws, name, address, time.time() - cfg.login_window)) >= \
-            cfg.login_attempts:
-        audit.append(ws, name, "login-blocked", details={"address": address})
-        return _login_form(request, "Too many failed attempts; wait a few minutes.", 429)
-    account = accounts.authenticate(ws, name, password)
+    now = throttle.clock()
+    (by_name, name_last), (by_address, address_last) = await run_in_threadpool(
+        audit.login_history, ws, name, address, now - cfg.login_window)
+    locked = throttle.account_wait(throttle.Failures(by_name, name_last), now, cfg)
+    if locked:
+        await run_in_threadpool(audit.append, ws, name, "login-blocked",
+                                None, None, {"address": address})
+        minutes = max(1, round(locked / 60))
+        return _login_form(request, f"Too many failed attempts for this account; try again in "
+                           f"about {minutes} minute(s).", 429)
+    delay = throttle.address_delay(throttle.Failures(by_address, address_last), cfg)
+    if delay:
+        async with request.app.state.address_queue.lock(address):
+            await throttle.pause(delay)
+            account = await run_in_threadpool(accounts.authenticate, ws, name, password)
+    else:
+        account = await run_in_threadpool(accounts.authenticate, ws, name, password)
     if account is None:
-        audit.append(ws, name, "login-failed", details={"address": address})
+        await run_in_threadpool(audit.append, ws, name, "login-failed",
+                                None, None, {"address": address})
         return _login_form(request, "Wrong name or password.", 401)
-    token = accounts.open_session(ws, account)
-    audit.append(ws, account.name, "login", details={"address": address, "role": account.role})
+    token = await run_in_threadpool(accounts.open_session, ws, account)
+    await run_in_threadpool(audit.append, ws, account.name, "login", None, None,
+                            {"address": address, "role": account.role})
     response = RedirectResponse("/", status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, token)
     response.delete_cookie(LOGIN_COOKIE, path="/")

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from cumberland.analysis.review import decision_counts, load_schemes
 from cumberland.store import accounts, audit
+from cumberland.store.anchors import verify_all
 from cumberland.store.models import Case, Item, Media, ReviewEntry, Run
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import count_pending
 from cumberland.web.pages import render
-from cumberland.web.security import current, require, workspace
+from cumberland.web.security import config, current, require, workspace
 
 router = APIRouter()
 ERROR_LIMIT = 50
@@ -97,13 +98,19 @@ def case_audit(request: Request, case_id: int) -> Response:
     ws = workspace(request)
     return render(request, "audit.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id),
-        "entries": audit.recent(ws, case_id), "verdict": None})
+        "entries": audit.visible(ws, [case_id], people=False),
+        "verdict": None})
 
 
 @router.get("/audit")
 def audit_log(request: Request) -> Response:
-    require(request, "audit")
+    """The whole log for administrators; an auditor sees only the cases granted to them."""
+    session = require(request, "audit")
     ws = workspace(request)
-    return render(request, "audit.html", {"case_id": None, "case_name": None,
-                                          "entries": audit.recent(ws),
-                                          "verdict": audit.verify(ws)})
+    account = session.account
+    cases = None if account.role == "admin" else [
+        cid for cid, _ in accounts.member_cases(ws, account.id)]
+    cfg = config(request)
+    return render(request, "audit.html", {
+        "case_id": None, "case_name": None, "entries": audit.visible(ws, cases),
+        "verdict": verify_all(ws, key_path=cfg.audit_key, anchors=cfg.audit_anchors)})

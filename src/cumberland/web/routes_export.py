@@ -39,6 +39,7 @@ def export_vics(request: Request, case_id: int) -> Response:
     audit.append(ws, session.account.name, "export-vics", case_id, outcome.path.name,
                  {"media": outcome.media, "files": outcome.files, "scheme": outcome.scheme,
                   "sha256": _file_sha256(outcome.path)})
+    request.app.state.anchors.anchor("export-vics")
     return FileResponse(outcome.path, media_type="application/json",
                         filename=f"case-{case_id}-vics.json")
 
@@ -60,4 +61,5 @@ def report_pdf(request: Request, case_id: int) -> Response:
         raise HTTPException(503, str(exc)) from None
     audit.append(ws, session.account.name, "export-pdf", case_id, out.name,
                  {"sha256": _file_sha256(out)})
+    request.app.state.anchors.anchor("export-pdf")
     return FileResponse(out, media_type="application/pdf", filename=f"case-{case_id}-report.pdf")

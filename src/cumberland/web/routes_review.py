@@ -17,6 +17,7 @@ from cumberland.analysis.review import (
     categorise,
     in_case,
     load_schemes,
+    media_in_case,
     review_page,
 )
 from cumberland.store import accounts, audit
@@ -33,11 +34,13 @@ from cumberland.store.models import (
 from cumberland.web import thumbs
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
-from cumberland.web.security import config, current, require, workspace
+from cumberland.web.security import config, current, parse_id, require, workspace
 
 router = APIRouter()
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_BATCH = 5000
+MAX_CATEGORY = 99
+AUDIT_LIST = 100  # media named in a refused request's audit entry (the count is complete)
 
 
 def media_key(request: Request, case_id: int, sha256: str) -> bytes:
@@ -52,10 +55,17 @@ def media_key(request: Request, case_id: int, sha256: str) -> bytes:
 
 def _filters(status: str, category: str, ai: str, kind: str, source: str, path: str,
              deleted: str) -> Filters:
-    return Filters(status=status if status in STATUSES else "unknown",
-                   category=category if category == "none" or category.isdigit() else "",
-                   ai_level=ai[:32], kind=kind[:16],
-                   source=int(source) if source.isdigit() else None,
+    """The grid's filters from its query; an id that cannot exist (a source or category that
+    is no number, or too large for the database) is a 404 like any unknown id."""
+    source_id = parse_id(source) if source else None
+    if source and source_id is None:
+        raise HTTPException(404, "no such source")
+    if category not in ("", "none"):
+        code = parse_id(category)
+        if code is None or code > MAX_CATEGORY:
+            raise HTTPException(404, "no such category")
+    return Filters(status=status if status in STATUSES else "unknown", category=category,
+                   ai_level=ai[:32], kind=kind[:16], source=source_id,
                    path_prefix=path[:500], deleted=deleted == "1")
 
 
@@ -117,7 +127,7 @@ def reveal(request: Request, case_id: int, sha256: str) -> Response:
 
 class DecisionIn(BaseModel):
     media: list[str] = Field(max_length=MAX_BATCH)
-    category: int | None = Field(default=None, ge=0, le=99)
+    category: int | None = Field(default=None, ge=0, le=MAX_CATEGORY)
     scheme: str = DEFAULT_SCHEME
     undo: bool = False
     stacks: bool = False  # categorise whole duplicate stacks
@@ -135,12 +145,17 @@ def decide(request: Request, case_id: int, body: DecisionIn) -> Response:
         raise HTTPException(400, f"{body.category} is not a category of {body.scheme}")
     if not all(SHA256.fullmatch(s) for s in body.media):
         raise HTTPException(400, "media must be lower-case SHA-256 hex")
-    previous = categorise(ws, case_id, [bytes.fromhex(s) for s in body.media], body.category,
-                          body.scheme, session.account.id, body.stacks and not body.undo)
-    changed = [s.hex() for s in previous]
-    audit.append(ws, session.account.name, "undo" if body.undo else "categorise", case_id,
-                 None, {"scheme": body.scheme, "category": body.category, "media": changed,
-                        "stacks": body.stacks})
+    wanted = [bytes.fromhex(s) for s in body.media]
+    found = media_in_case(ws, case_id, wanted)
+    foreign = [s.hex() for s in dict.fromkeys(wanted) if s not in found]
+    if foreign:  # someone asked to categorise what this case does not hold: say no, and log it
+        audit.append(ws, session.account.name, "categorise-refused", case_id, None, {
+            "media": body.media[:AUDIT_LIST], "foreign": foreign[:AUDIT_LIST],
+            "count": len(body.media), "category": body.category, "scheme": body.scheme})
+        raise HTTPException(404, "not found")
+    previous = categorise(ws, case_id, wanted, body.category, body.scheme, session.account.id,
+                          body.stacks and not body.undo, actor=session.account.name,
+                          action="undo" if body.undo else "categorise")
     return JSONResponse({"previous": {s.hex(): c for s, c in previous.items()},
                          "category": body.category})
 
