@@ -41,6 +41,12 @@ class Settings:
     # A known video matches when this share of its unique good-quality frames has a frame
     # within pdq_max_distance in the seized video (vPDQ's rule; quality >= pdq_min_quality).
     video_match_percent: int = 80
+    # Time budget of one item (a file, an archive member, a file in a disk image), from when
+    # its reading starts: item_time_limit seconds plus item_time_per_gib per GiB of it. Past
+    # it the worker (stuck, perhaps in a native library) is killed and replaced and the item
+    # recorded as ``error (time limit: ...)``. 0: no limit.
+    item_time_limit: float = 3600.0
+    item_time_per_gib: float = 600.0
     workers: int = 0  # 0: one per CPU core
     # C2PA trust anchors (PEM); without them every valid signature reads "untrusted signer".
     trust_anchors: str | None = None

@@ -1,30 +1,47 @@
 """Where fingerprinting runs: a local process pool by default, or a Dask cluster.
 
 Chunks are submitted with a bounded number in flight so memory stays flat however many items
-a case has. If a worker dies (a native library crashing on hostile input), the chunk is
-retried one item per task so only the culprit is marked, never the run lost. Either way the
-same ``fingerprint_chunk`` runs remotely and results come back to the single writer here.
+a case has. If a worker dies (a native library crashing on hostile input, or an item past its
+time budget, see ``watchdog``), the chunks it took down are redone, each in a process of its
+own, and a chunk that dies again one item per process, so only the culprit is marked, never
+the run lost. Either way the same ``fingerprint_chunk`` runs remotely and results come back
+to the single writer here.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_ready
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cumberland.pipeline.fingerprint import fingerprint_chunk
+from cumberland.pipeline.watchdog import hold_lifeline, run_timed
 from cumberland.records import Result, Task
 from cumberland.settings import Settings
 
 if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext, ForkServerProcess
+
     from distributed import Client, LocalCluster
 
 CRASH_REASON = "worker crashed while reading this item"
+DIED_REASON = "worker died while reading this item (a crash, or past item_time_limit)"
 CLUSTER_FORMS = "local, local:N or a scheduler address such as tcp://HOST:8786"
 WORKER_WAIT_S = 300
+
+
+def time_reason(settings: Settings) -> str:
+    """Why an item whose worker the item budget killed has no result."""
+    return (f"time limit: still reading after item_time_limit {settings.item_time_limit:g} s "
+            f"(+ {settings.item_time_per_gib:g} s per GiB)")
 
 
 class ClusterError(ValueError):
@@ -34,11 +51,42 @@ class ClusterError(ValueError):
 class Executor(Protocol):
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]: ...
 
-    def close(self) -> None: ...
+    def close(self, abort: bool = False) -> None: ...
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
+
+
+def _pool_worker(lifeline: Connection) -> None:
+    hold_lifeline(lifeline)
+
+
+def _solo_worker(tasks: list[Task], settings: Settings, work: Any, out: Connection,
+                 lifeline: Connection) -> None:
+    hold_lifeline(lifeline)
+    out.send(run_timed(work, tasks, settings))
+    out.close()
+
+
+@dataclass(slots=True)
+class _Solo:
+    """One chunk redone in a process of its own, so its death names it."""
+
+    tasks: list[Task]
+    process: ForkServerProcess
+    results: Connection
+
+    def finish(self) -> list[Result] | None:
+        """Its results, or None when the process died first (then ``exitcode`` says how)."""
+        try:
+            results: list[Result] | None = self.results.recv()
+        except (EOFError, OSError):
+            results = None
+        self.results.close()
+        self.process.join()
+        return results
+
 
 class LocalExecutor:
     """A process pool; results come back in completion order, a chunk at a time."""
@@ -46,13 +94,16 @@ class LocalExecutor:
     def __init__(self, settings: Settings, workers: int | None = None) -> None:
         self.settings = settings
         self.workers = workers or settings.workers or default_workers()
-        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx: ForkServerContext = multiprocessing.get_context("forkserver")
         self._pool: ProcessPoolExecutor | None = None
+        # Workers get the read end; only this process holds the write end (watchdog).
+        self._lifeline, self._alive = self._ctx.Pipe(duplex=False)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx,
+                                         initializer=_pool_worker, initargs=(self._lifeline,))
         return self._pool
 
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]:
@@ -66,7 +117,7 @@ class LocalExecutor:
                 if chunk is None:
                     exhausted = True
                     break
-                in_flight[pool.submit(fingerprint_chunk, chunk, self.settings)] = chunk
+                in_flight[pool.submit(run_timed, fingerprint_chunk, chunk, self.settings)] = chunk
             if not in_flight:
                 return
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -78,24 +129,49 @@ class LocalExecutor:
                 except BrokenProcessPool:
                     broken.append(chunk)
             if broken:
-                # Every other chunk in flight died with the pool too: redo them all, isolated.
+                # Every other chunk in flight died with the pool too: redo them all, apart.
                 broken.extend(in_flight.values())
                 in_flight.clear()
-                for chunk in broken:
-                    yield from self._isolate(chunk)
+                yield from self._redo(broken)
                 pool = self._new_pool()
 
-    def _isolate(self, chunk: list[Task]) -> Iterator[list[Result]]:
-        for task in chunk:
-            pool = self._new_pool()
-            try:
-                yield pool.submit(fingerprint_chunk, [task], self.settings).result()
-            except BrokenProcessPool:
-                yield [Result(item_id=task.item_id, status="error", reason=CRASH_REASON)]
+    def _start(self, tasks: list[Task]) -> _Solo:
+        results, out = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(target=_solo_worker, daemon=True, args=(
+            tasks, self.settings, fingerprint_chunk, out, self._lifeline))
+        process.start()
+        out.close()
+        return _Solo(tasks, process, results)
 
-    def close(self) -> None:
+    def _redo(self, chunks: list[list[Task]]) -> Iterator[list[Result]]:
+        """Each chunk in a process of its own, ``workers`` at a time: a chunk whose process
+        dies again is split into single items; a single item whose process dies is the
+        culprit, recorded by how its process ended."""
+        waiting = deque(chunks)
+        running: dict[Connection, _Solo] = {}
+        while waiting or running:
+            while waiting and len(running) < self.workers:
+                solo = self._start(waiting.popleft())
+                running[solo.results] = solo
+            for ready in wait_ready(list(running)):
+                solo = running.pop(ready)  # type: ignore[call-overload]
+                results = solo.finish()
+                if results is not None:
+                    yield results
+                elif len(solo.tasks) > 1:
+                    waiting.extend([task] for task in solo.tasks)
+                else:
+                    reason = (time_reason(self.settings)
+                              if solo.process.exitcode == -signal.SIGALRM else CRASH_REASON)
+                    yield [Result(item_id=solo.tasks[0].item_id, status="error", reason=reason)]
+
+    def close(self, abort: bool = False) -> None:
+        """Wait for the workers to finish, or (``abort``: the run was stopped) end them now:
+        closing the lifeline makes each one kill itself."""
+        if abort:
+            self._alive.close()
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=not abort, cancel_futures=True)
             self._pool = None
 
 class DaskExecutor:
@@ -127,7 +203,8 @@ class DaskExecutor:
             raise ClusterError(f"--cluster {cluster!r}: use {CLUSTER_FORMS}")
 
     def _submit(self, chunk: list[Task]) -> Any:
-        return self._client.submit(fingerprint_chunk, chunk, self.settings, pure=False)
+        return self._client.submit(run_timed, fingerprint_chunk, chunk, self.settings,
+                                   pure=False)
 
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]:
         from distributed import as_completed
@@ -165,7 +242,7 @@ class DaskExecutor:
             results: list[Result] = future.result()
         except KilledWorker:
             if len(chunk) == 1:
-                results = [Result(item_id=chunk[0].item_id, status="error", reason=CRASH_REASON)]
+                results = [Result(item_id=chunk[0].item_id, status="error", reason=DIED_REASON)]
             else:
                 for task in chunk:
                     yield from self._collect(self._submit([task]), [task])
@@ -174,7 +251,7 @@ class DaskExecutor:
             future.release()
         yield results
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
         if self._cluster is not None:
             self._cluster.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -23,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from cumberland.errors import one_line
 from cumberland.pipeline.content import Absorbed, Content, absorb
+from cumberland.pipeline.watchdog import item_started
 from cumberland.records import Child, MediaRecord, Result, SignalOutput, Task
 from cumberland.settings import Settings
 from cumberland.signals.crypto import Digests
@@ -39,7 +39,7 @@ from cumberland.sources.disk_image import (
     looks_like_raw_disk,
     read_disk_image,
 )
-from cumberland.sources.evidence import open_evidence, open_path
+from cumberland.sources.evidence import NotRegularFile, open_evidence, open_path
 from cumberland.sources.member import (
     ContainerError,
     EncryptedContainer,
@@ -59,14 +59,14 @@ def _read(task: Task, settings: Settings) -> Absorbed:
     larger ones are reopened by path."""
     try:
         fd = open_evidence(task.raw_path)
+    except NotRegularFile as exc:  # the listing saw a regular file here
+        raise _Unreadable(f"{exc} (changed since it was listed)") from exc
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _Unreadable("symlink (not followed)") from exc
         raise _Unreadable(exc.strerror or one_line(exc)) from exc
     raw = task.raw_path
     with os.fdopen(fd, "rb", buffering=0) as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _Unreadable("not a regular file")
         done = 0
 
         def blocks() -> Iterator[bytes]:
@@ -247,6 +247,7 @@ def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
     if member.status != "pending" or member.blocks is None:
         return child
     result.status = "done"
+    item_started(member.size)  # each member on its own budget; the walk on, after it
     try:
         absorbed = absorb(member.blocks(), settings, member.reopen)
     except MemberLimit as exc:  # this member only: the container goes on with the next one
@@ -263,6 +264,7 @@ def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
                   settings, scope.inside(len(scope.children) - 1))
     finally:
         absorbed.content.close()
+        item_started(None)
     return child
 
 
@@ -331,5 +333,10 @@ def fingerprint(task: Task, settings: Settings) -> Result:
 
 
 def fingerprint_chunk(tasks: list[Task], settings: Settings) -> list[Result]:
-    """The unit of work shipped to a process or a cluster worker."""
-    return [fingerprint(task, settings) for task in tasks]
+    """The unit of work shipped to a process or a cluster worker (under ``run_timed`` there,
+    so each item is on its time budget)."""
+    results = []
+    for task in tasks:
+        item_started(task.size)
+        results.append(fingerprint(task, settings))
+    return results

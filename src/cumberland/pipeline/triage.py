@@ -82,10 +82,10 @@ def triage(
         build_stacks(ws, case, request.settings)
         refresh_queue(ws, case)  # the review grid opens on this run's priorities
     except BaseException:
+        executor.close(abort=True)  # stopped: end the workers now, not after their chunks
         _finish_run(ws, run, "interrupted")
         raise
-    finally:
-        executor.close()
+    executor.close()
     _finish_run(ws, run, "done")
     progress.phase("reporting", 1)
     summary = case_summary(ws, case)

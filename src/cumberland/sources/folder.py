@@ -15,13 +15,7 @@ from pathlib import Path
 
 from cumberland.records import FileTimes
 from cumberland.sources.base import Entry, display_name
-
-_SPECIAL = {
-    stat.S_IFIFO: "fifo",
-    stat.S_IFSOCK: "socket",
-    stat.S_IFCHR: "character device",
-    stat.S_IFBLK: "block device",
-}
+from cumberland.sources.evidence import node_kind
 
 
 def _times(st: os.stat_result) -> FileTimes:
@@ -44,8 +38,8 @@ def _entry(raw: bytes, st: os.stat_result) -> Entry:
         except OSError as exc:
             target = f"unreadable ({exc.strerror})"
         return Entry(chain, raw, None, "skipped", f"symlink -> {target}", _times(st))
-    kind = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
-    return Entry(chain, raw, None, "skipped", f"not a regular file: {kind}", _times(st))
+    return Entry(chain, raw, None, "skipped", f"not a regular file: {node_kind(mode)}",
+                 _times(st))
 
 
 def walk_folder(root: Path | bytes | str) -> Iterator[Entry]:
