@@ -112,6 +112,8 @@ class PlatformPayment(Base):
     crypto_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     txid: Mapped[str | None] = mapped_column(Text, nullable=True)
     payer_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The service the coins came from (a labelled wallet of the transaction export).
+    exchange: Mapped[str | None] = mapped_column(Text, nullable=True)
     src_table: Mapped[int] = mapped_column(SmallInteger)
     src_line: Mapped[int] = mapped_column(BigId)
     src_byte: Mapped[int | None] = mapped_column(BigId, nullable=True)
