@@ -19,9 +19,9 @@ from pathlib import Path
 
 from fuzzkit import run_atheris
 
-from cumberland.hashsets import HashSetError, detect_format, open_reader
+from cumberland.hashsets import CLI_FORMATS, HashSetError, detect_format, open_reader
 
-FORMATS = ("auto", "vics", "nsrl", "hashdeep", "sums", "hashkeeper", "pdq", "vpdq", "ncmec")
+FORMATS = CLI_FORMATS  # the first byte of an input picks one (0: auto-detect)
 MAX_RECORDS = 5000
 _WORKDIR = Path(tempfile.mkdtemp(prefix="cumberland-fuzz-"))
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from fuzzkit import load_harness, mutate
 
+from cumberland.hashsets import CLI_FORMATS
+
 # Inputs atheris found that once escaped as non-HashSetError exceptions (kept as regressions).
 REGRESSIONS = [
     # escaped bare digest with no name: "\\<hex>" -> TypeError in unescaping
@@ -28,7 +30,7 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
     """The shared mutator with text-format tokens; the first byte picks the reader."""
     buffer = bytearray(mutate(rng, data, TOKENS, rounds=6))
     if buffer and rng.random() < 0.5:
-        buffer[0] = rng.randrange(9)  # try the other readers on the same bytes
+        buffer[0] = rng.randrange(len(CLI_FORMATS))  # try the other readers on the same bytes
     return bytes(buffer)
 
 
@@ -40,7 +42,7 @@ def test_fuzz_target_survives_mutations() -> None:
     for crash in REGRESSIONS:
         target(base64.b64decode(crash))
     for seed in seeds:
-        for fmt in range(9):
+        for fmt in range(len(CLI_FORMATS)):
             target(bytes([fmt]) + seed[1:])
     for _ in range(400):
         target(_mutate(rng, rng.choice(seeds)))

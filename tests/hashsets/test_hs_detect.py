@@ -71,13 +71,12 @@ def _samples(tmp_path: Path, write: Write) -> dict[str, tuple[Path, type]]:
 
 def test_every_format_is_detected_and_opened(tmp_path: Path, write: Write) -> None:
     for label, (path, reader_type) in _samples(tmp_path, write).items():
-        expected = label.split("-")[0] if label in ("nsrl-zip", "sums-tag") else label
+        expected = label.split("-")[0]
         assert detect_format(path) == expected, label
         reader = open_reader(path)
         assert isinstance(reader, reader_type), label
         list(reader)
-        if expected != "nsrl-v3":
-            assert isinstance(open_reader(path, expected), reader_type)
+        assert isinstance(open_reader(path, expected), reader_type)
 
 
 def test_nsrl_name_covers_v3(tmp_path: Path, write: Write) -> None:

@@ -38,6 +38,7 @@ from cumberland.cli.common import (
     open_workspace,
 )
 from cumberland.hashsets.base import HashSetError
+from cumberland.hashsets.formats import FORMATS, FormatChoice
 from cumberland.settings import Settings
 
 
@@ -100,7 +101,8 @@ def _summary_table(summary: dict[str, object]) -> Table:
 def triage(
     sources: Annotated[list[Path], typer.Argument(help="Folders or files of seized evidence.")],
     hashset: Annotated[list[Path] | None, typer.Option(
-        "--hashset", help="Alert hash set (VICS, hashdeep, *sum, HashKeeper, PDQ, NCMEC).")] = None,
+        "--hashset", help=f"Alert hash set ({', '.join(FORMATS)}: detected from its bytes)."),
+    ] = None,
     ignore_set: Annotated[list[Path] | None, typer.Option(
         "--ignore-set", help="Known-good set (NSRL): matching files leave review counts.")] = None,
     case: Annotated[str, typer.Option(help="Case name.")] = "default",
@@ -150,6 +152,8 @@ def triage(
     for imp in outcome.imports:
         state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"
         console.print(f"hash set [bold]{imp.name}[/]: {state}", highlight=False)
+        for note in imp.notes:
+            console.print(f"  note: {note}", highlight=False, markup=False)
     console.print(_summary_table(outcome.summary))
     console.print(f"report: {outcome.report_html}\n        {outcome.report_json}",
                   highlight=False, soft_wrap=True)
@@ -185,8 +189,9 @@ def hashset_import(
     file: Annotated[Path, typer.Argument(help="Hash-set file.")],
     name: Annotated[str | None, typer.Option(help="Set name (default: file name).")] = None,
     purpose: Annotated[str, typer.Option(help="alert or ignore.")] = "alert",
-    format: Annotated[str, typer.Option(
-        "--format", help="auto|vics|nsrl|hashdeep|sums|hashkeeper|pdq|vpdq|ncmec")] = "auto",
+    format: Annotated[FormatChoice, typer.Option(
+        "--format", help="The file's format (auto: detected from its bytes; see the README).",
+    )] = "auto",
     category_scheme: Annotated[str | None, typer.Option(
         help="Override the category scheme.")] = None,
     storage: Annotated[str, typer.Option(
@@ -219,6 +224,8 @@ def hashset_import(
                if out.skipped_records else "")
     console.print(f"{out.name}: {state}, {out.entries:,} entries ({out.storage}){skipped}",
                   highlight=False)
+    for note in out.notes:
+        console.print(f"  note: {note}", highlight=False, markup=False)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

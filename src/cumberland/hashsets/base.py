@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from cumberland.errors import one_line
 
@@ -55,6 +56,9 @@ class HashSetInfo:
     version: str | None = None
     category_scheme: str | None = None
     properties: dict[str, object] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    """What reading left out or changed, one line per topic, said to the user after an
+    import (filled while the records are read)."""
 
 
 class HashSetReader(Protocol):
@@ -103,6 +107,16 @@ class ReaderBase:
     def __iter__(self) -> Iterator[HashRecord]:
         return self._guarded()
 
+    def close(self) -> None:
+        """Drop anything the reader made to read its file (a private copy); a no-op for most."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
     def _guarded(self) -> Iterator[HashRecord]:
         """Turn the reader's library errors into one-line HashSetErrors naming the record."""
         count = 0
@@ -117,3 +131,45 @@ class ReaderBase:
 
     def _records(self) -> Iterator[HashRecord]:
         raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What sniffing sees of a file: its first bytes, and those bytes as text (UTF-8, or
+    UTF-16 where a byte-order mark says so) split into non-blank lines; a line the sample
+    cut short is left out. ``text`` and ``lines`` are empty for binary files."""
+
+    path: Path
+    head: bytes
+    text: str
+    lines: tuple[str, ...]
+
+    @property
+    def first(self) -> str:
+        return self.lines[0] if self.lines else ""
+
+
+Opener = Callable[[Path, "Path | None"], ReaderBase]
+"""Open a reader on a file; the second argument is a private scratch folder (inside the
+workspace) for a reader that must copy what it reads (a database inside a zip), or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class HashSetFormat:
+    """One hash-set format, declared once beside its reader: the name ``--format`` takes,
+    how auto-detection recognises it (``sniff``: True, False, or a HashSetError when the
+    file is recognisably ambiguous), how to open it, and the README's description of
+    exactly what it accepts. ``digest_only``: its records are digests and a file name, so
+    index-only storage loses nothing shown."""
+
+    name: str
+    title: str
+    accepts: str
+    open: Opener
+    sniff: Callable[[Sample], bool] | None = None
+    digest_only: bool = False
+
+
+def opener(reader: Callable[[Path], ReaderBase]) -> Opener:
+    """An Opener for a reader that needs no scratch folder."""
+    return lambda path, _scratch: reader(path)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ._text import TextReader, optional_int
-from .base import HashRecord, HashSetError, HashSetInfo, parse_hex
+from .base import HashRecord, HashSetError, HashSetFormat, HashSetInfo, Sample, opener, parse_hex
 
 _MAGIC = "%%%% HASHDEEP-"
 _COLUMNS = "%%%% "
@@ -81,3 +81,19 @@ class HashdeepReader(TextReader):
                 digest = parse_hex(value, _DIGESTS[column], self.label, location, column)
                 setattr(record, column, digest)
         return record
+
+
+def sniff(sample: Sample) -> bool:
+    return sample.first.startswith(_MAGIC)
+
+
+FORMAT = HashSetFormat(
+    name="hashdeep",
+    title="hashdeep / md5deep audit files",
+    accepts="`%%%% HASHDEEP-1.0` and `%%%% size,<algorithms>,filename` headers, `##` comments, "
+            "rows in the declared columns (MD5, SHA-1, SHA-256 kept; tiger, whirlpool, sha3 "
+            "skipped), concatenated outputs",
+    open=opener(HashdeepReader),
+    sniff=sniff,
+    digest_only=True,
+)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._text import CsvTableReader, optional_hex, optional_int
-from .base import HashRecord, HashSetInfo
+from ._text import CsvTableReader, csv_header, optional_hex, optional_int
+from .base import HashRecord, HashSetFormat, HashSetInfo, Sample, opener
 
 _EXTRA = ("file_id", "hashset_id", "directory", "comments")
 
@@ -37,3 +37,18 @@ class HashKeeperReader(CsvTableReader):
             size=optional_int(cells.get("file_size", ""), self.label, location, "file_size"),
             extra={key: cells[key] for key in _EXTRA if cells.get(key)},
         )
+
+
+def sniff(sample: Sample) -> bool:
+    return {"hash", "file_id", "hashset_id"} <= csv_header(sample.first, sample.path).keys()
+
+
+FORMAT = HashSetFormat(
+    name="hashkeeper",
+    title="HashKeeper `.hsh`",
+    accepts="quoted CSV with a header naming `file_id`, `hashset_id` and `hash` (MD5); other "
+            "columns found by name",
+    open=opener(HashKeeperReader),
+    sniff=sniff,
+    digest_only=True,
+)

@@ -26,12 +26,22 @@ memory; text nodes are capped.
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, parse_hex
+from .base import (
+    HashRecord,
+    HashSetError,
+    HashSetFormat,
+    HashSetInfo,
+    ReaderBase,
+    Sample,
+    opener,
+    parse_hex,
+)
 
 _RECORDS = {
     "image": ("image", False),
@@ -39,7 +49,14 @@ _RECORDS = {
     "video": ("video", False),
     "deletedVideo": ("video", True),
 }
-_FIELDS = ("member", "id", "timestamp", "classification", "md5", "sha1", "pdna", "pdq")
+_DIGESTS = ("md5", "sha1", "pdna", "pdq")
+_FIELDS: dict[tuple[str, ...], str] = {
+    **{(name,): name for name in ("member", "id", "timestamp", "classification", *_DIGESTS)},
+    **{("fingerprints", name): name for name in _DIGESTS},
+}
+"""Where a record's fields sit, relative to the record element (digests also accepted
+without ``<fingerprints>``). Only there: ``<feedback>`` holds ``<member>`` elements of its
+own (the members who voted on the entry), which are not the uploader."""
 _CHUNK = 64 * 1024
 _MAX_TEXT = 1 << 20
 
@@ -66,8 +83,7 @@ class _Parse:
         self.done: list[tuple[str, bool, dict[str, str]]] = []
         self.current: dict[str, str] | None = None
         self.kind: tuple[str, bool] = ("image", False)
-        self.depth = 0
-        self.record_depth = 0
+        self.within: list[str] = []
         self.text: list[str] = []
         self.text_size = 0
 
@@ -76,30 +92,32 @@ class _Parse:
 
     def _start(self, name: str, attributes: dict[str, str]) -> None:
         local = name.rsplit("}", 1)[-1]
-        self.depth += 1
         self.text, self.text_size = [], 0
-        if self.root is None:
+        if self.current is not None:
+            self.within.append(local)
+            if self.within == ["member"] and "id" in attributes:
+                self.current["member_id"] = attributes["id"]
+        elif self.root is None:
             if local != "queryResult":
                 raise _Refused(f"root element is <{local}>, not <queryResult>")
             self.root = local
             self.properties.update(attributes)
-        elif self.current is None and local in _RECORDS:
-            self.current, self.kind, self.record_depth = {}, _RECORDS[local], self.depth
-        elif self.current is None and local in ("images", "videos"):
+        elif local in _RECORDS:
+            self.current, self.kind, self.within = {}, _RECORDS[local], []
+        elif local in ("images", "videos"):
             self.properties.update({f"{local}.{key}": value for key, value in attributes.items()})
-        elif self.current is not None and local == "member" and "id" in attributes:
-            self.current["member_id"] = attributes["id"]
 
     def _end(self, name: str) -> None:
-        local = name.rsplit("}", 1)[-1]
         if self.current is not None:
-            if self.depth == self.record_depth:
+            if not self.within:
                 self.done.append((self.kind[0], self.kind[1], self.current))
                 self.current = None
-            elif local in _FIELDS:
-                self.current.setdefault(local, "".join(self.text).strip())
+            else:
+                field = _FIELDS.get(tuple(self.within))
+                if field:
+                    self.current.setdefault(field, "".join(self.text).strip())
+                self.within.pop()
         self.text, self.text_size = [], 0
-        self.depth -= 1
 
     def _text(self, data: str) -> None:
         if self.current is None:
@@ -182,3 +200,21 @@ class NcmecReader(ReaderBase):
             photodna=fields.get("pdna") or None,
             extra=extra,
         )
+
+
+_ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?queryResult[\s>/]")
+
+
+def sniff(sample: Sample) -> bool:
+    return sample.text.lstrip().startswith("<") and _ROOT.search(sample.text) is not None
+
+
+FORMAT = HashSetFormat(
+    name="ncmec",
+    title="NCMEC hash-sharing API v2 XML",
+    accepts="`<queryResult>` with `images/image`, `videos/video` (member, id, timestamp, "
+            "classification, `fingerprints` MD5/SHA-1/PDQ/PhotoDNA) and `deletedImage`/"
+            "`deletedVideo` withdrawals; `<feedback>` is not the uploader; any DTD is refused",
+    open=opener(NcmecReader),
+    sniff=sniff,
+)

@@ -4,9 +4,18 @@ RDS v2 ``NSRLFile.txt`` is quoted CSV with upper-case hex; two column orders exi
 are looked up by name. Some releases hold file names that are not valid UTF-8: those lines are
 read as latin-1. The zip is streamed member-wise, never extracted (releases are tens of GB).
 
-RDS v3 is an SQLite database (``FILE`` table, ``DISTINCT_HASH`` view). It is opened read-only
-through a ``file:…?mode=ro`` URI, so importing can never modify or journal next to the evidence
-copy, and rows are pulled from a cursor one at a time. For index-only imports the digests are
+RDS v3 is an SQLite database (``FILE`` table, ``DISTINCT_HASH`` view). It is opened through a
+``file:…?mode=ro&immutable=1`` URI: no lock, no ``-shm`` or ``-wal`` file is ever created
+beside it, so it reads from read-only media and never writes next to the user's copy. That
+matters because tools that convert RDS v3 (NSRLConvert-PY sets ``journal_mode = WAL``) leave
+the database in WAL mode, which a plain ``mode=ro`` open can only read by creating ``-shm``
+beside it (and fails to, on read-only media). Immutable reading ignores a WAL or rollback
+journal, so a database with a non-empty ``-wal``/``-journal`` beside it (changes not yet in
+the main file) is refused with what to do about it. NIST also ships RDS v3 as a zip holding
+a folder with the ``.db``, ``schema.sql`` and ``readme.txt``: SQLite needs a file, so the
+``.db`` member is streamed into a private copy in the scratch folder the caller gives (inside
+the workspace, never the system temporary directory) and removed when the reader closes.
+Rows are pulled from a cursor one at a time. For index-only imports the digests are
 also read in bulk (:meth:`NsrlSqliteReader.column_blocks`): a Python cursor costs about 1 us
 per row on top of SQLite, so worker processes each read key ranges of SHA-256 (a seek in
 the covering primary-key index) as one comma-joined string per digest column and range,
@@ -16,8 +25,10 @@ decoded with binascii and checked with numpy.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -30,8 +41,16 @@ import numpy as np
 
 from cumberland.errors import one_line
 
-from ._text import CsvTableReader, decode_line, optional_hex, optional_int
-from .base import HashRecord, HashSetError, HashSetInfo, ReaderBase, parse_hex
+from ._text import CsvTableReader, csv_header, decode_line, optional_hex, optional_int
+from .base import (
+    HashRecord,
+    HashSetError,
+    HashSetFormat,
+    HashSetInfo,
+    ReaderBase,
+    Sample,
+    parse_hex,
+)
 from .columns import (
     KINDS,
     DigestBlock,
@@ -81,6 +100,46 @@ def find_member(archive: zipfile.ZipFile) -> str | None:
     return None
 
 
+def find_database(archive: zipfile.ZipFile, label: Path | str) -> zipfile.ZipInfo | None:
+    """The RDS v3 ``.db`` member of a zip in NIST's layout (a member whose bytes start as
+    SQLite's do), if there is one; HashSetError when there are several."""
+    found = []
+    for info in archive.infolist():
+        if info.filename.lower().endswith(".db") and not info.is_dir():
+            with archive.open(info) as member:
+                if member.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
+                    found.append(info)
+    if len(found) > 1:
+        names = ", ".join(info.filename for info in found[:4])
+        raise HashSetError(label, "byte 0", f"zip archive holds several RDS databases ({names}): "
+                                            f"extract the one to import")
+    return found[0] if found else None
+
+
+def database_uri(path: Path | str) -> str:
+    """How every connection opens an RDS v3 file: read-only, immutable (no lock, no files
+    created beside it; see the module docstring)."""
+    return Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+
+
+def _check_no_pending_changes(path: Path, label: str) -> None:
+    """Refuse a database whose WAL or rollback journal beside it holds changes: an immutable
+    open would read the main file without them."""
+    for suffix in ("-wal", "-journal"):
+        beside = Path(f"{path}{suffix}")
+        try:
+            size = beside.stat().st_size
+        except OSError:
+            continue
+        if size:
+            raise HashSetError(
+                label, "byte 0",
+                f"{beside.name} beside it holds changes not yet in the database, and reading "
+                f"them would mean writing beside the file: copy both to a writable folder and "
+                f"run sqlite3 COPY.db 'PRAGMA wal_checkpoint(TRUNCATE)' on the copy, then "
+                f"import the copy")
+
+
 class NsrlTextReader(CsvTableReader):
     """RDS v2 ``NSRLFile.txt``, plain or inside a zip (pass the zip path)."""
 
@@ -112,7 +171,7 @@ class NsrlTextReader(CsvTableReader):
         member = getattr(self, "member", None)
         return f"{self.path}!{member}" if member else str(self.path)
 
-    def _open(self) -> IO[bytes]:
+    def _raw(self) -> IO[bytes]:
         if self.member is None:
             return open(self.path, "rb")
         with zipfile.ZipFile(self.path) as archive:
@@ -138,9 +197,11 @@ class NsrlSqliteReader(ReaderBase):
 
     wrapped_errors = SQLITE_ERRORS
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, label: str | None = None) -> None:
         super().__init__(path, HashSetInfo(format="nsrl", version="3"))
+        self._label = label
         self.info.properties["container"] = "sqlite"
+        _check_no_pending_changes(self.path, self.label)
         try:
             with self._connect() as connection:
                 names = {
@@ -151,14 +212,14 @@ class NsrlSqliteReader(ReaderBase):
                 }
         except SQLITE_ERRORS as exc:
             message = f"not a readable SQLite file: {one_line(exc)}"
-            raise HashSetError(self.path, "byte 0", message) from exc
+            raise HashSetError(self.label, "byte 0", message) from exc
         self.has_file = "FILE" in names
         if "DISTINCT_HASH" in names:
             self.source = "DISTINCT_HASH"
         elif "FILE" in names:
             self.source = "FILE"
         else:
-            raise HashSetError(self.path, "byte 0", "SQLite file has no DISTINCT_HASH or FILE")
+            raise HashSetError(self.label, "byte 0", "SQLite file has no DISTINCT_HASH or FILE")
         self.info.properties["source"] = self.source
         if "VERSION" in names:
             self._release()
@@ -179,9 +240,12 @@ class NsrlSqliteReader(ReaderBase):
                 str(fields[k]) for k in ("version", "build_set", "release_date")
                 if fields.get(k) is not None)
 
+    @property
+    def label(self) -> str:
+        return getattr(self, "_label", None) or str(self.path)
+
     def _connect(self) -> sqlite3.Connection:
-        uri = self.path.resolve().as_uri() + "?mode=ro"
-        connection = sqlite3.connect(uri, uri=True)
+        connection = sqlite3.connect(database_uri(self.path), uri=True)
         connection.text_factory = decode_line  # non-UTF-8 file names must not abort an import
         return connection
 
@@ -230,8 +294,8 @@ class NsrlSqliteReader(ReaderBase):
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            raise HashSetError(self.path, location, f"{what} is not text: {value!r:.80}")
-        return parse_hex(value, nbytes, self.path, location, what)
+            raise HashSetError(self.label, location, f"{what} is not text: {value!r:.80}")
+        return parse_hex(value, nbytes, self.label, location, what)
 
     def _row(self, row: tuple[object, ...], location: str) -> HashRecord | None:
         record = HashRecord(
@@ -247,7 +311,7 @@ class NsrlSqliteReader(ReaderBase):
             if isinstance(size, int) and size >= 0:
                 record.size = size
             elif isinstance(size, str) and size.strip():
-                record.size = optional_int(size, self.path, location, "file_size")
+                record.size = optional_int(size, self.label, location, "file_size")
             if row[5] is not None:
                 record.extra["package_id"] = row[5]
         return record
@@ -269,11 +333,10 @@ def key_ranges(rows: int) -> list[Range]:
 
 def read_ranges(path: str, ranges: list[Range]) -> DigestBlock:
     """One task: the rows of ``ranges``, in order, as one block (one SQLite connection)."""
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
     texts: list[list[str]] = [[], [], []]
     count = 0
     try:
-        with closing(sqlite3.connect(uri, uri=True)) as connection:
+        with closing(sqlite3.connect(database_uri(path), uri=True)) as connection:
             connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RANGE_BYTES)
             for lo, hi in ranges:
                 where = " AND ".join(
@@ -303,10 +366,86 @@ def read_ranges(path: str, ranges: list[Range]) -> DigestBlock:
     return DigestBlock(count, digests, records, hashlib.sha256(rows.tobytes()).digest())
 
 
-def open_nsrl(path: Path | str) -> NsrlTextReader | NsrlSqliteReader:
-    """Pick the RDS v2 (text or zip) or v3 (SQLite) reader by the file's first bytes."""
+class ZippedSqliteReader(NsrlSqliteReader):
+    """RDS v3 from NIST's zip: the ``.db`` member streamed into a private copy in
+    ``scratch`` (removed by :meth:`close`), read like any RDS v3 file; errors name
+    ``archive.zip!folder/RDS.db``."""
+
+    def __init__(self, archive: Path, member: zipfile.ZipInfo, scratch: Path) -> None:
+        label = f"{archive}!{member.filename}"
+        free = shutil.disk_usage(scratch).free
+        if member.file_size > free:
+            raise HashSetError(label, "byte 0", f"reading it needs a copy of "
+                                                f"{member.file_size:,} bytes; the workspace has "
+                                                f"{free:,} free")
+        self.folder = Path(tempfile.mkdtemp(prefix="rds-", dir=scratch))
+        try:
+            copy = self.folder / "rds.db"
+            with zipfile.ZipFile(archive) as zipped, zipped.open(member) as source, \
+                    open(copy, "xb") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+            super().__init__(copy, label)
+        except BaseException:
+            self.close()
+            raise
+        self.info.properties.update({"container": "zip", "member": member.filename})
+        self.archive = archive
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_nsrl(path: Path | str, scratch: Path | None = None) -> ReaderBase:
+    """Pick the RDS v2 (text or zip) or v3 (SQLite, or SQLite in NIST's zip) reader by the
+    file's bytes. A zipped RDS v3 needs ``scratch`` (a private folder to copy it into)."""
+    path = Path(path)
     with open(path, "rb") as stream:
         magic = stream.read(len(SQLITE_MAGIC))
     if magic == SQLITE_MAGIC:
         return NsrlSqliteReader(path)
+    if magic.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                database = None if find_member(archive) else find_database(archive, path)
+        except ZIP_ERRORS as exc:
+            if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+                raise
+            raise HashSetError(path, "byte 0", one_line(exc)) from exc
+        if database is not None:
+            if scratch is None:
+                raise HashSetError(path, "byte 0", f"RDS v3 database {database.filename} inside "
+                                                   f"a zip: import it into a workspace "
+                                                   f"(cumberland hashset import), or extract it")
+            return ZippedSqliteReader(path, database, scratch)
     return NsrlTextReader(path)
+
+
+def sniff(sample: Sample) -> bool:
+    """SQLite's magic, an RDS zip (NSRLFile.txt or a v3 ``.db``), or an RDS v2 CSV header."""
+    if sample.head.startswith(SQLITE_MAGIC):
+        return True
+    if sample.head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(sample.path) as archive:
+                if find_member(archive) or find_database(archive, sample.path):
+                    return True
+        except ZIP_ERRORS:
+            pass
+        raise HashSetError(sample.path, "byte 0",
+                           "zip archive without NSRLFile.txt or an RDS v3 .db")
+    first = sample.first
+    return ('"' in first or "," in first) and "sha-1" in csv_header(first, sample.path)
+
+
+FORMAT = HashSetFormat(
+    name="nsrl",
+    title="NIST NSRL RDS",
+    accepts="RDS v2 `NSRLFile.txt` (both column orders, CRLF, latin-1 names, UTF-16 with a "
+            "BOM), plain or zipped (any folder); RDS v3 SQLite (`DISTINCT_HASH` or `FILE`, "
+            "WAL mode included, opened immutable: nothing is written beside it), plain or in "
+            "NIST's zip (the `.db` copied into the workspace to be read); a `-wal` or "
+            "`-journal` holding changes is refused",
+    open=open_nsrl,
+    sniff=sniff,
+    digest_only=True,
+)

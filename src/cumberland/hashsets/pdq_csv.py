@@ -1,9 +1,15 @@
 """PDQ image-hash lists and vPDQ per-frame video hash files (Meta's reference tool outputs).
 
-* PDQ (``pdq-photo-hasher``): ``<64 hex>,<quality 0-100>[,<name>]`` per line. The name is the
-  rest of the line (it may contain commas). A bare ``<64 hex>`` line is accepted with quality
-  unknown, since shared PDQ lists often carry the hash alone. An optional first line
-  ``hash,quality[,…]`` is treated as a header.
+* PDQ, as Meta's ``pdq-photo-hasher`` prints it (``pdq/cpp/bin/pdq-photo-hasher.cpp``):
+  ``<64 hex>,<quality 0-100>,<name>`` per line; with ``-d``/``--details``
+  ``hash=<hex>,norm=<n>,delta=<n>,quality=<q>,filename=<name>``; with ``--pdqdih-across``
+  the eight dihedral hashes then quality and name on one line (the first, the original
+  orientation, is kept: Cumberland computes the variants of every query itself); with
+  ``--pdqdih -d`` the ``hash=…,xform=…`` lines after each image's ``hash=…,quality=…`` line
+  are those variants and are counted, not stored. The name is the rest of the line (it may
+  contain commas). A bare ``<64 hex>`` line is accepted with quality unknown, since shared
+  PDQ lists often carry the hash alone (auto-detection never guesses those: ``--format pdq``).
+  An optional first line ``hash,quality[,…]`` is treated as a header.
 * vPDQ: ``frame_number,quality,pdq_hex[,timestamp_seconds]`` per frame. One vPDQ file describes
   ONE video: ``info.properties['video']`` is the file's name, and each record is a frame with
   ``extra['frame']`` and (when present) ``extra['timestamp']``. A matcher must treat the records
@@ -13,13 +19,18 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ._text import TextReader, parse_int
-from .base import HashRecord, HashSetError, HashSetInfo, parse_hex
+from .base import HashRecord, HashSetError, HashSetFormat, HashSetInfo, Sample, opener, parse_hex
 
 _HEADER_WORDS = {"hash", "pdq", "pdq_hash", "frame_number", "frame"}
+_PDQ = re.compile(r"^[0-9A-Fa-f]{64},\s*\d{1,3}(,.*)?$", re.DOTALL)
+_DETAILS = re.compile(r"^hash=[0-9A-Fa-f]{64}(,|$)")
+_ACROSS = re.compile(r"^(?:[0-9A-Fa-f]{64},){8}\d{1,3}(,.*)?$", re.DOTALL)
+_VPDQ = re.compile(r"^\d+,\d{1,3},[0-9A-Fa-f]{64}(,[0-9.eE+-]*)?$")
 
 
 def _is_header(number: int, fields: list[str]) -> bool:
@@ -33,19 +44,52 @@ class PdqReader(TextReader):
         super().__init__(path, HashSetInfo(format="pdq"))
 
     def _parse(self, lines: Iterator[tuple[int, str]]) -> Iterator[HashRecord]:
+        variants = 0
         for number, line in lines:
             if not line.strip():
+                continue
+            location = f"line {number}"
+            if line.startswith("hash="):
+                record = self._details(line, location)
+                if record is None:
+                    variants += 1
+                    self.info.notes["variants"] = (
+                        f"{variants:,} dihedral variant lines (--pdqdih) not stored: the "
+                        f"variants of every query are computed")
+                    continue
+                yield record
                 continue
             fields = line.split(",", 2)
             if _is_header(number, fields):
                 continue
-            location = f"line {number}"
+            if _ACROSS.match(line):
+                fields = line.split(",", 9)
+                fields = [fields[0], fields[8], *fields[9:]]
             record = HashRecord(pdq=parse_hex(fields[0], 32, self.label, location, "PDQ hash"))
             if len(fields) > 1:
                 record.pdq_quality = parse_int(fields[1], self.label, location, "quality", high=100)
             if len(fields) > 2:
                 record.name = fields[2] or None
             yield record
+
+    def _details(self, line: str, location: str) -> HashRecord | None:
+        """A ``-d`` line (``key=value`` pairs, the file name last and possibly holding
+        commas); None for a ``--pdqdih -d`` variant line (``xform=…``)."""
+        head, found, name = line.partition(",filename=")
+        pairs: dict[str, str] = {}
+        for pair in head.split(","):
+            key, equals, value = pair.partition("=")
+            if not equals:
+                raise HashSetError(self.label, location, f"not key=value: {pair[:40]!r}")
+            pairs[key.strip()] = value
+        if "xform" in pairs:
+            return None
+        record = HashRecord(pdq=parse_hex(pairs["hash"], 32, self.label, location, "PDQ hash"),
+                            name=(name or None) if found else None)
+        if "quality" in pairs:
+            record.pdq_quality = parse_int(pairs["quality"], self.label, location, "quality",
+                                           high=100)
+        return record
 
 
 class VpdqReader(TextReader):
@@ -87,3 +131,32 @@ class VpdqReader(TextReader):
         if not math.isfinite(value) or value < 0:
             raise HashSetError(self.label, location, f"timestamp is not seconds: {text[:40]!r}")
         return value
+
+
+def sniff_pdq(sample: Sample) -> bool:
+    first = sample.first
+    return bool(_PDQ.match(first) or _DETAILS.match(first) or _ACROSS.match(first))
+
+
+def sniff_vpdq(sample: Sample) -> bool:
+    return _VPDQ.match(sample.first) is not None
+
+
+FORMAT = HashSetFormat(
+    name="pdq",
+    title="PDQ lists (Meta's `pdq-photo-hasher`)",
+    accepts="`<hex>,<quality>,<name>`; `-d` lines `hash=…,norm=…,delta=…,quality=…,"
+            "filename=…`; `--pdqdih-across` lines (the original orientation kept) and "
+            "`--pdqdih -d` variant lines (counted, not stored); an optional `hash,quality` "
+            "header; bare 64-hex lines only with `--format pdq`",
+    open=opener(PdqReader),
+    sniff=sniff_pdq,
+)
+
+VPDQ_FORMAT = HashSetFormat(
+    name="vpdq",
+    title="vPDQ frame hashes (Meta's `vpdq-hash-video`)",
+    accepts="`frame_number,quality,<hex>[,timestamp_seconds]` per frame; one file is one video",
+    open=opener(VpdqReader),
+    sniff=sniff_vpdq,
+)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from cumberland.hashsets.base import HashRecord, ReaderBase
 from cumberland.hashsets.columns import BulkDigests, Irregular, blocks_from_records
-from cumberland.hashsets.detect import open_reader
+from cumberland.hashsets.detect import detect_format, open_reader
+from cumberland.hashsets.formats import BY_NAME, CLI_FORMATS, digest_only
 from cumberland.index.sets import SetIndexBuilder, sweep
 from cumberland.store.models import HashSet
 from cumberland.store.sql import param_marker
@@ -34,8 +37,6 @@ from cumberland.store.workspace import Workspace
 
 PURPOSES = ("alert", "ignore")
 STORAGES = ("auto", "entries", "index")
-DIGEST_ONLY = ("nsrl", "sums", "hashdeep", "hashkeeper")
-"""Formats whose records are digests (and a file name): index storage loses nothing shown."""
 BATCH = 20_000
 
 
@@ -47,6 +48,8 @@ class ImportOutcome:
     skipped_records: int
     unchanged: bool
     storage: str = "entries"
+    notes: tuple[str, ...] = ()
+    """What reading left out or changed (strings cut, signal types skipped)."""
 
 
 def file_sha256(path: Path) -> tuple[bytes, int]:
@@ -108,8 +111,8 @@ def _storage(requested: str, purpose: str, fmt: str) -> str:
     if requested not in STORAGES:
         raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {requested!r}")
     if requested == "auto":
-        return "index" if purpose == "ignore" and fmt in DIGEST_ONLY else "entries"
-    if requested == "index" and fmt not in DIGEST_ONLY:
+        return "index" if purpose == "ignore" and digest_only(fmt) else "entries"
+    if requested == "index" and not digest_only(fmt):
         raise ValueError(f"index storage keeps digests only; {fmt} sets carry categories or "
                          f"perceptual hashes (use --storage entries)")
     return requested
@@ -135,12 +138,14 @@ def import_hashset(
     stored (a 74 M-record set takes minutes)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
+    if fmt != "auto" and fmt not in BY_NAME:
+        raise ValueError(f"unknown hash-set format {fmt!r}; choose from {', '.join(CLI_FORMATS)}")
     path = Path(path)
     name = name or path.name
     with ws.engine.connect() as conn:
         existing = conn.execute(select(HashSet).where(HashSet.name == name)).first()
-    reader = open_reader(path, fmt)
-    chosen = _storage(storage, purpose, reader.info.format)
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    chosen = _storage(storage, purpose, fmt)
     info = path.stat()
     stat = [info.st_size, info.st_mtime_ns]
     props = dict(existing.properties or {}) if existing is not None else {}
@@ -148,36 +153,68 @@ def import_hashset(
     if same and existing is not None and (existing.source_path, props.get("stat")) == (
             str(path), stat):
         return _unchanged(existing, chosen)
-    facts: dict[str, Any] = {
-        "name": name, "purpose": purpose, "format": reader.info.format,
-        "version": reader.info.version, "source_path": str(path), "file_size": stat[0],
-        "imported_at": time.time(),
-        "category_scheme": category_scheme or reader.info.category_scheme}
+    with _scratch(ws) as scratch, open_reader(path, fmt, scratch) as reader:
+        facts: dict[str, Any] = {
+            "name": name, "purpose": purpose, "format": reader.info.format,
+            "version": reader.info.version, "source_path": str(path), "file_size": stat[0],
+            "imported_at": time.time(),
+            "category_scheme": category_scheme or reader.info.category_scheme}
 
-    def unchanged(digest: bytes) -> bool:
-        """Record the set's SHA-256; True when it is the set already imported (the file was
-        touched or copied), whose row then remembers the new path and stat."""
-        facts["file_sha256"] = digest
-        if not same or existing is None or existing.file_sha256 != digest:
-            return False
-        with ws.engine.begin() as conn:
-            conn.execute(update(HashSet).where(HashSet.id == existing.id).values(
-                properties={**props, "stat": stat}, source_path=str(path)))
-        return True
+        def unchanged(digest: bytes) -> bool:
+            """Record the set's SHA-256; True when it is the set already imported (the file
+            was touched or copied), whose row then remembers the new path and stat."""
+            facts["file_sha256"] = digest
+            if not same or existing is None or existing.file_sha256 != digest:
+                return False
+            with ws.engine.begin() as conn:
+                conn.execute(update(HashSet).where(HashSet.id == existing.id).values(
+                    properties={**props, "stat": stat}, source_path=str(path)))
+            return True
 
-    told = progress or (lambda _count: None)
-    if chosen == "index":
-        outcome = _import_index(ws, reader, facts, stat, unchanged,
-                                workers or len(os.sched_getaffinity(0)), told)
-    elif unchanged(file_sha256(path)[0]):
-        outcome = None
-    else:
-        outcome = _import_entries(ws, reader, facts, stat, told)
+        told = progress or (lambda _count: None)
+        if chosen == "index":
+            outcome = _import_index(ws, reader, facts, stat, unchanged,
+                                    workers or len(os.sched_getaffinity(0)), told)
+        elif unchanged(file_sha256(path)[0]):
+            outcome = None
+        else:
+            outcome = _import_entries(ws, reader, facts, stat, told)
     if outcome is None:
         assert existing is not None
         return _unchanged(existing, chosen)
     sweep(set_index_root(ws), lambda: live_set_indexes(ws))  # a replaced set's old index
     return outcome
+
+
+SCRATCH = "tmp"
+"""The workspace folder that private copies of evidence-derived files go in (a zipped RDS
+v3 database while it is read): never the system temporary directory."""
+
+
+@contextmanager
+def _scratch(ws: Workspace) -> Iterator[Path]:
+    """A private folder in the workspace for this import, removed on every way out; folders
+    of imports whose process is gone (killed) are removed first."""
+    root = ws.root / SCRATCH
+    root.mkdir(mode=0o700, exist_ok=True)
+    for stale in root.glob("hashset-*"):
+        if not _alive(stale.name.split("-")[1] if stale.name.count("-") else ""):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"hashset-{os.getpid()}-", dir=root))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unchanged(existing: Any, storage: str) -> ImportOutcome:
@@ -226,12 +263,13 @@ def _import_index(ws: Workspace, reader: ReaderBase, facts: dict[str, Any], stat
         if unchanged(digest):
             return None
         skipped = int(getattr(reader, "skipped", 0))
-        properties = {**_json_safe(reader.info.properties), "storage": "index",
+        properties = {**_properties(reader), "storage": "index",
                       "index": builder.token, "stat": stat, "sha256_of": sha256_of}
         with ws.engine.begin() as conn:
             set_id = _replace(conn, facts, count, skipped, properties)
         builder.keep()
-    return ImportOutcome(set_id, facts["name"], count, skipped, False, "index")
+    return ImportOutcome(set_id, facts["name"], count, skipped, False, "index",
+                         tuple(reader.info.notes.values()))
 
 
 def _import_entries(ws: Workspace, reader: ReaderBase, facts: dict[str, Any],
@@ -255,16 +293,20 @@ def _import_entries(ws: Workspace, reader: ReaderBase, facts: dict[str, Any],
             HashSet.__table__.update().where(HashSet.id == set_id).values(  # type: ignore[attr-defined]
                 entry_count=count, skipped_count=skipped,
                 category_scheme=facts["category_scheme"] or reader.info.category_scheme,
-                properties={**_json_safe(reader.info.properties), "withdrawn": removed,
-                            "stat": stat},
+                properties={**_properties(reader), "withdrawn": removed, "stat": stat},
             )
         )
-    return ImportOutcome(set_id, facts["name"], count, skipped, False, "entries")
+    return ImportOutcome(set_id, facts["name"], count, skipped, False, "entries",
+                         tuple(reader.info.notes.values()))
 
 
-def _json_safe(props: dict[str, object]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | None) else str(v)
-            for k, v in props.items()}
+def _properties(reader: ReaderBase) -> dict[str, Any]:
+    """The reader's facts about the set as JSON values, with its notes."""
+    props: dict[str, Any] = {k: v if isinstance(v, str | int | float | bool | None) else str(v)
+                             for k, v in reader.info.properties.items()}
+    if reader.info.notes:
+        props["notes"] = list(reader.info.notes.values())
+    return props
 
 
 def remove_hashset(ws: Workspace, name: str) -> int:
