@@ -114,3 +114,35 @@ def test_missing_source_is_a_clear_error(tmp_path: Path) -> None:
                                  str(tmp_path / "ws")])
     assert result.exit_code == 2
     assert "no such file or folder" in result.stderr
+
+
+_V20 = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#"
+
+
+@pytest.mark.parametrize("body", [
+    'Media", "value": {"MD5": "5d41402abc4b2a76b9719d911017c592"}',
+    'Media", "value": "5d41402abc4b2a76b9719d911017c592"',
+    'Media", "value": null',
+    'Media", "count": 1',
+    'Cases", "value": [{"CaseNumber": "A", "Media": {"MD5": "5d41402abc4b2a76b9719d911017c592"}}]',
+])
+@pytest.mark.parametrize("command", ["import", "triage"])
+def test_vics_without_a_record_array_fails_and_leaves_nothing(
+        tmp_path: Path, body: str, command: str) -> None:
+    """Issue 13 item 9: these imported as "0 entries" with exit 0 (also through triage
+    --hashset) and an empty set was listed."""
+    bad = tmp_path / "shapeless.json"
+    bad.write_text('{"@odata.context": "' + _V20 + body + "}")
+    ws = str(tmp_path / "ws")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.jpg").write_bytes(_jpeg(6))
+    args = (["hashset", "import", str(bad)] if command == "import" else
+            ["triage", str(evidence), "--hashset", str(bad), "--case", "c"])
+    result = runner.invoke(app, [*args, "--workspace", ws])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "shapeless.json" in message and "array" in message
+    for listing in (["hashset", "list", "--json"], ["case", "list", "--json"]):
+        listed = runner.invoke(app, [*listing, "--workspace", ws])
+        assert listed.stdout.strip() == ""

@@ -97,3 +97,46 @@ def test_malformed_xml_names_line(
     with pytest.raises(HashSetError) as info:
         NcmecReader(path)
     check_error(info.value, path, "line 1")
+
+
+ENTRY_WITH_FEEDBACK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+    <images count="1" maxTimestamp="2017-10-24T15:10:00Z">
+        <image>
+            <member id="42">Example Member</member>
+            <timestamp>2017-10-24T15:00:00Z</timestamp>
+            <id>image1</id>
+            <classification>A1</classification>
+            <fingerprints>
+                <md5>a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1</md5>
+                <sha1>a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1</sha1>
+            </fingerprints>
+            <feedback lastUpdateTimestamp="2023-06-01T12:48:14Z">
+                <affirmativeFeedback type="Md5" lastUpdateTimestamp="2023-06-01T12:48:14Z">
+                    <members timestamp="2023-06-01T12:48:14Z">
+                        <member id="77">Voting Member</member>
+                    </members>
+                </affirmativeFeedback>
+                <negativeFeedback type="Sha1" lastUpdateTimestamp="2023-05-31T19:41:51Z">
+                    <reasons>
+                        <reason guid="01234567-abcd-0123-4567-012345678900" name="Reason" type="Sha1"/>
+                        <members timestamp="2023-06-01T12:48:14Z">
+                            <member id="78">Other Voter</member>
+                        </members>
+                    </reasons>
+                </negativeFeedback>
+            </feedback>
+        </image>
+    </images>
+</queryResult>
+"""
+
+
+def test_feedback_members_are_not_the_uploader(write: Write) -> None:
+    """NCMEC's documented entry XML as python-threatexchange's client tests hold it
+    (threatexchange/exchanges/clients/ncmec/tests/data.py, ENTRIES_XML; the voters given
+    ids of their own here): the voters' ``<member>`` inside ``<feedback>`` overwrote the
+    uploader's id (the record came out as "Example Member", id 77)."""
+    (image,) = NcmecReader(write("fb.xml", ENTRY_WITH_FEEDBACK))
+    assert (image.extra["member"], image.extra["member_id"]) == ("Example Member", "42")
+    assert image.md5 == bytes.fromhex("a1" * 16) and image.extra["ncmec_id"] == "image1"

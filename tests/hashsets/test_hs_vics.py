@@ -295,3 +295,143 @@ def test_large_media_file_streams_in_bounded_memory(
         tracemalloc.stop()
     assert seen == (count // 1000) * 1000
     assert peak < size / 20, f"peak {peak} bytes for a {size}-byte file"
+
+
+def test_keys_in_any_case(write: Write, hexes: Callable[..., tuple]) -> None:
+    """Exports with ``md5``/``Sha1``/``mediasize`` keys, as the field's readers accept them (IPED's
+    HashDBTool compares VICS keys lower-cased; issue 21 reports such exports): before, every
+    record was skipped and the set imported empty."""
+    md5, sha1, sha256 = hexes("lamp")
+    record = {"mediaid": 1, "CATEGORY": 2, "md5": md5, "Sha1": sha1, "mediasize": "99",
+              "alternativehashes": [{"hashname": "SHA256", "hashvalue": sha256}],
+              "mediafiles": [{"filename": "lamp.jpg"}], "isprecategorized": "true"}
+    path = dump(write, "lc.json", "@odata.context", v20("US"), [record])
+    (found,) = VicsReader(path)
+    assert (found.md5, found.sha1, found.sha256) == tuple(bytes.fromhex(h) for h in
+                                                          (md5, sha1, sha256))
+    assert (found.category, found.size, found.name) == (2, 99, "lamp.jpg")
+    assert found.extra["IsPrecategorized"] is True
+
+
+def test_recon_lab_media_context_holding_cases(write: Write, hexes: Callable[..., tuple]) -> None:
+    """VICS 2.0 as RECON LAB exports it (issue 21: a ``#Media`` context whose ``value`` holds
+    Case objects with ``Media[]``; no public source): before, "0 entries, 1 record skipped"."""
+    case = {"CaseID": "00000000-0000-0000-0000-000000000002", "CaseNumber": "RL-1",
+            "SourceApplicationName": "RECON LAB", "Media": [media(hexes, "a"), media(hexes, "b")]}
+    path = dump(write, "rl.json", "@odata.context", v20("Default"), [case])
+    reader = VicsReader(path)
+    assert reader.info.properties["kind"] == "Cases"
+    assert reader.info.properties["context_kind"] == "Media"
+    assert [r.md5 for r in reader] == [bytes.fromhex(hexes(w)[0]) for w in ("a", "b")]
+    assert reader.info.properties["CaseNumber"] == "RL-1" and reader.skipped == 0
+
+
+@pytest.mark.parametrize(("codec", "bom"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
+def test_utf16_with_bom_streams(tmp_path: Path, hexes: Callable[..., tuple], codec: str,
+                                bom: bytes) -> None:
+    """Older Clees4All/Griffeye exports are UTF-16 with a byte-order mark (Clees4All moved to
+    UTF-8 in 1.38): detected, read, and transcoded as it streams (peak memory a small
+    fraction of a ~4 MB file). Before: "unrecognised hash-set format"."""
+    from cumberland.hashsets import detect_format, open_reader
+
+    records = [media(hexes, f"item {i}", Comments="stand-in é " * 20) for i in range(4000)]
+    text = json.dumps({"@odata.context": v20("UK"), "value": records})
+    path = tmp_path / "u16.json"
+    path.write_bytes(bom + text.encode(codec))
+    assert detect_format(path) == "vics"
+    reader = open_reader(path)
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in reader)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 4000 and peak < path.stat().st_size / 8
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('"value": {"MD5": "x"}', "value is an object, not an array"),
+        ('"value": "none"', "value is a string, not an array"),
+        ('"value": null', "value is null, not an array"),
+        ('"count": 3', "no value array"),
+    ],
+)
+def test_value_that_is_not_an_array_is_refused(
+    write: Write, check_error: Callable[..., None], body: str, message: str
+) -> None:
+    """Issue 13 item 9: these imported as an empty set with exit 0; they are malformed."""
+    path = write("v.json", '{"@odata.context": "' + v20("US") + '", ' + body + "}")
+    with pytest.raises(HashSetError) as info:
+        list(VicsReader(path))
+    check_error(info.value, path, "byte")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("media_value", ['{"MD5": "x"}', '"x"', "null"])
+def test_cases_media_that_is_not_an_array_is_refused(
+    write: Write, check_error: Callable[..., None], media_value: str
+) -> None:
+    path = write("c.json", '{"odata.metadata": "' + V13_CASES + '", "value": [{"CaseNumber": '
+                 '"A", "Media": ' + media_value + "}]}")
+    with pytest.raises(HashSetError) as info:
+        list(VicsReader(path))
+    check_error(info.value, path, "byte")
+    assert "value[0].Media is" in str(info.value)
+    none = write("n.json", '{"odata.metadata": "' + V13_CASES + '", "value": [{"CaseNumber": 1}]}')
+    with pytest.raises(HashSetError, match="no case has a Media array"):
+        list(VicsReader(none))
+
+
+def test_an_empty_value_array_is_an_empty_set(write: Write) -> None:
+    path = write("e.json", '{"@odata.context": "' + v20("US") + '", "value": []}')
+    assert list(VicsReader(path)) == []
+
+
+def test_overlong_strings_are_cut_and_counted(tmp_path: Path, hexes: Callable[..., tuple]) -> None:
+    """Issue 13 item 8: one 200 MB field took 687 s (yajl re-scans a string spanning reads).
+    Strings over MAX_FIELD are cut while streaming: the parser sees at most MAX_FIELD of
+    each, so the work is linear in the file; the record is kept and the cut is noted."""
+    from cumberland.hashsets.vics import MAX_FIELD
+
+    md5 = hexes("long")[0]
+    long = 'é"\\[' * (MAX_FIELD // 4)  # escaped by json.dumps: \u00e9, \", \\
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({"odata.metadata": V13, "value": [
+        {"MD5": md5, "Comments": long, "Miniature": "A" * (2 * MAX_FIELD)},
+        media(hexes, "after")]}))
+    reader = VicsReader(path)
+    seen = 0
+    original = _CountingReader._filter
+
+    def counting(self: _CountingReader, data: bytes) -> bytes:
+        nonlocal seen
+        out = original(self, data)
+        seen += len(out)
+        return out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_CountingReader, "_filter", counting)
+        first, second = reader
+    assert first.md5 == bytes.fromhex(md5) and second.md5 == bytes.fromhex(hexes("after")[0])
+    assert "2 JSON strings longer than" in reader.info.notes["truncated"]
+    assert seen < 2 * MAX_FIELD + 10_000 < path.stat().st_size / 2
+
+
+@pytest.mark.parametrize("shift", range(0, 13))
+def test_a_cut_never_breaks_an_escape_or_a_character(tmp_path: Path, shift: int) -> None:
+    """Wherever the limit falls (inside ``\\u00e9``, a surrogate pair, ``\\\\``, a 3- or
+    4-byte UTF-8 character), the cut string is still valid JSON text."""
+    import ijson
+
+    from cumberland.hashsets.vics import MAX_FIELD
+
+    unit = "x" * shift + r'\u00e9\ud83d\ude00\\\"' + "€😀"
+    body = unit * (MAX_FIELD // len(unit.encode()) + 2)
+    data = ('{"a": "' + body + '", "b": [1]}').encode()
+    path = tmp_path / "cut.json"
+    path.write_bytes(data)
+    with path.open("rb") as raw:
+        parsed = dict(ijson.kvitems(_CountingReader(raw, path), ""))
+    assert parsed["b"] == [1] and 0 < len(parsed["a"].encode()) <= MAX_FIELD
