@@ -45,6 +45,16 @@ class Purpose(StrEnum):
     IGNORE = "ignore"
 
 
+class Storage(StrEnum):
+    """How a hash set keeps its records: a row each (``entries``), or only its digests in an
+    index of its own (``index``); ``auto`` picks index for known-good sets of digest-only
+    formats."""
+
+    AUTO = "auto"
+    ENTRIES = "entries"
+    INDEX = "index"
+
+
 class MatchMethod(StrEnum):
     """How a media matched a hash-set entry or reference, strongest family first."""
 

@@ -119,7 +119,7 @@ ENTRY_WITH_FEEDBACK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 </affirmativeFeedback>
                 <negativeFeedback type="Sha1" lastUpdateTimestamp="2023-05-31T19:41:51Z">
                     <reasons>
-                        <reason guid="01234567-abcd-0123-4567-012345678900" name="Reason" type="Sha1"/>
+                        <reason guid="01234567-abcd-0123-4567-0123456789" name="R" type="Sha1"/>
                         <members timestamp="2023-06-01T12:48:14Z">
                             <member id="78">Other Voter</member>
                         </members>

@@ -39,6 +39,7 @@ from cumberland.cli.common import (
 )
 from cumberland.hashsets.base import HashSetError
 from cumberland.hashsets.formats import FORMATS, FormatChoice
+from cumberland.records import Purpose, Storage
 from cumberland.settings import Settings
 
 
@@ -188,15 +189,15 @@ def items(
 def hashset_import(
     file: Annotated[Path, typer.Argument(help="Hash-set file.")],
     name: Annotated[str | None, typer.Option(help="Set name (default: file name).")] = None,
-    purpose: Annotated[str, typer.Option(help="alert or ignore.")] = "alert",
+    purpose: Annotated[Purpose, typer.Option(help="What the set is for.")] = Purpose.ALERT,
     format: Annotated[FormatChoice, typer.Option(
         "--format", help="The file's format (auto: detected from its bytes; see the README).",
     )] = "auto",
     category_scheme: Annotated[str | None, typer.Option(
         help="Override the category scheme.")] = None,
-    storage: Annotated[str, typer.Option(
+    storage: Annotated[Storage, typer.Option(
         help="entries (a row per record), index (digests only, for large known-good sets) "
-             "or auto (index for --purpose ignore sets of digest-only formats).")] = "auto",
+             "or auto (index for --purpose ignore sets of digest-only formats).")] = Storage.AUTO,
     workers: Annotated[int, typer.Option(
         help="Processes reading an RDS v3 file into an index (0: one per core).")] = 0,
     workspace: WorkspaceOpt = DEFAULT_WS,
@@ -205,8 +206,6 @@ def hashset_import(
     """Import a hash set (streaming; nothing is kept of a malformed file)."""
     from cumberland.store.hashset_import import import_hashset
 
-    if purpose not in ("alert", "ignore"):
-        fail(f"--purpose must be alert or ignore, not {purpose!r}")
     if not file.is_file():
         fail(f"{file}: no such file")
     ws = open_workspace(workspace, db)

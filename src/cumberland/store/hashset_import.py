@@ -31,12 +31,13 @@ from cumberland.hashsets.columns import BulkDigests, Irregular, blocks_from_reco
 from cumberland.hashsets.detect import detect_format, open_reader
 from cumberland.hashsets.formats import BY_NAME, CLI_FORMATS, digest_only
 from cumberland.index.sets import SetIndexBuilder, sweep
+from cumberland.records import Purpose, Storage
 from cumberland.store.models import HashSet
 from cumberland.store.sql import param_marker
 from cumberland.store.workspace import Workspace
 
-PURPOSES = ("alert", "ignore")
-STORAGES = ("auto", "entries", "index")
+PURPOSES = tuple(Purpose)
+STORAGES = tuple(Storage)
 BATCH = 20_000
 
 
@@ -111,7 +112,7 @@ def _storage(requested: str, purpose: str, fmt: str) -> str:
     if requested not in STORAGES:
         raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {requested!r}")
     if requested == "auto":
-        return "index" if purpose == "ignore" and digest_only(fmt) else "entries"
+        return Storage.INDEX if purpose == Purpose.IGNORE and digest_only(fmt) else Storage.ENTRIES
     if requested == "index" and not digest_only(fmt):
         raise ValueError(f"index storage keeps digests only; {fmt} sets carry categories or "
                          f"perceptual hashes (use --storage entries)")
@@ -122,7 +123,7 @@ def import_hashset(
     ws: Workspace,
     path: Path | str,
     name: str | None = None,
-    purpose: str = "alert",
+    purpose: str = Purpose.ALERT,
     fmt: str = "auto",
     category_scheme: str | None = None,
     storage: str = "auto",
