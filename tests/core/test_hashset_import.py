@@ -56,3 +56,45 @@ def test_ncmec_withdrawals_are_not_entries(workspace: Workspace, tmp_path: Path)
     out = import_hashset(workspace, xml)
     assert out.entries == 1
     assert list_hashsets(workspace)[0].properties["withdrawn"] == 1
+
+
+def test_reports_name_the_rds_release_and_what_the_sha256_is_of(
+        case_of: object, make_rds: object, tmp_path: Path) -> None:
+    """Issue 21 item 11: the RDS release was in ``hashset list --json`` only, and for index
+    sets report.json showed a digest fingerprint under ``sha256``. Now every surface names
+    it ``digests_sha256`` (a file's SHA-256 is ``file_sha256``), shows the release, and two
+    RDS files whose digests differ get different fingerprints."""
+    import hashlib
+    import json
+
+    from cumberland.reports.files import write_reports
+    from cumberland.reports.summary import case_summary
+
+    ws = case_of([b"benign bytes"])  # type: ignore[operator]
+
+    def rows(seed: str) -> list[tuple[str, str, str]]:
+        return [tuple(hashlib.new(k, f"{seed}{i}".encode()).hexdigest().upper()  # type: ignore[misc]
+                      for k in ("sha256", "sha1", "md5")) for i in range(200)]
+
+    first = make_rds(rows("a"), name="a.db")  # type: ignore[operator]
+    second = make_rds(rows("b"), name="b.db")  # type: ignore[operator]
+    same_digests = make_rds(rows("a"), name="a-again.db", copies=3)  # type: ignore[operator]
+    sums = tmp_path / "known.md5"
+    sums.write_text(f"{'a' * 32}  one.jpg\n")
+    for path in (first, second, same_digests):
+        import_hashset(ws, path, purpose="ignore", workers=1)
+    import_hashset(ws, sums)
+    summary = case_summary(ws, 1)
+    sets = {s["name"]: s for s in summary["hashsets"]}
+    for name in ("a.db", "b.db", "a-again.db"):
+        assert sets[name]["sha256_of"] == "digests" and "sha256" not in sets[name]
+        assert sets[name]["release"] == "2099.01.1 Test 2099-01-01"
+    assert sets["a.db"]["digests_sha256"] != sets["b.db"]["digests_sha256"]
+    assert sets["a.db"]["digests_sha256"] == sets["a-again.db"]["digests_sha256"]
+    assert sets["known.md5"]["file_sha256"] == hashlib.sha256(sums.read_bytes()).hexdigest()
+    json_path, html_path = write_reports(summary, tmp_path / "report")
+    assert json.loads(json_path.read_text())["hashsets"] == summary["hashsets"]
+    html = html_path.read_text()
+    assert "2099.01.1 Test 2099-01-01" in html and "of the digests" in html
+    assert "of the file" in html
+    ws.close()

@@ -66,3 +66,46 @@ def test_vpdq_malformed(write: Write, check_error: Callable[..., None], line: st
     with pytest.raises(HashSetError) as info:
         list(VpdqReader(path))
     check_error(info.value, path, "line 3")
+
+
+ROT = [PDQ_A[i:] + PDQ_A[:i] for i in range(0, 64, 8)]  # eight distinct stand-in hashes
+
+
+def test_pdq_photo_hasher_details(write: Write) -> None:
+    """``pdq-photo-hasher -d`` as ``pdq/cpp/bin/pdq-photo-hasher.cpp`` prints it:
+    ``hash=%s,norm=%d,delta=%d,quality=%d,filename=%s``. It was "unrecognised"."""
+    from cumberland.hashsets import detect_format
+
+    path = write("d.txt", f"hash={PDQ_A},norm=128,delta=0,quality=100,filename=a, b.jpg\n"
+                          f"hash={PDQ_B},norm=120,delta=97,quality=49,filename=c.png\n")
+    assert detect_format(path) == "pdq"
+    first, second = PdqReader(path)
+    assert (first.pdq, first.pdq_quality, first.name) == (bytes.fromhex(PDQ_A), 100, "a, b.jpg")
+    assert (second.pdq, second.pdq_quality, second.name) == (bytes.fromhex(PDQ_B), 49, "c.png")
+
+
+def test_pdq_photo_hasher_dihedral_forms(write: Write) -> None:
+    """``--pdqdih -d`` prints ``hash=…,quality=…,filename=…`` then one ``hash=…,xform=…``
+    line per transform; ``--pdqdih-across`` the eight hashes, quality, name on one line.
+    The original orientation is stored once; the variants are counted."""
+    from cumberland.hashsets import detect_format
+
+    names = ["orig", "rot90", "rot180", "rot270", "flipx", "flipy", "flipp", "flipm"]
+    details = write("dd.txt", f"hash={ROT[0]},quality=90,filename=x.jpg\n" + "".join(
+        f"hash={h},xform={n},filename=x.jpg\n" for h, n in zip(ROT, names, strict=True)))
+    across = write("da.txt", ",".join(ROT) + ",90,x.jpg\n")
+    for path in (details, across):
+        assert detect_format(path) == "pdq"
+        reader = PdqReader(path)
+        (record,) = reader
+        assert (record.pdq, record.pdq_quality, record.name) == (bytes.fromhex(ROT[0]), 90,
+                                                                 "x.jpg")
+        if path == details:
+            assert "8 dihedral variant lines" in reader.info.notes["variants"]
+
+
+def test_pdq_details_malformed(write: Write, check_error: Callable[..., None]) -> None:
+    path = write("bad.txt", f"hash={PDQ_A},quality=100,filename=a\nhash={PDQ_A},quality\n")
+    with pytest.raises(HashSetError) as info:
+        list(PdqReader(path))
+    check_error(info.value, path, "line 2")

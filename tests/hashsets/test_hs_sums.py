@@ -86,3 +86,86 @@ def test_overlong_line_is_refused(write: Write, check_error: Callable[..., None]
     with pytest.raises(HashSetError) as info:
         list(SumsReader(path))
     check_error(info.value, path, "line 1")
+
+
+def test_md5deep_output_modes(write: Write, hexes: Callable[..., tuple]) -> None:
+    """md5deep/sha256deep lines as ``src/display.cpp`` (hashdeep repository) builds them:
+    ``fmt_size`` writes the size right-aligned in ten columns then two spaces (``, `` with
+    ``-c``); then the digest; ``-t`` the time ``%Y:%m:%d:%H:%M:%S``; then two spaces, `` *``
+    (``-k``) or ``,`` (``-c``) and the name. ``-z`` lines were "not a checksum line"."""
+    from cumberland.hashsets import detect_format
+
+    md5, _, sha256 = hexes("deep")
+    lines = {
+        "-z": f"{1234:>10}  {md5}  photos/a b.jpg",
+        "-z big": f"{12345678901:>10}  {md5}  big.bin",
+        "-zc": f"{1234:>10}, {md5},photos/a,b.jpg",
+        "-c": f"{md5},photos/c.jpg",
+        "-zk": f"{7:>10}  {md5} *k.jpg",
+        "-t": f"{md5} 2019:03:04:05:06:07  t.jpg",
+        "-zt": f"{5:>10}  {sha256} 2019:03:04:05:06:07  zt.jpg",
+        "-q": f"{md5}  ",
+    }
+    path = write("deep.txt", "\n".join(lines.values()) + "\n")
+    assert detect_format(path) == "sums"
+    records = list(SumsReader(path))
+    assert [(r.name, r.size) for r in records] == [
+        ("photos/a b.jpg", 1234), ("big.bin", 12345678901), ("photos/a,b.jpg", 1234),
+        ("photos/c.jpg", None), ("k.jpg", 7), ("t.jpg", None), ("zt.jpg", 5), (None, None)]
+    assert all(r.md5 == bytes.fromhex(md5) for r in records if r.name != "zt.jpg")
+    assert records[6].sha256 == bytes.fromhex(sha256)
+
+
+def test_md5deep_piecewise_is_refused(write: Write, check_error: Callable[..., None],
+                                      hexes: Callable[..., tuple]) -> None:
+    """``md5deep -p`` hashes pieces of files (``name offset 0-1048575``): never a file list."""
+    md5 = hexes("piece")[0]
+    path = write("p.txt", f"{md5}  a.bin offset 0-1048575\n")
+    with pytest.raises(HashSetError, match="piecewise") as info:
+        list(SumsReader(path))
+    check_error(info.value, path, "line 1")
+
+
+@pytest.mark.parametrize(("header", "kind"), [("SHA-1", "sha1"), ("MD5", "md5"),
+                                              ("SHA-256", "sha256"), ('"SHA1"', "sha1")])
+def test_one_column_list_with_an_algorithm_header(write: Write, hexes: Callable[..., tuple],
+                                                  header: str, kind: str) -> None:
+    """The X-Ways-style NSRL extract (rds4xways, READMEv3.md: ``sqlite3 RDS.db "SELECT
+    'SHA-1'; SELECT DISTINCT sha1 FROM ..."``): a first line naming the hash type, then one
+    upper-case digest per line. It was "unrecognised" unless given --format nsrl."""
+    from cumberland.hashsets import detect_format
+
+    index = {"md5": 0, "sha1": 1, "sha256": 2}[kind]
+    values = [hexes(w)[index].upper() for w in ("a", "b", "c")]
+    path = write("xways.txt", header + "\n" + "\n".join(values) + "\n")
+    assert detect_format(path) == "sums"
+    reader = SumsReader(path)
+    assert [getattr(r, kind) for r in reader] == [bytes.fromhex(v) for v in values]
+    other = "ab" * (20 if kind == "md5" else 16)  # a digest of another algorithm
+    wrong = write("wrong.txt", f"{header}\n{values[0]}\n{other}\n")
+    with pytest.raises(HashSetError, match="digests"):
+        list(SumsReader(wrong))
+
+
+def test_sha256_format_takes_only_sha256(write: Write, check_error: Callable[..., None],
+                                         hexes: Callable[..., tuple]) -> None:
+    md5, _, sha256 = hexes("s")
+    good = write("s.txt", f"{sha256}\n{sha256}  named.jpg\n")
+    assert len(list(SumsReader(good, only="sha256"))) == 2
+    bad = write("b.txt", f"{sha256}\n{md5}\n")
+    with pytest.raises(HashSetError) as info:
+        list(SumsReader(bad, only="sha256"))
+    check_error(info.value, bad, "line 2")
+
+
+@pytest.mark.parametrize(("codec", "bom"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
+def test_utf16_text_lists(write: Write, hexes: Callable[..., tuple], codec: str,
+                          bom: bytes) -> None:
+    """Windows tools write "Unicode" (UTF-16 with a BOM) text lists too: every text format
+    reads them through the same transcoding stream."""
+    from cumberland.hashsets import detect_format
+
+    md5 = hexes("wide")[0]
+    path = write("w.txt", bom + f"{md5} *café.jpg\r\n{md5}  b.jpg\r\n".encode(codec))
+    assert detect_format(path) == "sums"
+    assert [r.name for r in SumsReader(path)] == ["café.jpg", "b.jpg"]

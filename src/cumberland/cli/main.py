@@ -250,25 +250,21 @@ def hashset_remove(
 def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
                  db: DbOpt = None) -> None:
     """Imported hash sets."""
-    from cumberland.store.hashset_import import list_hashsets, storage_of
+    from cumberland.store.hashset_import import list_hashsets, set_facts, storage_of
 
     sets = list_hashsets(open_workspace(workspace, db))
     if json_out:
         for s in sets:
-            print(json.dumps({"name": s.name, "purpose": s.purpose, "format": s.format,
-                              "version": s.version, "entries": s.entry_count,
-                              "storage": storage_of(s.properties),
-                              "release": (s.properties or {}).get("release"),
-                              "sha256_of": (s.properties or {}).get("sha256_of", "file"),
-                              "category_scheme": s.category_scheme,
-                              "sha256": s.file_sha256.hex(), "source": s.source_path}))
+            print(json.dumps(set_facts(s)))
         return
     table = Table("name", "purpose", "format", "entries", "storage", "category scheme",
-                  "file SHA-256")
+                  "release", "SHA-256 (of)")
     for s in sets:
+        facts = set_facts(s)
         table.add_row(s.name, s.purpose, f"{s.format} {s.version or ''}".strip(),
                       f"{s.entry_count:,}", storage_of(s.properties),
-                      s.category_scheme or "", s.file_sha256.hex()[:16])
+                      s.category_scheme or "", facts["release"] or "",
+                      f"{s.file_sha256.hex()[:16]} ({facts['sha256_of']})")
     console.print(table)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from cumberland import __version__
 from cumberland.analysis.stacks import stack_counts
+from cumberland.store.hashset_import import set_facts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
 from cumberland.store.workspace import Workspace
 
@@ -96,12 +97,7 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         ]
         mismatches = int(conn.scalar(select(func.count()).select_from(Item).where(
             Item.case_id == case, Item.ext_mismatch.is_(True))) or 0)
-        sets = [
-            {"name": s.name, "purpose": s.purpose, "format": s.format, "version": s.version,
-             "category_scheme": s.category_scheme, "entries": s.entry_count,
-             "sha256": s.file_sha256.hex()}
-            for s in conn.execute(select(HashSet).order_by(HashSet.name))
-        ]
+        sets = [set_facts(s) for s in conn.execute(select(HashSet).order_by(HashSet.name))]
         sources = [r.uri for r in conn.execute(
             select(Source.uri).where(Source.case_id == case).order_by(Source.id))]
         run = conn.execute(select(Run.settings).where(Run.case_id == case)

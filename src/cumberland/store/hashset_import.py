@@ -95,6 +95,25 @@ def storage_of(properties: dict[str, Any] | None) -> str:
     return str((properties or {}).get("storage", "entries"))
 
 
+def set_facts(row: Any) -> dict[str, Any]:
+    """What every surface says about a hash set (report.json, report.html, the PDF,
+    ``hashset list --json``): its RDS release where NIST's VERSION table named one, and its
+    stored SHA-256 named ``<of>_sha256`` for what it is of (``sha256_of``): the imported
+    ``file`` itself; for an index-only bulk read of RDS v3 a fingerprint of the ``digests``
+    (SHA-256 over each block's SHA-256 of its records' SHA-256, SHA-1 and MD5, in SHA-256
+    order: hashing a 150 GB file would take longer than reading its digests), which differs
+    whenever the digests differ and is the same for two files holding the same digests;
+    for a reference library, its ``media`` (their SHA-256s)."""
+    props = row.properties or {}
+    of = "media" if row.format == "library" else str(props.get("sha256_of", "file"))
+    return {"name": row.name, "purpose": row.purpose, "format": row.format,
+            "version": row.version, "category_scheme": row.category_scheme,
+            "entries": row.entry_count, "storage": storage_of(props),
+            "release": props.get("release"), "sha256_of": of,
+            f"{of}_sha256": row.file_sha256.hex(),
+            "source": row.source_path}
+
+
 def index_sets(conn: Connection) -> list[tuple[int, str, str]]:
     """(set id, name, index folder token) of every committed index-only set."""
     return [(r.id, r.name, str(r.properties["index"])) for r in conn.execute(
