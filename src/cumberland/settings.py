@@ -34,10 +34,12 @@ class Settings:
     archive_max_bytes: int = 32 * 1024**3
     archive_max_ratio: int = 1000
     archive_max_entries: int = 1_000_000
-    # Video: one frame hashed per this many milliseconds (vPDQ samples at 1 fps); consecutive
-    # frames within this many bits of the last kept one are pruned as near-identical.
+    # Video: one frame hashed per int(seconds * fps) decoded frames (vPDQ samples at 1 fps,
+    # exactly as Meta's vpdq-hash-video: signals/video.py). With a prune distance, frames
+    # within that many bits of the last kept one are dropped as near-identical (the optional
+    # step of vPDQ's README); None keeps every sampled frame, as the reference tool does.
     video_frame_interval_ms: int = 1000
-    video_prune_distance: int = 2
+    video_prune_distance: int | None = None
     # A known video matches when this share of its unique good-quality frames has a frame
     # within pdq_max_distance in the seized video (vPDQ's rule; quality >= pdq_min_quality).
     video_match_percent: int = 80

@@ -12,7 +12,8 @@ from PIL import Image
 from cumberland.demo import synthetic_image
 from cumberland.settings import Settings
 from cumberland.signals.image import ImageLimitError, decode_image
-from cumberland.signals.pdq import hamming, pdq_from_rgb
+from cumberland.signals.pdq import hamming
+from golden.patterns import golden_dir
 
 
 def _jpeg(image: Image.Image, quality: int = 90, **opts: object) -> bytes:
@@ -30,14 +31,14 @@ def test_pdq_equals_pdqhash_on_the_same_pixels() -> None:
 
 
 def test_pdq_hex_is_meta_order() -> None:
-    """Bit 255 first: an image whose left half is dark differs from its mirror in many bits,
-    and the hex of the packed vector equals the hex built from pdqhash's vector."""
-    pixels = np.asarray(synthetic_image(3))
-    digest, _ = pdq_from_rgb(pixels)
-    bits, _ = pdqhash.compute(pixels)
-    assert digest.hex() == "".join(
-        f"{int(''.join(str(b) for b in bits[i:i + 4]), 2):x}" for i in range(0, 256, 4)
-    )
+    """The hex of the digest is the string Meta publishes for the same picture: ThreatExchange's
+    square-128x128.jpg (pdq/python/README.md; pdq-photo-hasher prints it too), so hashes
+    exchange with Meta's tools as text in either direction."""
+    data = (golden_dir() / "pdq" / "square-128x128.jpg").read_bytes()
+    facts = decode_image(data, Settings()).facts
+    assert facts.pdq is not None
+    assert facts.pdq.hex() == "d8f8f1eec0f4a84f0e37022a078f63f0b36e2ed596621e1d33e6239c4e9c9b22"
+    assert facts.pdq_quality == 100
 
 
 def test_draft_decode_stays_close_to_full_resolution() -> None:

@@ -1,18 +1,33 @@
-"""Video facts and vPDQ-compatible frame hashes from one decode pass (PyAV).
+"""Video facts and vPDQ frame hashes from one decode pass (PyAV), bit for bit as Meta's
+``vpdq-hash-video`` (ThreatExchange ``vpdq/cpp``) makes them, so a case's frames match lists
+made with Meta's tool and lists exported from a case match in Meta's tools. The golden
+vectors in tests/golden/vpdq are that tool's output; bench/vpdq_fidelity.py measures it.
 
-vPDQ samples a frame per interval (1 fps by default), PDQ-hashes it with its quality and
-timestamp, and prunes consecutive near-identical frames. Every frame must still be decoded
-(inter-coded video), so the savings are elsewhere: the decoder skips non-reference frames
-(nothing depends on them, and a sample lands at most a frame or two later), only the sampled
-frames are converted to RGB, and the conversion scales them straight down to
-``Settings.pdq_draft_min_side`` (PDQ works on a 64x64 reduction anyway). bench/video.py
-measures this against decoding and hashing every frame at full resolution.
+What the reference does, and so what this does:
+
+- it decodes every frame (skipping non-reference frames would move the count) and numbers
+  them from 0 in output order; frame ``n`` is hashed when ``n % int(seconds * fps) == 0``,
+  ``fps`` being the stream's average frame rate, else its ``r_frame_rate``. At 30000/1001 fps
+  that is frames 0, 29, 58, ...: not whole seconds of timestamp;
+- a frame's timestamp is ``n / fps`` in single precision, printed to the millisecond;
+- a hashed frame is converted to RGB24 at its full size as its ``sws_scale`` does: the
+  BT.601 matrix whatever the stream's colour tags say, limited range except for the ``yuvj``
+  (full-range) formats, ``SWS_AREA``; PDQ runs on the full frame (no 512 px shortcut: a
+  smaller copy moves bits, 6-14 at 1080p);
+- it drains the decoder at the end only when the video is stream 0 (its flush packet is a
+  reset packet, which names stream 0), so otherwise the last frames held for reordering are
+  never hashed.
+
+Pruning consecutive near-identical frames (the optional step of vPDQ's README) is off by
+default (``Settings.video_prune_distance``), so the stored frames are the reference's.
+Only the hashed frames are converted to RGB; the cost of the rest is the decode itself.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -28,6 +43,12 @@ from cumberland.signals.pdq import hamming, pdq_from_rgb
 
 SHEET_TILES = 4
 _RESERVOIR = 2 * SHEET_TILES
+# The stored version of a video's vPDQ frames. 2: the reference's frames, conversion and
+# timestamps; 1 sampled on whole seconds, skipped non-reference frames, scaled to 512 px.
+VPDQ_VERSION = 2
+# Frames are numbered by rate; a stream that declares none (the reference refuses it) is
+# numbered as if at 25 fps.
+FALLBACK_FPS = 25.0
 
 
 class VideoError(ValueError):
@@ -78,11 +99,34 @@ class _Sheet:
         return out.getvalue()
 
 
-def _scaled(width: int, height: int, min_side: int) -> tuple[int, int]:
-    short = min(width, height)
-    if min_side <= 0 or short < 2 * min_side:
-        return width, height
-    return max(1, round(width * min_side / short)), max(1, round(height * min_side / short))
+def frame_rate(stream: Any) -> float | None:
+    """The rate the reference numbers frames by: average, else ``r_frame_rate`` (not
+    FFmpeg's guess, which can differ from both)."""
+    rate = stream.average_rate or stream.base_rate
+    return float(rate) if rate else None
+
+
+def frame_step(fps: float, interval_ms: int) -> int:
+    """Hash every this many decoded frames: ``int(seconds * fps)``, at least 1, with the
+    seconds in single precision as the reference parses them."""
+    seconds = float(np.float32(max(interval_ms, 0) / 1000))
+    return max(1, int(seconds * fps))
+
+
+def frame_time(n: int, fps: float) -> float:
+    """Frame ``n``'s timestamp as the reference computes it (single precision) and prints it
+    (to the millisecond)."""
+    return round(float(np.float32(n) / np.float32(fps)), 3)
+
+
+def reference_rgb(frame: av.VideoFrame) -> NDArray[np.uint8]:
+    """The frame as RGB24, pixel for pixel as the reference's ``sws_scale`` makes it (see the
+    module docstring): PyAV would otherwise follow the stream's BT.709 or full-range tags,
+    10-12 bits of PDQ away on such streams."""
+    full = frame.format.name.startswith("yuvj")
+    rgb = frame.reformat(format="rgb24", interpolation="AREA", src_colorspace="ITU601",
+                         src_color_range="JPEG" if full else "MPEG")
+    return np.asarray(rgb.to_ndarray(), dtype=np.uint8)
 
 
 def _meta(container: Any, stream: Any) -> dict[str, Any]:
@@ -92,12 +136,12 @@ def _meta(container: Any, stream: Any) -> dict[str, Any]:
         duration = float(stream.duration * stream.time_base)
     elif container.duration:
         duration = container.duration / 1_000_000
-    rate = stream.average_rate or stream.guessed_rate
+    rate = frame_rate(stream)
     return {
         "container": container.format.name,
         "codec": cc.name,
         "duration": round(duration, 3) if duration else None,
-        "fps": round(float(rate), 3) if rate else None,
+        "fps": round(rate, 3) if rate else None,
         "audio": [s.codec_context.name for s in container.streams.audio],
     }
 
@@ -117,39 +161,47 @@ def hash_video(source: BinaryIO, settings: Settings, threads: int = 1) -> VideoF
         if (cc.width or 0) * (cc.height or 0) > settings.max_image_pixels:
             raise VideoError(f"{cc.width}x{cc.height} frames exceed {settings.max_image_pixels}"
                              " pixels")
+        # Slice threads only, as the reference: the frames decoded are the same either way,
+        # but frame threads hold more of them back when the decoder is not drained.
+        cc.thread_type = "SLICE"
         cc.thread_count = threads
-        cc.skip_frame = "NONREF"
         _hash_frames(container, stream, settings, facts)
     return facts
 
 
+def _decoded(container: Any, stream: Any) -> Iterator[av.VideoFrame]:
+    """Every frame in output order; the decoder is drained at the end only when the video
+    is stream 0, as the reference's is (see the module docstring)."""
+    drain = stream.index == 0
+    for packet in container.demux(stream):
+        if packet.size or drain:
+            yield from stream.decode(packet)
+
+
 def _hash_frames(container: Any, stream: Any, settings: Settings, facts: VideoFacts) -> None:
-    interval = max(settings.video_frame_interval_ms, 1) / 1000
-    fps = facts.meta["fps"]
+    fps = frame_rate(stream) or FALLBACK_FPS
+    step = frame_step(fps, settings.video_frame_interval_ms)
+    prune = settings.video_prune_distance
     sheet = _Sheet(max(16, settings.thumb_size // 2))
-    next_t = -math.inf
     last: bytes | None = None
-    sampled, t = 0, 0.0
+    n = sampled = 0
     try:
-        for n, frame in enumerate(container.decode(stream)):
-            t = float(frame.time) if frame.time is not None else n / (fps or 25)
-            if t < next_t - 1e-6:
+        for n, frame in enumerate(_decoded(container, stream)):
+            if n % step:
                 continue
-            next_t = (math.floor(t / interval + 1e-6) + 1) * interval
-            w, h = _scaled(frame.width, frame.height, settings.pdq_draft_min_side)
-            rgb = frame.to_ndarray(width=w, height=h, format="rgb24")
+            rgb = reference_rgb(frame)
             pdq, quality = pdq_from_rgb(rgb)
             sampled += 1
-            if last is not None and hamming(pdq, last) <= settings.video_prune_distance:
+            if prune is not None and last is not None and hamming(pdq, last) <= prune:
                 continue
             last = pdq
-            idx = round(t * fps) if fps else n
-            facts.frames.append(VideoFrame(idx, round(t, 3), pdq, quality))
+            facts.frames.append(VideoFrame(n, frame_time(n, fps), pdq, quality))
             sheet.offer(rgb)
     except (av.FFmpegError, ValueError, OSError, MemoryError) as exc:
-        facts.error = f"decoding stopped at {t:.1f} s: {one_line(exc)}"
-    duration = facts.meta["duration"]
-    if facts.error is None and duration and t < duration - 2 * interval - 1:
+        facts.error = f"decoding stopped at {n / fps:.1f} s: {one_line(exc)}"
+    t, duration = n / fps, facts.meta["duration"]
+    if facts.error is None and duration and t < duration - 2 * step / fps - 1:
         facts.error = f"decoding stopped at {t:.1f} s of {duration:.1f} s (truncated?)"
-    facts.meta.update(frames_sampled=sampled, frames_hashed=len(facts.frames))
+    facts.meta.update(frames_sampled=sampled, frames_hashed=len(facts.frames),
+                      vpdq_version=VPDQ_VERSION)
     facts.thumbnail = sheet.render()
