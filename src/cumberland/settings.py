@@ -50,6 +50,12 @@ class Settings:
     item_time_limit: float = 3600.0
     item_time_per_gib: float = 600.0
     workers: int = 0  # 0: one per CPU core
+    # Where members that must be decoded but are too large for memory and cannot be re-read
+    # (an archive member) are spooled: a run's private folder, set by triage (inside the
+    # workspace unless the examiner names one). A member larger than spool_max_bytes is
+    # hashed but not decoded: ``skipped (limit: spool_max_bytes ...)``.
+    spool_dir: str | None = None
+    spool_max_bytes: int = 8 * 1024**3
     # C2PA trust anchors (PEM); without them every valid signature reads "untrusted signer".
     trust_anchors: str | None = None
     # Folder of ONNX plug-ins (model + manifest): agency-supplied detectors and classifiers.

@@ -170,11 +170,14 @@ def test_large_member_is_spooled_and_decoded_then_spool_removed(tmp_path: Path) 
     path = tmp_path / "big.zip"
     path.write_bytes(zip_bytes({"big.jpg": big}, zipfile.ZIP_STORED))
     spools = set(Path(tempfile.gettempdir()).glob("cumberland-spool-*"))
-    result = _fp(path, Settings(in_memory_limit=64 * 1024))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    result = _fp(path, Settings(in_memory_limit=64 * 1024, spool_dir=str(spool)))
     [child] = result.children
     assert child.result.status == "done" and child.result.media is not None
     assert child.result.media.width == 1200 and child.result.media.pdq is not None
     assert set(Path(tempfile.gettempdir()).glob("cumberland-spool-*")) == spools
+    assert list(spool.iterdir()) == []
 
 
 def _tar_xz(members: dict[str, bytes]) -> bytes:

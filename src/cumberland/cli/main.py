@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +44,29 @@ from cumberland.hashsets.base import HashSetError
 from cumberland.hashsets.formats import FORMATS, FormatChoice
 from cumberland.records import Purpose, Storage
 from cumberland.settings import Settings
+
+
+class Stopped(BaseException):
+    """SIGTERM arrived: unwinds the run like Ctrl-C does (workers ended, run interrupted)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM's default ends the process on the spot, leaving the run ``running`` and its
+    workers busy; raised as an exception, it stops the run as cleanly as SIGINT."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class RateColumn(ProgressColumn):
@@ -120,6 +146,9 @@ def triage(
         help="PEM file of C2PA trust anchors.")] = None,
     plugins: Annotated[Path | None, typer.Option(
         help="Folder of ONNX plug-ins (model + manifest).")] = None,
+    spool_dir: Annotated[Path | None, typer.Option(
+        help="Where archive members too large for memory are spooled while decoded "
+             "(default: the workspace's spool/ folder).")] = None,
     db: DbOpt = None,
 ) -> None:
     """Ingest SOURCES read-only, match against the hash sets, write the report."""
@@ -141,15 +170,21 @@ def triage(
         sources=list(sources), case=case, alert_sets=list(hashset or []),
         ignore_sets=list(ignore_set or []), report_dir=report_dir, settings=settings,
         workers=workers or None, cluster=cluster, libraries=list(library or []),
+        spool_root=spool_dir.absolute() if spool_dir else None,
     )
     ws = open_workspace(workspace, db)
     columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
                MofNCompleteColumn(), RateColumn(), TimeElapsedColumn())
     try:
-        with RichProgress(*columns, console=err, transient=False) as bar:
+        with stop_on_sigterm(), RichProgress(*columns, console=err, transient=False) as bar:
             outcome = run_triage(ws, request, RichSink(bar))
     except (HashSetError, SourceError, ClusterError, LibraryError) as exc:
         fail(str(exc))
+    except (Stopped, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        err.print(f"stopped by {signal.Signals(signum).name}: the run is recorded as "
+                  "interrupted; run the same command again to resume", highlight=False)
+        raise typer.Exit(128 + signum) from None
     for imp in outcome.imports:
         state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"
         console.print(f"hash set [bold]{imp.name}[/]: {state}", highlight=False)

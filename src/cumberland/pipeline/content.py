@@ -1,6 +1,14 @@
 """An item's bytes after the one hashing pass, kept for decoding: in memory when small,
-reopened from the source when it allows random access, or spooled to a temporary file
-(never beside the evidence) when it does not (an archive member) and must be decoded.
+reopened from the source when it allows random access, or spooled when it does not (an
+archive member) and must be decoded.
+
+The spool holds decompressed evidence, so it is written only in the run's own folder
+(``Settings.spool_dir``: inside the workspace, or where the examiner said, private to its
+owner; never the system's temporary directory, never beside the evidence), at most
+``spool_max_bytes`` a file, and removed when the item is described, when reading fails, and
+with the run's folder when the run ends; what a killed run left is swept by the next one.
+Without a spool folder, or past the bound, the bytes are hashed but not kept: ``dropped``
+says why, and the item is recorded ``skipped (limit: ...)`` with its digests.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ class Content:
     opener: Callable[[], BinaryIO] | None = None
     path: bytes | None = None
     spool: str | None = None
+    dropped: str | None = None  # why bytes that decoding needs were not kept
 
     def open(self) -> BinaryIO:
         if self.data is not None:
@@ -45,6 +54,15 @@ class Content:
         if self.spool is not None:
             os.unlink(self.spool)
             self.spool = None
+
+
+def _size(n: int) -> str:
+    return f"{n // 1024**3} GiB" if n % 1024**3 == 0 else f"{n} bytes"
+
+
+def _discard(spool: IO[bytes]) -> None:
+    spool.close()
+    os.unlink(spool.name)
 
 
 @dataclass(slots=True)
@@ -66,6 +84,7 @@ def absorb(blocks: Iterable[bytes], settings: Settings,
     kept = 0
     keep = True
     spool: IO[bytes] | None = None
+    dropped = None
     try:
         for block in blocks:
             hasher.update(block)
@@ -73,25 +92,31 @@ def absorb(blocks: Iterable[bytes], settings: Settings,
                 head += block[: HEADER_BYTES - len(head)]
             if not keep:
                 continue
-            if spool is not None:
-                spool.write(block)
-            elif kept + len(block) <= settings.in_memory_limit:
+            kept += len(block)
+            if kept <= settings.in_memory_limit:
                 parts.append(block)
-                kept += len(block)
-            elif reopen is None and needs_content(head):
+            elif spool is None and (reopen is not None or not needs_content(head)):
+                keep, parts = False, []  # not needed again, or re-read from the source
+            elif settings.spool_dir is None or kept > settings.spool_max_bytes:
+                dropped = ("no spool folder for a member over in_memory_limit"
+                           if settings.spool_dir is None
+                           else f"spool_max_bytes {_size(settings.spool_max_bytes)}")
+                if spool is not None:
+                    _discard(spool)
+                keep, parts, spool = False, [], None
+            elif spool is None:
                 spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - outlives this block
-                    prefix="cumberland-spool-", delete=False)
+                    prefix="member-", dir=settings.spool_dir, delete=False)
                 spool.writelines(parts)
                 spool.write(block)
                 parts = []
             else:
-                keep, parts = False, []
+                spool.write(block)
     except BaseException:
         if spool is not None:
-            spool.close()
-            os.unlink(spool.name)
+            _discard(spool)
         raise
-    content = Content()
+    content = Content(dropped=dropped)
     if spool is not None:
         spool.close()
         name = spool.name

@@ -303,6 +303,9 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
         result.status, result.reason = "skipped", _UNSUPPORTED[mime]
         return
     handler = HANDLERS.get(kind)
+    if handler is not None and content.dropped is not None:
+        result.status, result.reason = "skipped", f"limit: {content.dropped}"
+        return
     if handler is not None:
         try:
             handler(Subject(name, head, content, media, result, settings, scope))

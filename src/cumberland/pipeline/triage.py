@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import insert, update
 
 from cumberland.analysis.review import refresh_queue
 from cumberland.analysis.stacks import build_stacks
@@ -16,12 +13,12 @@ from cumberland.matching.library import library_ids
 from cumberland.pipeline.executors import make_executor
 from cumberland.pipeline.ingest import ingest
 from cumberland.pipeline.progress import Progress, Silent
+from cumberland.pipeline.runs import finish_run, start_run
 from cumberland.reports.files import write_reports
 from cumberland.reports.summary import case_summary
 from cumberland.settings import Settings
 from cumberland.store import writer
 from cumberland.store.hashset_import import ImportOutcome, import_hashset
-from cumberland.store.models import Run
 from cumberland.store.workspace import Workspace
 
 
@@ -36,6 +33,7 @@ class TriageRequest:
     workers: int | None = None
     cluster: str | None = None  # Dask: "local:N" or a scheduler address; None: local pool
     libraries: list[str] = field(default_factory=list)  # reference libraries (all if empty)
+    spool_root: Path | None = None  # where runs spool (default: the workspace's spool/)
 
 
 @dataclass(slots=True)
@@ -46,25 +44,6 @@ class TriageOutcome:
     report_html: Path | None
 
 
-def _record_run(ws: Workspace, case: int, request: TriageRequest) -> int:
-    args = {
-        "sources": [str(p) for p in request.sources],
-        "alert_sets": [str(p) for p in request.alert_sets],
-        "ignore_sets": [str(p) for p in request.ignore_sets],
-    }
-    with ws.engine.begin() as conn:
-        return int(conn.execute(insert(Run).values(
-            case_id=case, started_at=time.time(), status="running",
-            settings=request.settings.to_dict(), arguments=args,
-        ).returning(Run.id)).scalar_one())
-
-
-def _finish_run(ws: Workspace, run: int, status: str) -> None:
-    with ws.engine.begin() as conn:
-        conn.execute(update(Run).where(Run.id == run).values(
-            status=status, finished_at=time.time()))
-
-
 def triage(
     ws: Workspace, request: TriageRequest, progress: Progress | None = None
 ) -> TriageOutcome:
@@ -73,20 +52,29 @@ def triage(
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
     library_ids(ws, request.libraries or None)  # unknown library names fail before ingest
     case = writer.case_id(ws, request.case)
-    run = _record_run(ws, case, request)
-    executor = make_executor(request.settings, request.workers, request.cluster)
+    arguments = {
+        "sources": [str(p) for p in request.sources],
+        "alert_sets": [str(p) for p in request.alert_sets],
+        "ignore_sets": [str(p) for p in request.ignore_sets],
+    }
+    run, settings = start_run(ws, case, request.settings, arguments, request.spool_root)
     try:
-        ingest(ws, case, request.sources, request.settings, executor, progress)
+        executor = make_executor(settings, request.workers, request.cluster)
+    except BaseException:
+        finish_run(ws, run, "interrupted")
+        raise
+    try:
+        ingest(ws, case, request.sources, settings, executor, progress)
         progress.phase("matching", None)
-        match_case(ws, case, request.settings, request.libraries or None)
-        build_stacks(ws, case, request.settings)
+        match_case(ws, case, settings, request.libraries or None)
+        build_stacks(ws, case, settings)
         refresh_queue(ws, case)  # the review grid opens on this run's priorities
     except BaseException:
         executor.close(abort=True)  # stopped: end the workers now, not after their chunks
-        _finish_run(ws, run, "interrupted")
+        finish_run(ws, run, "interrupted")
         raise
     executor.close()
-    _finish_run(ws, run, "done")
+    finish_run(ws, run, "done")
     progress.phase("reporting", 1)
     summary = case_summary(ws, case)
     json_path = html_path = None
