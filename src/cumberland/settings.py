@@ -18,8 +18,12 @@ class Settings:
     # Files up to this size are read once into memory and decoded from there; larger ones are
     # hashed by streaming and decoded from the file (only media kinds that need decoding).
     in_memory_limit: int = 64 * 1024 * 1024
-    # Pillow refuses to decode images with more pixels than this (decompression bombs).
+    # Images declaring more pixels than this are not decoded (decompression bombs).
     max_image_pixels: int = 180_000_000
+    # Pixels actually decoded, which bounds a worker's memory (~30 bytes a pixel through
+    # hashing): JPEGs are reduced while decoding (pdq_draft_min_side) and fit; PNG, TIFF,
+    # WebP, HEIC... decode at full size and above this are ``skipped (limit: ...)``.
+    max_decode_pixels: int = 50_000_000
     # Items handed to a worker at once: at most chunk_size, and no more files than add up to
     # chunk_bytes (tiny files go 256 at a time, which halves the per-chunk overhead; large
     # ones a few at a time, which keeps workers evenly loaded and checkpoints frequent).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 import pdqhash
@@ -102,3 +104,84 @@ def test_tiny_image_gets_zero_quality() -> None:
     facts = decode_image(buf.getvalue(), Settings()).facts
     assert facts.pdq == bytes(32)
     assert facts.pdq_quality == 0
+
+
+def _with_segment(data: bytes, marker: int, payload: bytes) -> bytes:
+    segment = bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+    return data[:2] + segment + data[2:]
+
+
+def _jpeg_with_dpi(seed: int) -> bytes:
+    buf = io.BytesIO()
+    synthetic_image(seed, (320, 240)).save(buf, "JPEG", quality=90, dpi=(300, 300))
+    return buf.getvalue()
+
+
+def test_garbage_exif_costs_the_metadata_not_the_pixels() -> None:
+    """Random bytes after ``Exif\\0\\0`` made Pillow's EXIF parser raise SyntaxError and the
+    image an error: anyone could evade perceptual matching that way."""
+    clean = _jpeg_with_dpi(5)
+    rng = np.random.default_rng(7)
+    hostile = _with_segment(clean, 0xE1, b"Exif\0\0" + rng.bytes(1024))
+    hostile = _with_segment(hostile, 0xE2, b"MPF\0" + rng.bytes(4096))
+    facts = decode_image(hostile, Settings()).facts
+    assert facts.exif == {}
+    assert facts.metadata_error is not None and "not a TIFF file" in facts.metadata_error
+    expected = decode_image(clean, Settings()).facts
+    assert facts.pdq == expected.pdq and facts.thumbnail is not None
+
+
+def _png(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (width, height)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_limit_reasons_name_cumberlands_own_settings() -> None:
+    """Pillow's own bomb error quotes twice its MAX_IMAGE_PIXELS; the reason must name the
+    setting the examiner can change, with its value."""
+    with pytest.raises(ImageLimitError) as caught:
+        decode_image(_png(3000, 3000), Settings(max_image_pixels=1_000_000))
+    assert str(caught.value) == "3000x3000 pixels > max_image_pixels 1000000"
+    with pytest.raises(ImageLimitError) as caught:
+        decode_image(_png(1200, 1000), Settings(max_image_pixels=1_000_000))
+    assert str(caught.value) == "1200x1000 pixels > max_image_pixels 1000000"
+
+
+def test_images_that_cannot_be_reduced_while_decoding_have_a_pixel_budget() -> None:
+    """A PNG decodes at full size (no DCT-domain reduction as for JPEG): above
+    max_decode_pixels it is refused before any pixel is decoded."""
+    with pytest.raises(ImageLimitError) as caught:
+        decode_image(_png(1000, 500), Settings(max_decode_pixels=400_000))
+    assert str(caught.value) == "1000x500 pixels > max_decode_pixels 400000 (PNG decodes at " \
+        "full size)"
+    assert decode_image(_png(600, 500), Settings(max_decode_pixels=400_000)).facts.pdq
+
+
+def test_large_jpeg_fits_the_pixel_budget_by_decoding_reduced() -> None:
+    buf = io.BytesIO()
+    synthetic_image(9, (2400, 1600)).save(buf, "JPEG", quality=85)
+    facts = decode_image(buf.getvalue(), Settings(max_decode_pixels=1_000_000)).facts
+    assert facts.decode_scale == 2 and facts.width == 2400 and facts.pdq
+    with pytest.raises(ImageLimitError) as caught:
+        decode_image(buf.getvalue(), Settings(max_decode_pixels=1_000_000, pdq_draft_min_side=0))
+    assert str(caught.value) == ("2400x1600 pixels > max_decode_pixels 1000000 (JPEG decodes "
+                                 "at full size)")
+
+
+def test_reasons_carry_no_memory_addresses(tmp_path: Path) -> None:
+    """Pillow names an unidentified in-memory file by its repr (``<_io.BytesIO object at
+    0x7f...>``): two runs of the same input gave different reasons."""
+    from cumberland.errors import one_line
+    from cumberland.pipeline.fingerprint import fingerprint
+    from cumberland.records import Task
+    from sources.evidence_kit import heic
+
+    path = tmp_path / "cut.heic"
+    path.write_bytes(heic(3)[:64])
+    reasons = {fingerprint(Task(1, os.fsencode(path), path.name, None), Settings()).reason
+               for _ in range(2)}
+    assert reasons == {"corrupt image: UnidentifiedImageError: cannot identify image file "
+                       "<_io.BytesIO>"}
+    assert one_line(OSError(f"object {object()!r} at 0x1f")) == \
+        "OSError: object <object> at 0x1f"

@@ -146,3 +146,38 @@ def test_vics_without_a_record_array_fails_and_leaves_nothing(
     for listing in (["hashset", "list", "--json"], ["case", "list", "--json"]):
         listed = runner.invoke(app, [*listing, "--workspace", ws])
         assert listed.stdout.strip() == ""
+
+
+def _png_header_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose IHDR claims ``width`` x ``height`` pixels (the rows compress to
+    almost nothing): cheap to store, gigabytes to decode."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (3 * width + 1) * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows) + \
+        chunk(b"IEND", b"")
+
+
+def test_huge_png_under_the_bomb_limit_is_refused_with_its_digests(tmp_path: Path) -> None:
+    """13,000 x 13,000 (169 Mpx, under max_image_pixels) took 5.1 GB to decode and was
+    OOM-killed with no hashes; now it is refused by the decode budget, digests kept."""
+    import hashlib
+
+    from cumberland.pipeline.fingerprint import fingerprint
+    from cumberland.records import Task
+
+    data = _png_header_claiming(13_000, 13_000)
+    path = tmp_path / "wide.png"
+    path.write_bytes(data)
+    result = fingerprint(Task(1, os.fsencode(path), path.name, None), Settings())
+    assert (result.status, result.reason) == (
+        "skipped", "limit: 13000x13000 pixels > max_decode_pixels 50000000 (PNG decodes at "
+        "full size)")
+    assert result.media is not None
+    assert result.media.sha256 == hashlib.sha256(data).digest()

@@ -46,6 +46,7 @@ from cumberland.sources.member import (
     LimitReached,
     Member,
     MemberLimit,
+    MemberUnreadable,
     Report,
 )
 
@@ -151,6 +152,9 @@ def _image(subject: Subject) -> None:
         "decode_scale": facts.decode_scale,
         "exif": facts.exif,
     }
+    if facts.metadata_error is not None:  # a note: the picture itself was hashed and matched
+        media.meta["metadata_error"] = facts.metadata_error
+        result.reason = facts.metadata_error
     result.thumbnail = facts.thumbnail
     result.signals = run_image_signals(decoded, content.data, subject.settings)
     if facts.pdq_variants:  # stored for matching, which then needs no second decode
@@ -256,6 +260,9 @@ def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
     except LimitReached as exc:
         result.status, result.reason = "skipped", f"limit: {exc}"
         raise
+    except MemberUnreadable as exc:
+        result.status, result.reason = "error", f"read failed: {exc}"
+        return child
     except Exception as exc:  # a damaged member: record it, go on with the next one
         result.status, result.reason = "error", f"read failed: {one_line(exc)}"
         return child

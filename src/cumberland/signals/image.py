@@ -23,12 +23,13 @@ import pillow_heif
 from numpy.typing import NDArray
 from PIL import Image
 
+from cumberland.errors import one_line
 from cumberland.settings import Settings
 from cumberland.signals.exif import extract_exif
 from cumberland.signals.pdq import HashGroup, pdq_dihedral_from_rgb, query_groups
 
 pillow_heif.register_heif_opener()
-warnings.simplefilter("error", Image.DecompressionBombWarning)
+warnings.simplefilter("error", Image.DecompressionBombWarning)  # other opens in the process
 
 THUMB_QUALITY = 82
 
@@ -51,6 +52,7 @@ class ImageFacts:
     pdq: bytes | None = None
     pdq_quality: int | None = None
     exif: dict[str, Any] = field(default_factory=dict)
+    metadata_error: str | None = None  # metadata that did not parse; the pixels still did
     thumbnail: bytes | None = None
     # query-side variants (signals/pdq.py); empty when pdq_quality is below the minimum
     pdq_variants: list[HashGroup] = field(default_factory=list)
@@ -110,22 +112,30 @@ def _thumbnail(rgb: Image.Image, size: int, orientation: Any) -> bytes:
 
 
 def _open(source: bytes | BinaryIO, settings: Settings) -> Image.Image:
-    """Open (header only); ImageLimitError for decompression bombs."""
-    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+    """Open (header only); ImageLimitError for decompression bombs.
+
+    Pillow's own check is off while the header is read (nothing is decoded yet): its error
+    quotes twice its limit, the reason must quote the setting the examiner can change."""
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    Image.MAX_IMAGE_PIXELS = None
     try:
         image = Image.open(stream)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLimitError(str(exc).split(".")[0]) from exc
+    finally:
+        Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     width, height = image.size
     if width * height > settings.max_image_pixels:
-        raise ImageLimitError(f"{width}x{height} pixels exceeds limit {settings.max_image_pixels}")
+        raise ImageLimitError(
+            f"{width}x{height} pixels > max_image_pixels {settings.max_image_pixels}")
     return image
 
 
 def _pixels(image: Image.Image, settings: Settings) -> tuple[Image.Image, int]:
     """Decode to RGB, a JPEG in the DCT domain at the smallest scale keeping
-    ``pdq_draft_min_side``; returns the RGB image and the scale it was decoded at."""
+    ``pdq_draft_min_side``; returns the RGB image and the scale it was decoded at.
+
+    What is decoded must fit ``max_decode_pixels`` (memory grows with it, ~30 bytes a pixel
+    through hashing): only JPEG can be reduced while decoding, anything else larger is
+    refused before a pixel is decoded (ImageLimitError; the digests are kept)."""
     width, height = image.size
     scale = 1
     if image.format == "JPEG":
@@ -133,6 +143,12 @@ def _pixels(image: Image.Image, settings: Settings) -> tuple[Image.Image, int]:
         if request is not None:
             image.draft("RGB", request)
             scale = max(1, round(width / image.size[0]))
+    decoded_w, decoded_h = image.size
+    if decoded_w * decoded_h > settings.max_decode_pixels:
+        how = f"decoded at 1/{scale}: {decoded_w}x{decoded_h}" if scale > 1 else \
+            "decodes at full size"
+        raise ImageLimitError(f"{width}x{height} pixels > max_decode_pixels "
+                              f"{settings.max_decode_pixels} ({image.format} {how})")
     image.load()
     return _to_rgb(image), scale
 
@@ -155,7 +171,10 @@ def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
         animated=bool(getattr(image, "is_animated", False)),
         frames=int(getattr(image, "n_frames", 1) or 1),
     )
-    facts.exif = extract_exif(image)
+    try:
+        facts.exif = extract_exif(image)
+    except Exception as exc:  # garbage EXIF must not cost the pixels (matching)
+        facts.metadata_error = f"EXIF unreadable: {one_line(exc)}"
     rgb_image, facts.decode_scale = _pixels(image, settings)
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     dihedral, quality = pdq_dihedral_from_rgb(rgb)

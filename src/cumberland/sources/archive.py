@@ -34,6 +34,7 @@ from cumberland.sources.member import (
     LimitReached,
     Member,
     MemberLimit,
+    MemberUnreadable,
 )
 
 RATIO_GRACE = 16 * 1024 * 1024  # small archives of text legitimately reach high ratios
@@ -146,11 +147,20 @@ def _times(entry: Any) -> FileTimes:
     return FileTimes(get("birthtime"), get("mtime"), get("atime"), get("ctime"))
 
 
+def _message(exc: ArchiveError) -> str:
+    """libarchive's own words, without the errno/retcode/archive pointer suffix that
+    libarchive-c appends (the pointer differs from run to run)."""
+    return str(exc.msg if hasattr(exc, "msg") else exc).split(" (errno")[0]
+
+
 def _blocks(entry: Any, budget: Budget) -> Iterator[bytes]:
     budget.start_member()
-    for block in entry.get_blocks(BLOCK):
-        budget.consume(len(block))
-        yield block
+    try:
+        for block in entry.get_blocks(BLOCK):
+            budget.consume(len(block))
+            yield block
+    except ArchiveError as exc:
+        raise MemberUnreadable(_message(exc)) from exc
 
 
 def _member(entry: Any, budget: Budget, name: str) -> Member | None:
@@ -199,7 +209,7 @@ def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Itera
                     yield member
                 position = ffi.filter_bytes(archive._pointer, 0)
     except ArchiveError as exc:
-        message = str(exc.msg if hasattr(exc, "msg") else exc).split(" (errno")[0]
+        message = _message(exc)
         if "encrypt" in message.lower() and count == 0:
             raise EncryptedContainer(f"encrypted archive (password needed): {message}") from exc
         where = f" after {count} entries" if count else ""

@@ -21,6 +21,11 @@ class EncryptedContainer(ContainerError):
     """The container's directory itself is encrypted: nothing can be listed without a password."""
 
 
+class MemberUnreadable(Exception):
+    """One member's content could not be read; the message says why (one line, no
+    addresses). The container may go on with the next member."""
+
+
 class LimitReached(Exception):
     """A bomb limit was hit; the message names it (``expanded bytes > 8 MiB``). Nothing more
     of the container is read."""
