@@ -21,7 +21,9 @@ from sources.evidence_kit import (
     gpt_disk,
     jpeg,
     mbr_disk,
+    need,
     ntfs_image,
+    run,
 )
 
 FILES = {"Users/a/keep.jpg": jpeg(1), "Users/a/gone.jpg": jpeg(2), "notes.txt": b"list\n"}
@@ -192,3 +194,18 @@ def test_disk_with_a_table_and_no_readable_file_system_says_so(tmp_path: Path) -
     assert result.media is not None and result.media.kind == "disk-image"
     assert result.reason is not None and "no readable file system" in result.reason
     assert "scan" in result.reason
+
+
+def test_a_damaged_inode_is_named_as_such(tmp_path: Path) -> None:
+    """A JPEG whose inode the damaged ext4 no longer describes was ``skipped (not a regular
+    file)``; it is an unreadable inode, and the reason says what TSK reported."""
+    need("debugfs")
+    fs = ext4_image(tmp_path / "fs.img", {"d/a.jpg": jpeg(7), "d/b.jpg": jpeg(8)}, tmp_path,
+                    size_mb=4)
+    run("debugfs", "-w", "-R", "clri /d/b.jpg", fs)
+    found = _children(_fp(fs))
+    damaged = found[("fs (ext4)", "/d/b.jpg")].result  # type: ignore[attr-defined]
+    assert damaged.status == "error"
+    assert damaged.reason is not None and damaged.reason.startswith("unreadable inode ")
+    assert damaged.reason.endswith("(TSK: file type undefined)")
+    assert found[("fs (ext4)", "/d/a.jpg")].result.status == "done"  # type: ignore[attr-defined]

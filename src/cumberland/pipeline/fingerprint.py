@@ -30,6 +30,7 @@ from cumberland.signals.image import ImageLimitError, decode_image
 from cumberland.signals.pdq import VARIANTS_SIGNAL, VARIANTS_VERSION, groups_to_json
 from cumberland.signals.registry import ai_level, run_image_signals
 from cumberland.signals.sniff import ContentType, extension_matches, sniff
+from cumberland.signals.trailing import image_end, is_padding
 from cumberland.signals.video import VideoError, hash_video
 from cumberland.sources.archive import Budget, read_archive
 from cumberland.sources.base import BLOCK
@@ -161,6 +162,26 @@ def _image(subject: Subject) -> None:
         result.signals.append(SignalOutput(VARIANTS_SIGNAL, VARIANTS_VERSION,
                                            groups_to_json(facts.pdq_variants)))
     media.ai_level = ai_level(result.signals)
+    _appended(subject)
+
+
+def _appended(subject: Subject) -> None:
+    """Data after the image's end (a known hiding place) is noted on the image and becomes
+    its child, described like any member (a zip there is opened). Only for images held in
+    memory (up to ``in_memory_limit``)."""
+    data = subject.content.data
+    end = image_end(data) if data is not None else None
+    if data is None or end is None or end >= len(data) or is_padding(data[end:]):
+        return
+    extra = len(data) - end
+    label = f"(appended data at byte {end})"
+    subject.media.meta["trailing_bytes"] = extra
+    note = f"{extra} bytes after the image's end: {label}"
+    result = subject.result
+    result.reason = note if result.reason is None else f"{result.reason}; {note}"
+    blocks = [data[i : i + BLOCK] for i in range(end, len(data), BLOCK)]
+    _add_child(subject.scope, Member([label], extra, blocks=lambda: iter(blocks)),
+               subject.settings)
 
 
 def _video(subject: Subject) -> None:

@@ -173,6 +173,11 @@ def _open_reader(stack: ExitStack, stream: BinaryIO, path: bytes | None, ewf: bo
 _FS_TYPES = {int(getattr(pytsk3, f"TSK_FS_TYPE_{n}")): label for n, label in _FS_NAMES.items()
              if hasattr(pytsk3, f"TSK_FS_TYPE_{n}")}
 
+_META_TYPES = {int(getattr(pytsk3, f"TSK_FS_META_TYPE_{n}")): label for n, label in (
+    ("FIFO", "fifo"), ("CHR", "character device"), ("BLK", "block device"),
+    ("SOCK", "socket"), ("SHAD", "shadow inode"), ("WHT", "whiteout"))
+    if hasattr(pytsk3, f"TSK_FS_META_TYPE_{n}")}
+
 _VS_TYPES = {1: "MBR", 2: "BSD", 4: "Sun", 8: "Mac", 16: "GPT", 32: "APFS"}
 
 
@@ -241,8 +246,18 @@ def _file_member(label: str, path: str, handle: Any, deleted: bool) -> Member:
                       "deleted; its metadata now belongs to another file")
     if meta.type == pytsk3.TSK_FS_META_TYPE_LNK:
         return Member(chain, size, times, deleted, "skipped", "symlink")
+    if meta.type == pytsk3.TSK_FS_META_TYPE_UNDEF:
+        # A name whose inode the file system no longer describes: expected of a deleted
+        # file, damage for an allocated one.
+        lost = (f"inode {int(meta.addr)}: the file system no longer describes it "
+                "(TSK: file type undefined)")
+        if deleted:
+            return Member(chain, size, times, True, "skipped", f"deleted; {lost}")
+        return Member(chain, size, times, False, "error", f"unreadable {lost}")
     if meta.type != pytsk3.TSK_FS_META_TYPE_REG:
-        return Member(chain, size, times, deleted, "skipped", "not a regular file")
+        kind = _META_TYPES.get(int(meta.type), f"type {int(meta.type)}")
+        return Member(chain, size, times, deleted, "skipped",
+                      f"not a regular file: {kind} (inode {int(meta.addr)})")
     return Member(chain, size, times, deleted,
                   blocks=lambda: _file_blocks(handle, size),
                   reopen=lambda: io.BufferedReader(_TskFileIO(handle, size), BLOCK))
