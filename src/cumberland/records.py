@@ -153,6 +153,8 @@ class Child:
     ``chain`` is relative to the container item the task named; ``parent`` indexes the
     enclosing child in the same ``children`` list (-1: the container item itself), and
     parents always come before their children. ``result.item_id`` is unused (0).
+    ``locator`` is the whole chain from the evidence file (``sources/locator.py``, stored
+    form), so the child can be opened again by any process.
     """
 
     chain: list[str]
@@ -160,3 +162,4 @@ class Child:
     result: Result
     deleted: bool = False
     times: FileTimes = field(default_factory=FileTimes)
+    locator: list[dict[str, Any]] | None = None

@@ -3,15 +3,14 @@
 Ingest stores every image's variant hashes (dihedral, unpadded, central regions) as the
 ``pdq-variants`` signal, so hash matching never decodes a file again. Pixels are read only
 to verify keypoints of candidates (regime b), or to hash media ingested before variants
-were stored. The original file is preferred (reopened read-only, checked against the
-media's SHA-256); media found inside containers, or whose file is gone, fall back to the
-stored thumbnail, which is enough for PDQ (it reduces to 64x64) and usable for keypoints.
+were stored. The original is read by its locator (``store/reopen.py``): files on the file
+system and members of containers (a picture in a zip in an E01) alike, checked against the
+media's SHA-256. Only media whose evidence is gone or changed fall back to the stored
+thumbnail, which is enough for PDQ (it reduces to 64x64) and usable for keypoints.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +20,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from cumberland.settings import Settings
-from cumberland.signals.image import decode_pixels
 from cumberland.signals.pdq import (
     VARIANTS_SIGNAL,
     VARIANTS_VERSION,
@@ -29,37 +27,17 @@ from cumberland.signals.pdq import (
     groups_from_json,
     query_groups,
 )
-from cumberland.sources.evidence import open_evidence
-from cumberland.store.models import Item, SignalRecord
+from cumberland.store.models import SignalRecord
+from cumberland.store.reopen import ReopenError, media_pixels
 from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace
 
 
-def _original(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np.uint8] | None:
-    with ws.engine.connect() as conn:
-        paths = conn.scalars(select(Item.raw_path).where(
-            Item.media_sha256 == sha256, Item.raw_path.is_not(None)).limit(4)).all()
-    for raw in paths:
-        if raw is None:
-            continue
-        try:
-            fd = open_evidence(raw)
-            with os.fdopen(fd, "rb") as fh:
-                if os.fstat(fh.fileno()).st_size > settings.in_memory_limit:
-                    continue
-                data = fh.read()
-            if hashlib.sha256(data).digest() != sha256:
-                continue
-            return decode_pixels(data, settings)
-        except Exception:  # gone, replaced or undecodable: try the next copy, then the thumb
-            continue
-    return None
-
-
 def query_pixels(ws: Workspace, sha256: bytes, settings: Settings) -> NDArray[np.uint8] | None:
-    rgb = _original(ws, sha256, settings)
-    if rgb is not None:
-        return rgb
+    try:
+        return media_pixels(ws, sha256, settings)
+    except ReopenError:
+        pass
     thumb = ws.thumb_path(sha256)
     if not thumb.is_file():
         return None

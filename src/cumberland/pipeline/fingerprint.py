@@ -41,6 +41,7 @@ from cumberland.sources.disk_image import (
     read_disk_image,
 )
 from cumberland.sources.evidence import NotRegularFile, open_evidence, open_path
+from cumberland.sources.locator import Locator, of_file, to_json
 from cumberland.sources.member import (
     ContainerError,
     EncryptedContainer,
@@ -92,15 +93,17 @@ class Scope:
     archive's, shared by everything nested inside it."""
 
     children: list[Child]
+    locator: Locator
     parent: int = -1
     prefix: list[str] = field(default_factory=list)
     depth: int = 0
     budget: Budget | None = None
     used: set[str] = field(default_factory=set)
 
-    def inside(self, index: int) -> Scope:
+    def inside(self, index: int, locator: Locator) -> Scope:
         chain = self.children[index].chain
-        return Scope(self.children, index, chain, self.depth + 1, self.budget, self.used)
+        return Scope(self.children, locator, index, chain, self.depth + 1, self.budget,
+                     self.used)
 
     def unique(self, chain: list[str]) -> list[str]:
         """Archives may hold one name twice (and FAT deleted names collide): number repeats
@@ -224,8 +227,8 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
             return
         owns_budget = archive and scope.budget is None
         if owns_budget:
-            scope = Scope(scope.children, scope.parent, scope.prefix, scope.depth,
-                          Budget(subject.media.size, settings), scope.used)
+            scope = Scope(scope.children, scope.locator, scope.parent, scope.prefix,
+                          scope.depth, Budget(subject.media.size, settings), scope.used)
             subject.scope = scope
         report = Report()
         found = unreadable = 0
@@ -266,8 +269,9 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
 def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
     """Record one member and describe its content (recursing into nested containers)."""
     result = Result(item_id=0, status=member.status, reason=member.reason, size=member.size)
+    locator = (*scope.locator, *member.steps)
     child = Child(scope.unique([*scope.prefix, *member.chain]), scope.parent, result,
-                  member.deleted, member.times)
+                  member.deleted, member.times, to_json(locator))
     scope.children.append(child)
     if member.status != "pending" or member.blocks is None:
         return child
@@ -289,7 +293,7 @@ def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
         return child
     try:
         _describe(result, child.chain[-1], absorbed.digests, absorbed.head, absorbed.content,
-                  settings, scope.inside(len(scope.children) - 1))
+                  settings, scope.inside(len(scope.children) - 1, locator))
     finally:
         absorbed.content.close()
         item_started(None)
@@ -359,7 +363,7 @@ def fingerprint(task: Task, settings: Settings) -> Result:
         result.status, result.reason = "error", str(exc)
         return result
     _describe(result, task.display, absorbed.digests, absorbed.head, absorbed.content, settings,
-              Scope(result.children))
+              Scope(result.children, of_file(task.raw_path)))
     return result
 
 

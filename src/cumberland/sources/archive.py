@@ -28,6 +28,7 @@ from libarchive.read import ArchiveRead
 from cumberland.records import FileTimes
 from cumberland.settings import Settings
 from cumberland.sources.base import BLOCK, display_name
+from cumberland.sources.locator import MemberStep
 from cumberland.sources.member import (
     ContainerError,
     EncryptedContainer,
@@ -126,6 +127,13 @@ def _open(stream: BinaryIO) -> Iterator[ArchiveRead]:
         ffi.read_free(archive_p)
 
 
+@contextmanager
+def archive_entries(stream: BinaryIO) -> Iterator[Iterator[tuple[int, Any]]]:
+    """Every entry with its index (the ``MemberStep`` index), directories included."""
+    with _open(stream) as archive:
+        yield enumerate(archive)
+
+
 def single_member_name(container: str) -> str:
     """The name of a single compressed file's content: its own name less the suffix."""
     lower = container.lower()
@@ -163,21 +171,22 @@ def _blocks(entry: Any, budget: Budget) -> Iterator[bytes]:
         raise MemberUnreadable(_message(exc)) from exc
 
 
-def _member(entry: Any, budget: Budget, name: str) -> Member | None:
+def _member(entry: Any, budget: Budget, index: int, name: str) -> Member | None:
     size = int(entry.size) if ffi.entry_size_is_set(entry._entry_p) else None
     times = _times(entry)
     if entry.isdir:
         return None
+    steps = (MemberStep(index, name),)
     if entry.issym or entry.islnk:
         kind = "symlink" if entry.issym else "hard link"
         target = display_name(entry.linkpath or "")
-        return Member([name], size, times, status="skipped", reason=f"{kind} -> {target}")
+        return Member(steps, size, times, status="skipped", reason=f"{kind} -> {target}")
     if not entry.isreg:
-        return Member([name], size, times, status="skipped", reason="not a regular file")
+        return Member(steps, size, times, status="skipped", reason="not a regular file")
     if _lib.archive_entry_is_data_encrypted(entry._entry_p):
-        return Member([name], size, times, status="encrypted",
+        return Member(steps, size, times, status="encrypted",
                       reason="encrypted entry (password needed)")
-    return Member([name], size, times, blocks=lambda: _blocks(entry, budget))
+    return Member(steps, size, times, blocks=lambda: _blocks(entry, budget))
 
 
 def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Iterator[Member]:
@@ -204,7 +213,7 @@ def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Itera
                 else:
                     raw_name = ffi.entry_pathname(entry._entry_p) or b""
                     name = display_name(raw_name or entry.pathname or "")
-                member = _member(entry, budget, name or "(unnamed)")
+                member = _member(entry, budget, count - 1, name or "(unnamed)")
                 if member is not None:
                     yield member
                 position = ffi.filter_bytes(archive._pointer, 0)

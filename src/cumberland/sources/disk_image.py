@@ -15,6 +15,7 @@ partition alignments (63 sectors, every MiB) and TSK opens each volume found at 
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ import pytsk3
 from cumberland.errors import one_line
 from cumberland.records import FileTimes
 from cumberland.sources.base import BLOCK, display_name
+from cumberland.sources.locator import EntryStep, ImageStep, Step, VolumeStep
 from cumberland.sources.member import ContainerError, Member, Report
 
 ReadAt = Callable[[int, int], bytes]
@@ -139,9 +141,40 @@ def _split_siblings(path: bytes) -> list[bytes]:
     return found
 
 
-def _open_reader(stack: ExitStack, stream: BinaryIO, path: bytes | None, ewf: bool,
+def image_format(head: bytes, path: bytes | None) -> str:
+    """The ``ImageStep`` format of an image from its first bytes (and, for split raw, the
+    segments beside its file)."""
+    if head.startswith(EWF_MAGIC):
+        return "ewf"
+    if head.startswith((b"KDMV", b"# Disk DescriptorFile")):
+        return "vmdk"
+    if head.startswith((b"conectix", b"vhdxfile")):
+        return "vhdi"
+    if head.startswith(b"QFI\xfb"):
+        return "qcow"
+    if path is not None and len(_split_siblings(path)) > 1:
+        return "split"
+    return "raw"
+
+
+def _libyal_reader(stack: ExitStack, handle: Any, stream: BinaryIO,
+                   what: str) -> tuple[ReadAt, int]:
+    try:
+        handle.open_file_object(stream)
+    except OSError as exc:
+        raise ContainerError(f"unreadable {what} image: {one_line(exc)}") from exc
+    stack.callback(handle.close)
+    size = int(handle.get_media_size())
+
+    def read_at(offset: int, length: int) -> bytes:
+        return bytes(handle.read_buffer_at_offset(min(length, max(0, size - offset)), offset))
+
+    return read_at, size
+
+
+def _open_reader(stack: ExitStack, stream: BinaryIO, path: bytes | None, fmt: str,
                  open_path: OpenPath, report: Report) -> tuple[ReadAt, int]:
-    if ewf:
+    if fmt == "ewf":
         handle = pyewf.handle()
         files = [stream]
         if path is not None:
@@ -162,12 +195,46 @@ def _open_reader(stack: ExitStack, stream: BinaryIO, path: bytes | None, ewf: bo
             return bytes(handle.read_buffer_at_offset(min(length, max(0, size - offset)), offset))
 
         return read_at, size
-    if path is not None:
+    if fmt in _LIBYAL:
+        module, factory, what = _LIBYAL[fmt]
+        return _libyal_reader(stack, getattr(importlib.import_module(module), factory)(),
+                              stream, what)
+    if fmt == "split" and path is not None:
         names = _split_siblings(path)
-        if len(names) > 1:
-            report.meta["segments"] = len(names)
-            return _concat_reader([stack.enter_context(open_path(n)) for n in names])
+        report.meta["segments"] = len(names)
+        return _concat_reader([stack.enter_context(open_path(n)) for n in names])
     return _stream_reader(stream), stream.seek(0, io.SEEK_END)
+
+
+# Image formats read through the libyal Python bindings: module, handle class, display name.
+_LIBYAL = {"vmdk": ("pyvmdk", "handle", "VMDK"), "vhdi": ("pyvhdi", "file", "VHD/VHDX"),
+           "qcow": ("pyqcow", "file", "QCOW")}
+
+
+def open_image(stack: ExitStack, stream: BinaryIO, path: bytes | None, fmt: str,
+               open_path: OpenPath, report: Report | None = None) -> Any:
+    """The image as TSK sees it; everything opened stays open until ``stack`` closes."""
+    read_at, size = _open_reader(stack, stream, path, fmt, open_path, report or Report())
+    return _Image(read_at, size)
+
+
+def open_fs(image: Any, offset: int) -> Any:
+    try:
+        return pytsk3.FS_Info(image, offset=offset)
+    except (OSError, RuntimeError) as exc:  # the image's reader fails through TSK as either
+        raise ContainerError(f"no file system TSK can read at offset {offset}") from exc
+
+
+def open_entry(fs: Any, inode: int) -> BinaryIO:
+    """A seekable read-only view of the file at metadata address ``inode``."""
+    try:
+        handle = fs.open_meta(inode=inode)
+    except (OSError, RuntimeError) as exc:
+        raise ContainerError(f"inode {inode}: {one_line(exc, with_type=False)}") from exc
+    meta = handle.info.meta
+    if meta is None or meta.type != pytsk3.TSK_FS_META_TYPE_REG:
+        raise ContainerError(f"inode {inode} is no longer a regular file")
+    return io.BufferedReader(_TskFileIO(handle, int(meta.size)), BLOCK)
 
 
 _FS_TYPES = {int(getattr(pytsk3, f"TSK_FS_TYPE_{n}")): label for n, label in _FS_NAMES.items()
@@ -231,39 +298,43 @@ def _file_blocks(handle: Any, size: int) -> Iterator[bytes]:
         yield data
 
 
-def _file_member(label: str, path: str, handle: Any, deleted: bool) -> Member:
+def _file_member(volume: tuple[Step, ...], fs_name: str, path: str, handle: Any,
+                 deleted: bool) -> Member:
     meta = handle.info.meta
-    chain = [label, path]
     if meta is None:
         # Nothing failed: the file system no longer knows where the content was.
-        return Member(chain, None, deleted=deleted, status="skipped",
+        return Member((*volume, EntryStep(fs_name, 0, path)), None, deleted=deleted,
+                      status="skipped",
                       reason="deleted; file metadata gone, content not recoverable")
+    steps = (*volume, EntryStep(fs_name, int(meta.addr), path))
     size = int(meta.size)
     times = FileTimes(_time(meta, "crtime"), _time(meta, "mtime"), _time(meta, "atime"),
                       _time(meta, "ctime"))
     if deleted and int(meta.flags) & pytsk3.TSK_FS_META_FLAG_ALLOC:
-        return Member(chain, size, times, True, "skipped",
+        return Member(steps, size, times, True, "skipped",
                       "deleted; its metadata now belongs to another file")
     if meta.type == pytsk3.TSK_FS_META_TYPE_LNK:
-        return Member(chain, size, times, deleted, "skipped", "symlink")
+        return Member(steps, size, times, deleted, "skipped", "symlink")
     if meta.type == pytsk3.TSK_FS_META_TYPE_UNDEF:
         # A name whose inode the file system no longer describes: expected of a deleted
         # file, damage for an allocated one.
         lost = (f"inode {int(meta.addr)}: the file system no longer describes it "
                 "(TSK: file type undefined)")
         if deleted:
-            return Member(chain, size, times, True, "skipped", f"deleted; {lost}")
-        return Member(chain, size, times, False, "error", f"unreadable {lost}")
+            return Member(steps, size, times, True, "skipped", f"deleted; {lost}")
+        return Member(steps, size, times, False, "error", f"unreadable {lost}")
     if meta.type != pytsk3.TSK_FS_META_TYPE_REG:
         kind = _META_TYPES.get(int(meta.type), f"type {int(meta.type)}")
-        return Member(chain, size, times, deleted, "skipped",
+        return Member(steps, size, times, deleted, "skipped",
                       f"not a regular file: {kind} (inode {int(meta.addr)})")
-    return Member(chain, size, times, deleted,
+    return Member(steps, size, times, deleted,
                   blocks=lambda: _file_blocks(handle, size),
                   reopen=lambda: io.BufferedReader(_TskFileIO(handle, size), BLOCK))
 
 
-def _walk(fs: Any, label: str, report: Report) -> Iterator[Member]:
+def _walk(fs: Any, volume: tuple[Step, ...], report: Report) -> Iterator[Member]:
+    fs_name = _fs_name(fs)
+    label = f"{volume[-1].label} ({fs_name})"  # type: ignore[union-attr]
     seen: set[int] = set()
     stack: list[tuple[Any, str, bool, int]] = [(fs.open_dir(path="/"), "", False, 0)]
     while stack:
@@ -291,7 +362,7 @@ def _walk(fs: Any, label: str, report: Report) -> Iterator[Member]:
                     seen.add(meta.addr)
                     subdirs.append((handle, path, deleted, depth + 1))
                 continue
-            yield _file_member(label, path, handle, deleted)
+            yield _file_member(volume, fs_name, path, handle, deleted)
         for handle, path, deleted, depth in reversed(subdirs):
             try:
                 stack.append((handle.as_directory(), path, deleted, depth))
@@ -322,13 +393,14 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
     ``path`` (the image's own file, when it is one) lets multi-segment images find their
     other segments beside it; ``open_path`` opens those read-only.
     """
-    ewf = head.startswith(EWF_MAGIC)
-    if ewf and (segment := ewf_segment_number(head)) != 1:
+    fmt = image_format(head, path)
+    if fmt == "ewf" and (segment := ewf_segment_number(head)) != 1:
         report.notes.append(f"EWF segment {segment}: read together with segment 1")
         return
     with ExitStack() as stack:
-        read_at, size = _open_reader(stack, stream, path, ewf, open_path, report)
+        read_at, size = _open_reader(stack, stream, path, fmt, open_path, report)
         report.meta["media_size"] = size
+        report.meta["image_format"] = fmt
         image = _Image(read_at, size)
         systems: list[str] = []
         failed: list[str] = []
@@ -340,9 +412,8 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
             except OSError:
                 failed.append(f"{label}: no file system TSK can read")
                 continue
-            name = f"{label} ({_fs_name(fs)})"
-            systems.append(name)
-            yield from _walk(fs, name, report)
+            systems.append(f"{label} ({_fs_name(fs)})")
+            yield from _walk(fs, (ImageStep(fmt), VolumeStep(label, offset)), report)
         if systems:
             report.notes.extend(failed)
         else:
@@ -351,9 +422,9 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
                     else "no partition table and no file system at offset 0")
             scan = _Scan(image, size, tried)
             for offset, fs in scan:
-                name = f"offset {offset} ({_fs_name(fs)})"
-                systems.append(name)
-                yield from _walk(fs, name, report)
+                label = f"offset {offset}"
+                systems.append(f"{label} ({_fs_name(fs)})")
+                yield from _walk(fs, (ImageStep(fmt), VolumeStep(label, offset)), report)
             if not systems:
                 report.meta["file_systems"] = systems
                 raise ContainerError(f"no readable file system in the image: {lead}; a scan "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from cumberland.records import FileTimes
+from cumberland.sources.locator import Step, display_chain
 
 
 class ContainerError(Exception):
@@ -37,10 +38,11 @@ class MemberLimit(LimitReached):
 
 @dataclass(slots=True)
 class Member:
-    """One file inside a container. ``blocks`` reads its content once, start to end;
-    ``reopen`` (when the container allows random access) gives a fresh seekable view."""
+    """One file inside a container, located by ``steps`` from the container's bytes.
+    ``blocks`` reads its content once, start to end; ``reopen`` (when the container allows
+    random access) gives a fresh seekable view."""
 
-    chain: list[str]
+    steps: tuple[Step, ...]
     size: int | None
     times: FileTimes = field(default_factory=FileTimes)
     deleted: bool = False
@@ -48,6 +50,10 @@ class Member:
     reason: str | None = None
     blocks: Callable[[], Iterator[bytes]] | None = None
     reopen: Callable[[], BinaryIO] | None = None
+
+    @property
+    def chain(self) -> list[str]:
+        return display_chain(self.steps)
 
 
 @dataclass(slots=True)

@@ -84,6 +84,10 @@ class Item(Base):
     chain: Mapped[list[str]] = mapped_column(JSON)
     # Exact bytes of the file-system path, to reopen names that are not valid UTF-8.
     raw_path: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Where the bytes of an item inside a container are (sources/locator.py, stored form):
+    # file → image → volume → inode → archive member ... NULL for files found on the file
+    # system, whose locator is their raw_path.
+    locator: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     status: Mapped[str] = mapped_column(String(16))  # pending|done|skipped|error|encrypted
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -207,7 +207,7 @@ def _write_children(conn: Connection, container: int, children: list[Child]) -> 
                       child.deleted)
         row = entry_row(top.case_id, top.source_id, entry, container)
         row.update(mime=r.mime, ext_mismatch=r.ext_mismatch,
-                   media_sha256=r.media.sha256 if r.media else None)
+                   media_sha256=r.media.sha256 if r.media else None, locator=child.locator)
         rows.append(row)
     conn.execute(insert_ignore(conn, ITEMS, ["case_id", "path_key"]), rows)
     keys = [row["path_key"] for row in rows]
@@ -229,7 +229,7 @@ def _write_children(conn: Connection, container: int, children: list[Child]) -> 
 
 
 _CHILD_FIELDS = ("size", "status", "reason", "mime", "ext_mismatch", "media_sha256", "deleted",
-                 "created", "modified", "accessed", "changed")
+                 "created", "modified", "accessed", "changed", "locator")
 
 
 def _dedupe(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
