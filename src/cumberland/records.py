@@ -88,12 +88,14 @@ class FileTimes:
 
 @dataclass(slots=True)
 class Task:
-    """One item to fingerprint: workers reopen it by path (shared storage for clusters)."""
+    """One item to fingerprint: workers reopen it by path (shared storage for clusters), or
+    by ``locator`` (stored form, ``sources/locator.py``) when it is inside a container."""
 
     item_id: int
     raw_path: bytes
     display: str
     size: int | None
+    locator: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +146,10 @@ class Result:
     signals: list[SignalOutput] = field(default_factory=list)
     thumbnail: bytes | None = None
     children: list[Child] = field(default_factory=list)
+    # Members of a container fanned out as pending items of their own (``sources/listing``):
+    # compressed, so a 100 k-file image travels to the writer in a few megabytes.
+    listing: bytes | None = None
+    listed: int = 0
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ shapes, archives, and disk images made with the Debian tools a forensic lab has.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import zipfile
@@ -15,6 +16,10 @@ import pillow_heif
 import pytest
 
 from cumberland.demo import synthetic_image
+from cumberland.pipeline.fingerprint import fingerprint
+from cumberland.records import Child, Result, Task
+from cumberland.settings import Settings
+from cumberland.sources.listing import read_listing
 
 
 def need(*tools: str) -> None:
@@ -184,3 +189,35 @@ def reencode(src: Path, dst: Path, codec: str, size: tuple[int, int], bitrate: i
         for packet in stream.encode():
             out.mux(packet)
     return dst
+
+
+def fingerprint_tree(path: Path, settings: Settings | None = None) -> Result:
+    """``fingerprint`` of one file with every fanned-out member fingerprinted too, the way
+    the writer and the workers do it, folded back into one tree of children (chains relative
+    to the file, parents as indexes) so tests can look at a container as a whole."""
+    settings = settings or Settings()
+    result = fingerprint(Task(1, os.fsencode(path), str(path), None), settings)
+    _fold(result, result, -1, [], settings)
+    return result
+
+
+def _fold(top: Result, result: Result, parent: int, prefix: list[str],
+          settings: Settings) -> None:
+    if result is not top:
+        base = len(top.children)
+        for child in result.children:
+            top.children.append(Child([*prefix, *child.chain],
+                                      parent if child.parent < 0 else base + child.parent,
+                                      child.result, child.deleted, child.times,
+                                      child.locator))
+    if result.listing is None:
+        return
+    for member in read_listing(result.listing):
+        if member.status == "pending":
+            task = Task(0, b"", " › ".join(member.chain), member.size, member.locator)
+            found = fingerprint(task, settings)
+        else:
+            found = Result(0, member.status, member.reason, size=member.size)
+        top.children.append(Child([*prefix, *member.chain], parent, found, member.deleted,
+                                  member.times, member.locator))
+        _fold(top, found, len(top.children) - 1, [*prefix, *member.chain], settings)

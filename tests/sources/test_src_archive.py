@@ -9,14 +9,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.records import Result, Task
+from cumberland.records import Result
 from cumberland.settings import Settings
-from sources.evidence_kit import jpeg, seven_zip, zip_bytes
+from sources.evidence_kit import fingerprint_tree, jpeg, seven_zip, zip_bytes
 
 
 def _fp(path: Path, settings: Settings | None = None) -> Result:
-    return fingerprint(Task(1, os.fsencode(path), str(path), None), settings or Settings())
+    return fingerprint_tree(path, settings)
 
 
 def _by_chain(result: Result) -> dict[tuple[str, ...], Result]:

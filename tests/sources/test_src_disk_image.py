@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from cumberland.pipeline.fingerprint import fingerprint
-from cumberland.records import Result, Task
-from cumberland.settings import Settings
+from cumberland.records import Result
 from cumberland.signals.crypto import digest_blocks
 from cumberland.sources.disk_image import looks_like_raw_disk
 from sources.evidence_kit import (
     e01,
     ext4_image,
     fat_image,
+    fingerprint_tree,
     gpt_disk,
     jpeg,
     mbr_disk,
@@ -30,7 +29,7 @@ FILES = {"Users/a/keep.jpg": jpeg(1), "Users/a/gone.jpg": jpeg(2), "notes.txt": 
 
 
 def _fp(path: Path) -> Result:
-    return fingerprint(Task(1, os.fsencode(path), str(path), None), Settings())
+    return fingerprint_tree(path)
 
 
 def _children(result: Result) -> dict[tuple[str, ...], object]:

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cumberland.pipeline.fingerprint import fingerprint
 from cumberland.pipeline.triage import TriageRequest, triage
-from cumberland.records import Task
 from cumberland.settings import Settings
 from cumberland.sources.evidence import open_path
 from cumberland.sources.locator import (
@@ -35,7 +33,15 @@ from cumberland.sources.reopen import Opener
 from cumberland.store.models import Item
 from cumberland.store.reopen import ReopenError, media_pixels, open_item, open_media
 from cumberland.store.workspace import Workspace
-from sources.evidence_kit import e01, ext4_image, jpeg, mbr_disk, seven_zip, zip_bytes
+from sources.evidence_kit import (
+    e01,
+    ext4_image,
+    fingerprint_tree,
+    jpeg,
+    mbr_disk,
+    seven_zip,
+    zip_bytes,
+)
 
 BIG = jpeg(11, (1200, 900))
 FILES = {"Users/a/keep.jpg": jpeg(1), "Users/a/old.jpg": jpeg(2),
@@ -64,7 +70,7 @@ def test_steps_round_trip_through_json_including_undecodable_paths() -> None:
 
 
 def test_every_member_reopens_by_locator_to_its_own_bytes(laptop: Path) -> None:
-    result = fingerprint(Task(1, os.fsencode(laptop), str(laptop), None), Settings())
+    result = fingerprint_tree(laptop)
     done = [c for c in result.children if c.result.media is not None]
     assert {c.chain[-1] for c in done} >= {"/Users/a/keep.jpg", "/Users/a/old.jpg",
                                            "2019/big.jpg", "deep.jpg"}
@@ -88,7 +94,7 @@ def test_every_member_reopens_by_locator_to_its_own_bytes(laptop: Path) -> None:
 
 def test_a_fresh_process_reopens_a_member_inside_a_zip_inside_the_e01(laptop: Path,
                                                                         tmp_path: Path) -> None:
-    result = fingerprint(Task(1, os.fsencode(laptop), str(laptop), None), Settings())
+    result = fingerprint_tree(laptop)
     big = next(c for c in result.children if c.chain[-1] == "2019/big.jpg")
     code = ("import hashlib, json, sys\n"
             "from cumberland.sources.evidence import open_path\n"
@@ -137,7 +143,7 @@ def test_workspace_reads_members_back_checked_and_says_why_not(laptop: Path,
 
 def test_archive_members_locate_by_index_even_when_names_repeat(tmp_path: Path) -> None:
     archive = seven_zip(tmp_path / "two.7z", {"a/x.jpg": jpeg(5), "b/x.jpg": jpeg(6)}, tmp_path)
-    result = fingerprint(Task(1, os.fsencode(archive), str(archive), None), Settings())
+    result = fingerprint_tree(archive)
     opener = Opener(open_path, 1 << 30)
     seen = set()
     for child in result.children:

@@ -41,7 +41,16 @@ from cumberland.sources.disk_image import (
     read_disk_image,
 )
 from cumberland.sources.evidence import NotRegularFile, open_evidence, open_path
-from cumberland.sources.locator import Locator, of_file, to_json
+from cumberland.sources.listing import Listed, ListingWriter
+from cumberland.sources.locator import (
+    Locator,
+    LocatorError,
+    MemberStep,
+    container_depth,
+    from_json,
+    of_file,
+    to_json,
+)
 from cumberland.sources.member import (
     ContainerError,
     EncryptedContainer,
@@ -51,6 +60,7 @@ from cumberland.sources.member import (
     MemberUnreadable,
     Report,
 )
+from cumberland.sources.reopen import Opener
 
 
 class _Unreadable(Exception):
@@ -84,6 +94,43 @@ def _read(task: Task, settings: Settings) -> Absorbed:
             raise _Unreadable(f"read failed after {done} bytes: {exc.strerror}") from exc
     absorbed.content.path = raw
     return absorbed
+
+
+_OPENER: Opener | None = None
+
+
+def _opener(settings: Settings) -> Opener:
+    """This worker's Opener, kept for its life: members of one container arrive in chunks,
+    and each chunk finds the image, file system or archive cursor already open."""
+    global _OPENER
+    if _OPENER is None:
+        _OPENER = Opener(open_path, settings.archive_max_bytes)
+    return _OPENER
+
+
+def _read_located(locator: Locator, settings: Settings) -> Absorbed:
+    """Like ``_read``, for a member of a container reached by its locator."""
+    opener = _opener(settings)
+    try:
+        fh = opener.open(locator)
+    except LocatorError as exc:
+        raise _Unreadable(str(exc)) from exc
+    done = 0
+    with fh:
+        def blocks() -> Iterator[bytes]:
+            nonlocal done
+            while block := fh.read(BLOCK):
+                done += len(block)
+                yield block
+
+        reopen = (lambda: opener.open(locator)) if fh.seekable() else None
+        try:
+            return absorb(blocks(), settings, reopen=reopen)
+        except LimitReached:
+            raise
+        except (OSError, RuntimeError, ContainerError) as exc:
+            raise _Unreadable(f"read failed after {done} bytes: "
+                              f"{one_line(exc, with_type=False)}") from exc
 
 
 @dataclass(slots=True)
@@ -233,16 +280,22 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
         report = Report()
         found = unreadable = 0
         stopped: dict[str, int] = {}
+        listing = ListingWriter() if _fans_out(subject) else None
         try:
             with subject.content.open() as stream:
                 for member in reader(subject, stream, report):
                     found += 1
+                    if listing is not None:
+                        _list_member(scope, member, listing)
+                        continue
                     child = _add_child(scope, member, settings)
                     unreadable += child.result.status == "error" and child.result.media is None
                     reason = child.result.reason or ""
                     if child.result.status == "skipped" and reason.startswith("limit: "):
                         stopped[reason[7:]] = stopped.get(reason[7:], 0) + 1
         except LimitReached as exc:
+            if listing is not None:
+                result.listing, result.listed = listing.finish(), listing.count
             result.status, result.reason = "skipped", f"limit: {exc}"
             if not owns_budget:
                 raise
@@ -253,6 +306,8 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
             report.errors.append(str(exc))
         except OSError as exc:
             report.errors.append(f"read failed: {one_line(exc)}")
+        if listing is not None:
+            result.listing, result.listed = listing.finish(), listing.count
         subject.media.meta = {**report.meta, "members": found}
         for limit, count in stopped.items():
             report.notes.append(f"{count} member{'s' * (count > 1)} skipped at a limit ({limit})")
@@ -264,6 +319,65 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
             result.reason = "; ".join(report.notes)[:500]
 
     return handle
+
+
+# Archives whose members can be reached one by one without decompressing the ones before
+# (zip's central directory, tar's headers): their members fan out like a disk image's when
+# there are at least Settings.fanout_members of them. A nested archive inside a fanned-out
+# one then has limits of its own (its ratio against its own size), so the whole expansion
+# stays bounded by the ratio times the outer archive's size.
+FANOUT_ARCHIVES = frozenset({"application/zip", "application/x-tar"})
+
+
+def _fans_out(subject: Subject) -> bool:
+    """Whether the container's members become pending items of their own, fingerprinted by
+    any worker in chunks, rather than described here and now. Only the task's own item
+    fans out (a container found inside a container read here is described here), and
+    only when its bytes are reachable again without reading a stream: a file, or a file
+    in a disk image, never a member of an archive."""
+    scope = subject.scope
+    if scope.parent != -1 or any(isinstance(s, MemberStep) for s in scope.locator):
+        return False
+    if subject.media.kind == "disk-image":
+        return True
+    return subject.media.mime in FANOUT_ARCHIVES and _has_members(
+        subject, subject.settings.fanout_members)
+
+
+def _has_members(subject: Subject, count: int) -> bool:
+    """Whether the archive lists at least ``count`` members (a look at its directory; a
+    smaller one is read in one go here, where its limits are counted as a whole)."""
+    found = 0
+    try:
+        with subject.content.open() as stream:
+            for _member in read_archive(stream, Budget(subject.media.size, subject.settings),
+                                        subject.name):
+                found += 1
+                if found >= count:
+                    return True
+    except (ContainerError, LimitReached, OSError):
+        pass
+    return False
+
+
+def _list_member(scope: Scope, member: Member, listing: ListingWriter) -> None:
+    """Record a member for fan-out without reading it. An archive's bomb limits are checked
+    against the sizes its directory declares (each member's read is held to them too)."""
+    status, reason = member.status, member.reason
+    chain = scope.unique([*scope.prefix, *member.chain])
+    locator = to_json((*scope.locator, *member.steps))
+    try:
+        if scope.budget is not None and status == "pending":
+            scope.budget.start_member()
+            scope.budget.consume(member.size or 0)
+    except LimitReached as exc:
+        listing.add(Listed(chain, locator, member.size, "skipped", f"limit: {exc}",
+                           member.deleted, member.times))
+        if isinstance(exc, MemberLimit):
+            return  # stops this member only
+        raise
+    listing.add(Listed(chain, locator, member.size, status, reason, member.deleted,
+                       member.times))
 
 
 def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
@@ -345,7 +459,8 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
             raise
         except Exception as exc:  # a library bug on hostile input must not end the run
             result.status, result.reason = "error", f"internal: {one_line(exc)}"
-    if guessed_disk and result.status == "error" and not result.children and (
+    if guessed_disk and result.status == "error" and not (
+            result.children or result.listed) and (
             not plausible_disk or digests.size < SCAN_STEP):
         # Only a boot-sector look-alike (an NTFS $Boot file, a saved MBR, a 55AA by chance):
         # an ordinary file. A disk-sized file with a partition table keeps its error.
@@ -358,12 +473,20 @@ def fingerprint(task: Task, settings: Settings) -> Result:
     """Everything one item yields, children included. Never raises for bad input."""
     result = Result(item_id=task.item_id, status="done")
     try:
-        absorbed = _read(task, settings)
-    except _Unreadable as exc:
+        locator = from_json(task.locator) if task.locator else of_file(task.raw_path)
+        absorbed = (_read_located(locator, settings) if len(locator) > 1
+                    else _read(task, settings))
+    except (LocatorError, _Unreadable) as exc:
         result.status, result.reason = "error", str(exc)
         return result
-    _describe(result, task.display, absorbed.digests, absorbed.head, absorbed.content, settings,
-              Scope(result.children, of_file(task.raw_path)))
+    except LimitReached as exc:
+        result.status, result.reason = "skipped", f"limit: {exc}"
+        return result
+    try:
+        _describe(result, task.display, absorbed.digests, absorbed.head, absorbed.content,
+                  settings, Scope(result.children, locator, depth=container_depth(locator)))
+    finally:
+        absorbed.content.close()
     return result
 
 

@@ -41,18 +41,33 @@ def add_source(ws: Workspace, case: int, source: Path) -> int:
 def fingerprint_pending(
     ws: Workspace, case: int, settings: Settings, executor: Executor, progress: Progress
 ) -> None:
-    progress.phase("fingerprinting", writer.count_pending(ws, case))
+    """Fingerprint every pending item. Containers that fan out list their members as new
+    pending items; a pass that listed any is followed by another (members of members one
+    level deeper each time, so at most ``max_depth`` passes)."""
+    while pending := writer.count_pending(ws, case):
+        progress.phase("fingerprinting", pending)
+        if not _fingerprint_pass(ws, case, settings, executor, progress):
+            return
+
+
+def _fingerprint_pass(ws: Workspace, case: int, settings: Settings, executor: Executor,
+                      progress: Progress) -> int:
+    """One walk over the pending items; returns how many members it listed."""
     batch: list[Result] = []
+    rows = listed = 0
     for results in executor.run(writer.pending_tasks(ws, case, settings.chunk_size,
                                                          settings.chunk_bytes)):
         batch.extend(results)
+        rows += sum(1 + len(r.children) + r.listed for r in results)
+        listed += sum(r.listed for r in results)
         # Several chunks per transaction: a commit costs more than a chunk of small files.
-        if len(batch) + sum(len(r.children) for r in batch) >= settings.write_batch:
+        if rows >= settings.write_batch:
             writer.apply_results(ws, batch)
-            batch = []
+            batch, rows = [], 0
         progress.advance(len(results), sum(r.size or 0 for r in results))
     if batch:
         writer.apply_results(ws, batch)
+    return listed
 
 
 def ingest(

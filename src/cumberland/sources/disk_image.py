@@ -413,6 +413,10 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
                 failed.append(f"{label}: no file system TSK can read")
                 continue
             systems.append(f"{label} ({_fs_name(fs)})")
+            needed = offset + int(fs.info.block_count) * int(fs.info.block_size)
+            if needed > size:
+                report.errors.append(f"{label}: image truncated ({size} of {needed} bytes): "
+                                     "files past its end cannot be read")
             yield from _walk(fs, (ImageStep(fmt), VolumeStep(label, offset)), report)
         if systems:
             report.notes.extend(failed)

@@ -17,6 +17,7 @@ from sqlalchemy.sql.dml import Insert
 
 from cumberland.records import Child, Result, Task
 from cumberland.sources.base import Entry, path_key
+from cumberland.sources.listing import read_listing
 from cumberland.store.models import Case, Item, Media, MediaFrame, SignalRecord, Source
 from cumberland.store.sql import param_marker
 from cumberland.store.workspace import Workspace
@@ -113,7 +114,7 @@ def pending_tasks(ws: Workspace, case: int, chunk_size: int,
     while True:
         with ws.engine.connect() as conn:
             rows = conn.execute(
-                select(Item.id, Item.raw_path, Item.path, Item.size)
+                select(Item.id, Item.raw_path, Item.path, Item.size, Item.locator)
                 .where(Item.case_id == case, Item.status == "pending", Item.id > last)
                 .order_by(Item.id).limit(chunk_size * 64)
             ).all()
@@ -127,7 +128,7 @@ def pending_tasks(ws: Workspace, case: int, chunk_size: int,
             if chunk and (len(chunk) == chunk_size or held + size > chunk_bytes):
                 yield chunk
                 chunk, held = [], 0
-            chunk.append(Task(r.id, r.raw_path or b"", r.path, r.size))
+            chunk.append(Task(r.id, r.raw_path or b"", r.path, r.size, r.locator))
             held += size
         yield chunk
 
@@ -183,6 +184,30 @@ def apply_results(ws: Workspace, results: list[Result]) -> None:
         for r in results:
             if r.children:
                 _write_children(conn, r.item_id, r.children)
+            if r.listing is not None:
+                _write_listing(conn, r.item_id, r.listing)
+
+
+def _write_listing(conn: Connection, container: int, listing: bytes,
+                   batch: int = 5000) -> None:
+    """A fanned-out container's members as items of their own (pending until a worker
+    fingerprints them), in the container's transaction: a resumed run either finds the
+    container done with every member listed, or lists them again (kept if already there)."""
+    top = conn.execute(select(Item.case_id, Item.source_id, Item.chain)
+                       .where(Item.id == container)).one()
+    stmt = insert_ignore(conn, ITEMS, ["case_id", "path_key"])
+    rows: list[dict[str, Any]] = []
+    for member in read_listing(listing):
+        entry = Entry([*top.chain, *member.chain], None, member.size, member.status,
+                      member.reason, member.times, member.deleted)
+        row = entry_row(top.case_id, top.source_id, entry, container)
+        row["locator"] = member.locator
+        rows.append(row)
+        if len(rows) >= batch:
+            conn.execute(stmt, rows)
+            rows = []
+    if rows:
+        conn.execute(stmt, rows)
 
 
 def _update_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
