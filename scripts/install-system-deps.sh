@@ -11,6 +11,9 @@ PACKAGES=(
   dosfstools mtools   # mkfs.fat + mcopy: tests build FAT images
   ntfs-3g gdisk       # mkntfs + ntfscp, sgdisk: tests build NTFS volumes and GPT disks
   p7zip-full          # 7z: tests build 7z archives
+  qemu-utils          # qemu-img convert: tests build VMDK, VHD, VHDX and QCOW2 images
+  cryptsetup-bin      # cryptsetup luksFormat: tests build LUKS volumes (no device mapper)
+  sleuthkit           # fls, icat, tsk_recover: the examiner's route in bench/disk_image.py
   postgresql          # real server for the PostgreSQL tests
   chromium            # real browser for the web tests and PDF reports
   fonts-dejavu-core   # text in generated demo images

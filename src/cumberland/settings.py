@@ -66,6 +66,9 @@ class Settings:
     spool_max_bytes: int = 8 * 1024**3
     # C2PA trust anchors (PEM); without them every valid signature reads "untrusted signer".
     trust_anchors: str | None = None
+    # File of keys for encrypted volumes (BitLocker recovery passwords or passwords, LUKS
+    # passphrases), one a line. Only its path is recorded with the run, never the keys.
+    volume_keys: str | None = None
     # Folder of ONNX plug-ins (model + manifest): agency-supplied detectors and classifiers.
     plugins_dir: str | None = None
 

@@ -221,3 +221,38 @@ def _fold(top: Result, result: Result, parent: int, prefix: list[str],
         top.children.append(Child([*prefix, *member.chain], parent, found, member.deleted,
                                   member.times, member.locator))
         _fold(top, found, len(top.children) - 1, [*prefix, *member.chain], settings)
+
+
+def qemu_convert(raw: Path, out: Path, fmt: str) -> Path:
+    """``raw`` converted by qemu-img to ``fmt`` (vmdk, vpc = VHD, vhdx, qcow2)."""
+    need("qemu-img")
+    run("qemu-img", "convert", "-f", "raw", "-O", fmt, raw, out)
+    return out
+
+
+def luks_volume(out: Path, inner: Path, passphrase: str, work: Path) -> Path:
+    """A LUKS1 volume (aes-xts-plain64) holding ``inner``'s bytes, made without a device
+    mapper: cryptsetup writes the header around a master key chosen here, and the payload
+    is encrypted sector by sector with that key (XTS, tweak = sector number)."""
+    need("cryptsetup")
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    master = bytes(range(64))
+    (work / "mk.bin").write_bytes(master)
+    (work / "pass.txt").write_text(passphrase)
+    plain = inner.read_bytes()
+    header = 4096 * 512
+    with out.open("wb") as fh:
+        fh.truncate(header + len(plain))
+    run("cryptsetup", "luksFormat", "--type", "luks1", "--cipher", "aes-xts-plain64",
+        "--key-size", "512", "--hash", "sha256", "--master-key-file", work / "mk.bin",
+        "--iter-time", "1", "--align-payload", "4096", "--batch-mode", out, work / "pass.txt")
+    sealed = bytearray()
+    for start in range(0, len(plain), 512):
+        tweak = (start // 512).to_bytes(16, "little")
+        encryptor = Cipher(algorithms.AES(master), modes.XTS(tweak)).encryptor()
+        sealed += encryptor.update(plain[start : start + 512]) + encryptor.finalize()
+    with out.open("r+b") as fh:
+        fh.seek(header)
+        fh.write(sealed)
+    return out

@@ -149,6 +149,9 @@ def triage(
     spool_dir: Annotated[Path | None, typer.Option(
         help="Where archive members too large for memory are spooled while decoded "
              "(default: the workspace's spool/ folder).")] = None,
+    volume_keys: Annotated[Path | None, typer.Option(
+        help="File of keys for encrypted volumes, one a line: BitLocker recovery passwords "
+             "or passwords, LUKS passphrases (only the path is recorded).")] = None,
     db: DbOpt = None,
 ) -> None:
     """Ingest SOURCES read-only, match against the hash sets, write the report."""
@@ -164,7 +167,8 @@ def triage(
     settings = Settings(pdq_max_distance=pdq_distance, pdq_min_quality=pdq_quality,
                         workers=workers,
                         trust_anchors=str(trust_anchors.absolute()) if trust_anchors else None,
-                        plugins_dir=str(plugins.absolute()) if plugins else None)
+                        plugins_dir=str(plugins.absolute()) if plugins else None,
+                        volume_keys=str(volume_keys.absolute()) if volume_keys else None)
     report_dir = report_dir or (workspace / "reports" / case)
     request = TriageRequest(
         sources=list(sources), case=case, alert_sets=list(hashset or []),

@@ -40,6 +40,7 @@ from cumberland.sources.disk_image import (
     looks_like_raw_disk,
     read_disk_image,
 )
+from cumberland.sources.encrypted import load_keys
 from cumberland.sources.evidence import NotRegularFile, open_evidence, open_path
 from cumberland.sources.listing import Listed, ListingWriter
 from cumberland.sources.locator import (
@@ -96,16 +97,17 @@ def _read(task: Task, settings: Settings) -> Absorbed:
     return absorbed
 
 
-_OPENER: Opener | None = None
+_OPENERS: dict[tuple[int, str | None], Opener] = {}
 
 
 def _opener(settings: Settings) -> Opener:
     """This worker's Opener, kept for its life: members of one container arrive in chunks,
     and each chunk finds the image, file system or archive cursor already open."""
-    global _OPENER
-    if _OPENER is None:
-        _OPENER = Opener(open_path, settings.archive_max_bytes)
-    return _OPENER
+    key = settings.archive_max_bytes, settings.volume_keys
+    if key not in _OPENERS:
+        _OPENERS[key] = Opener(open_path, settings.archive_max_bytes,
+                               load_keys(settings.volume_keys))
+    return _OPENERS[key]
 
 
 def _read_located(locator: Locator, settings: Settings) -> Absorbed:
@@ -258,7 +260,8 @@ def _archive_members(subject: Subject, stream: BinaryIO, report: Report) -> Iter
 
 
 def _disk_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
-    return read_disk_image(stream, subject.head, subject.content.path, open_path, report)
+    return read_disk_image(stream, subject.head, subject.content.path, open_path, report,
+                           load_keys(subject.settings.volume_keys))
 
 
 Reader = Callable[[Subject, BinaryIO, Report], Iterator[Member]]

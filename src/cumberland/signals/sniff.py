@@ -46,6 +46,10 @@ XZ = _ct("archive", "application/x-xz", "xz", "txz")
 ZSTD = _ct("archive", "application/zstd", "zst", "tzst")
 TAR = _ct("archive", "application/x-tar", "tar")
 EWF = _ct("disk-image", "application/x-ewf", "e01", "ex01", "s01", "l01")
+VMDK = _ct("disk-image", "application/x-vmdk", "vmdk")
+VHD = _ct("disk-image", "application/x-vhd", "vhd")
+VHDX = _ct("disk-image", "application/x-vhdx", "vhdx")
+QCOW = _ct("disk-image", "application/x-qemu-disk", "qcow2", "qcow")
 PDF = _ct("document", "application/pdf", "pdf")
 SQLITE = _ct("document", "application/vnd.sqlite3", "sqlite", "db", "sqlite3")
 RAW_CAMERA = _ct("image", "image/x-raw", "cr2", "nef", "arw", "dng", "orf", "rw2", "raf")
@@ -127,6 +131,14 @@ def sniff(head: bytes) -> ContentType:
         return TAR
     if head.startswith(_EWF_MAGIC):
         return EWF
+    if head.startswith(b"KDMV"):  # a sparse VMDK extent with its embedded descriptor
+        return VMDK
+    if head.startswith(b"vhdxfile"):
+        return VHDX
+    if head.startswith(b"conectix"):  # a dynamic VHD's copy of its footer
+        return VHD
+    if head.startswith(b"QFI\xfb"):
+        return QCOW
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"SQLite format 3\x00"):
@@ -151,7 +163,8 @@ def _looks_like_text(head: bytes) -> bool:
 
 _KNOWN_EXTENSIONS = frozenset(
     ext for ct in (JPEG, PNG, GIF, WEBP, TIFF, BMP, HEIC, AVIF, MP4, MOV, AVI, MKV, MPEGTS, FLV,
-                   WMV, ZIP, SEVENZ, RAR, GZIP, BZIP2, XZ, ZSTD, TAR, EWF, PDF, SQLITE,
+                   WMV, ZIP, SEVENZ, RAR, GZIP, BZIP2, XZ, ZSTD, TAR, EWF, VMDK, VHD, VHDX,
+                   QCOW, PDF, SQLITE,
                    RAW_CAMERA)
     for ext in ct.extensions
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import Any, BinaryIO
 
@@ -28,7 +28,8 @@ import pytsk3
 from cumberland.errors import one_line
 from cumberland.records import FileTimes
 from cumberland.sources.base import BLOCK, display_name
-from cumberland.sources.locator import EntryStep, ImageStep, Step, VolumeStep
+from cumberland.sources.encrypted import SCHEMES, scheme_of, unlock
+from cumberland.sources.locator import CryptStep, EntryStep, ImageStep, Step, VolumeStep
 from cumberland.sources.member import ContainerError, Member, Report
 
 ReadAt = Callable[[int, int], bytes]
@@ -146,7 +147,7 @@ def image_format(head: bytes, path: bytes | None) -> str:
     segments beside its file)."""
     if head.startswith(EWF_MAGIC):
         return "ewf"
-    if head.startswith((b"KDMV", b"# Disk DescriptorFile")):
+    if head.startswith(b"KDMV"):
         return "vmdk"
     if head.startswith((b"conectix", b"vhdxfile")):
         return "vhdi"
@@ -161,6 +162,11 @@ def _libyal_reader(stack: ExitStack, handle: Any, stream: BinaryIO,
                    what: str) -> tuple[ReadAt, int]:
     try:
         handle.open_file_object(stream)
+        if what == "VMDK":  # a monolithic sparse VMDK is its own single extent file
+            if handle.number_of_extents != 1:
+                raise ContainerError("VMDK with several extent files: give the monolithic "
+                                     "image (qemu-img convert -O vmdk)")
+            handle.open_extent_data_files_as_file_objects([stream])
     except OSError as exc:
         raise ContainerError(f"unreadable {what} image: {one_line(exc)}") from exc
     stack.callback(handle.close)
@@ -376,7 +382,7 @@ def _partitions(image: _Image, report: Report) -> list[tuple[str, int]]:
     """(label, byte offset) of every file system to open; a bare file system is ``fs``."""
     try:
         volumes = pytsk3.Volume_Info(image)
-    except OSError:
+    except (OSError, RuntimeError):
         return [("fs", 0)]
     report.meta["volume_system"] = _VS_TYPES.get(int(volumes.info.vstype), "other")
     found: list[tuple[str, int]] = []
@@ -386,12 +392,46 @@ def _partitions(image: _Image, report: Report) -> list[tuple[str, int]]:
     return found
 
 
+def open_crypt(stack: ExitStack, image: Any, offset: int, scheme: str,
+               keys: Sequence[str]) -> Any:
+    """The decrypted volume at ``offset`` as an image TSK reads (ContainerError without a
+    key that opens it)."""
+    opened = unlock(stack, scheme, image.read, offset, image.get_size(), keys)
+    if opened is None:
+        name, needs = SCHEMES[scheme]
+        raise ContainerError(f"{name} volume: needs {needs}")
+    return _Image(*opened)
+
+
+def _encrypted_volume(stack: ExitStack, image: Any, label: str, offset: int,
+                      volume: tuple[Step, ...], keys: Sequence[str],
+                      report: Report) -> Iterator[Member]:
+    """An encrypted volume: its files when a key opens it, else one ``encrypted`` item."""
+    scheme = scheme_of(image.read(offset, 4096))
+    assert scheme is not None
+    locked = (*volume, CryptStep(scheme))
+    try:
+        inner = open_crypt(stack, image, offset, scheme, keys)
+    except ContainerError as exc:
+        yield Member(locked, None, status="encrypted", reason=str(exc))
+        return
+    try:
+        fs = pytsk3.FS_Info(inner, offset=0)
+    except (OSError, RuntimeError):
+        report.notes.append(f"{label}: unlocked {SCHEMES[scheme][0]} volume holds no file "
+                            "system TSK can read")
+        return
+    report.notes.append(f"{label}: {SCHEMES[scheme][0]} volume opened with a given key")
+    yield from _walk(fs, (*locked, VolumeStep(label, 0)), report)
+
+
 def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path: OpenPath,
-                    report: Report) -> Iterator[Member]:
+                    report: Report, keys: Sequence[str] = ()) -> Iterator[Member]:
     """Every file in every readable file system of the image, allocated and deleted.
 
     ``path`` (the image's own file, when it is one) lets multi-segment images find their
-    other segments beside it; ``open_path`` opens those read-only.
+    other segments beside it; ``open_path`` opens those read-only. Encrypted volumes are
+    opened with ``keys`` where one fits (``sources/encrypted.py``).
     """
     fmt = image_format(head, path)
     if fmt == "ewf" and (segment := ewf_segment_number(head)) != 1:
@@ -409,8 +449,13 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
             tried.add(offset)
             try:
                 fs = pytsk3.FS_Info(image, offset=offset)
-            except OSError:
-                failed.append(f"{label}: no file system TSK can read")
+            except (OSError, RuntimeError):
+                if scheme_of(image.read(offset, 4096)) is not None:
+                    systems.append(f"{label} (encrypted)")
+                    yield from _encrypted_volume(stack, image, label, offset, (
+                        ImageStep(fmt), VolumeStep(label, offset)), keys, report)
+                else:
+                    failed.append(f"{label}: no file system TSK can read")
                 continue
             systems.append(f"{label} ({_fs_name(fs)})")
             needed = offset + int(fs.info.block_count) * int(fs.info.block_size)

@@ -21,6 +21,7 @@ from typing import Any
 from cumberland.sources.base import display_name
 
 IMAGE_FORMATS = ("ewf", "raw", "split", "vmdk", "vhdi", "qcow")
+CRYPT_SCHEMES = {"bitlocker": "BitLocker", "luks": "LUKS", "filevault": "FileVault 2"}
 
 
 class LocatorError(ValueError):
@@ -52,6 +53,15 @@ class VolumeStep:
 
 
 @dataclass(frozen=True, slots=True)
+class CryptStep:
+    """The volume before is encrypted (``bitlocker``, ``luks``, ``filevault``); what follows
+    is inside its decrypted bytes. The key is never part of the locator: whoever reopens it
+    gives the examiner's keys again."""
+
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True)
 class EntryStep:
     """A file of the volume's file system by metadata address (inode, MFT entry)."""
 
@@ -68,7 +78,7 @@ class MemberStep:
     name: str
 
 
-Step = FileStep | ImageStep | VolumeStep | EntryStep | MemberStep
+Step = FileStep | ImageStep | VolumeStep | CryptStep | EntryStep | MemberStep
 Locator = tuple[Step, ...]
 # The stored form: a list of JSON objects, one per step.
 Stored = list[dict[str, Any]]
@@ -90,6 +100,8 @@ def to_json(locator: Iterable[Step]) -> Stored:
             out.append({"t": "image", "format": step.format})
         elif isinstance(step, VolumeStep):
             out.append({"t": "volume", "label": step.label, "offset": step.offset})
+        elif isinstance(step, CryptStep):
+            out.append({"t": "crypt", "scheme": step.scheme})
         elif isinstance(step, EntryStep):
             out.append({"t": "entry", "fs": step.fs, "inode": step.inode, "path": step.path})
         else:
@@ -111,6 +123,8 @@ def from_json(stored: Sequence[dict[str, Any]]) -> Locator:
                 steps.append(ImageStep(str(obj["format"])))
             elif kind == "volume":
                 steps.append(VolumeStep(str(obj["label"]), int(obj["offset"])))
+            elif kind == "crypt" and obj["scheme"] in CRYPT_SCHEMES:
+                steps.append(CryptStep(str(obj["scheme"])))
             elif kind == "entry":
                 steps.append(EntryStep(str(obj["fs"]), int(obj["inode"]), str(obj["path"])))
             elif kind == "member":
@@ -131,14 +145,21 @@ def display_chain(locator: Iterable[Step]) -> list[str]:
     file system, then each archive member's name. Image and volume steps show through the
     entry after them."""
     chain: list[str] = []
-    volume = "fs"
-    for step in locator:
+    volume, crypt = "fs", ""
+    steps = list(locator)
+    for n, step in enumerate(steps):
         if isinstance(step, FileStep):
             chain.append(display_name(step.path))
+        elif isinstance(step, ImageStep):
+            crypt = ""
         elif isinstance(step, VolumeStep):
             volume = step.label
+        elif isinstance(step, CryptStep):
+            crypt = f"{CRYPT_SCHEMES[step.scheme]}: "
+            if n == len(steps) - 1:  # the locked volume itself
+                chain.append(f"{volume} ({CRYPT_SCHEMES[step.scheme]}, encrypted)")
         elif isinstance(step, EntryStep):
-            chain += [f"{volume} ({step.fs})", step.path]
+            chain += [f"{volume} ({crypt}{step.fs})", step.path]
         elif isinstance(step, MemberStep):
             chain.append(step.name)
     return chain

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import Any, BinaryIO
 
@@ -21,6 +21,7 @@ from libarchive.exception import ArchiveError
 from cumberland.sources import disk_image
 from cumberland.sources.archive import archive_entries
 from cumberland.sources.locator import (
+    CryptStep,
     EntryStep,
     FileStep,
     ImageStep,
@@ -122,9 +123,11 @@ class _Cursor:
 class Opener:
     """Opens locators; keeps the last ``keep`` opened containers for the next call."""
 
-    def __init__(self, open_path: OpenPath, member_limit: int, keep: int = 16) -> None:
+    def __init__(self, open_path: OpenPath, member_limit: int, keys: Sequence[str] = (),
+                 keep: int = 16) -> None:
         self._open_path = open_path
         self._member_limit = member_limit
+        self._keys = tuple(keys)
         self._keep = keep
         self._cache: OrderedDict[tuple[Step, ...], tuple[ExitStack, Any]] = OrderedDict()
 
@@ -169,7 +172,7 @@ class Opener:
         first = locator[0]
         stream: BinaryIO | None = None
         image: Any = None
-        fs: Any = None
+        volume: tuple[tuple[Step, ...], int] | None = None  # the volume's key and offset
         path: bytes | None = None
         for n, step in enumerate(locator):
             key = locator[: n + 1]
@@ -186,9 +189,17 @@ class Opener:
                                      step.format, self._open_path)
                 stream = path = None
             elif isinstance(step, VolumeStep):
-                fs = self._cached(key, _open_fs, _need(image, step), step.offset)
+                _need(image, step)
+                volume = key, step.offset
+            elif isinstance(step, CryptStep):
+                offset = _need(volume, step)[1]
+                image = self._cached(key, disk_image.open_crypt, image, offset, step.scheme,
+                                     self._keys)
+                volume = None
             elif isinstance(step, EntryStep):
-                stream, path = disk_image.open_entry(_need(fs, step), step.inode), None
+                where, offset = _need(volume, step)
+                fs = self._cached(where, _open_fs, image, offset)
+                stream, path = disk_image.open_entry(fs, step.inode), None
             else:
                 stream, path = self._member(key[:-1], _need(stream, step), step), None
         if stream is None:

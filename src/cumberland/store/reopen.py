@@ -25,6 +25,7 @@ from sqlalchemy import select
 from cumberland.settings import Settings
 from cumberland.signals.image import decode_pixels
 from cumberland.sources.base import BLOCK
+from cumberland.sources.encrypted import load_keys
 from cumberland.sources.evidence import open_path
 from cumberland.sources.locator import Locator, LocatorError, from_json, of_file
 from cumberland.sources.reopen import Opener
@@ -53,7 +54,7 @@ def open_verified(locator: Locator, sha256: bytes, settings: Settings,
     """The bytes the locator leads to, seekable, once they hash to ``sha256``: in memory up
     to ``settings.in_memory_limit``, beyond that in a temporary file (``spool_dir``, never
     beside the evidence) removed on exit."""
-    opener = Opener(open_path, settings.archive_max_bytes)
+    opener = Opener(open_path, settings.archive_max_bytes, load_keys(settings.volume_keys))
     try:
         with opener.open(locator) as source, _spool(spool_dir) as held:
             digest = hashlib.sha256()
