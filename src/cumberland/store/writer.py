@@ -7,6 +7,7 @@ uninterrupted run would.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -18,12 +19,11 @@ from sqlalchemy.sql.dml import Insert
 from cumberland.records import Child, Result, Task
 from cumberland.sources.base import Entry, path_key
 from cumberland.sources.listing import read_listing
-from cumberland.store.models import Case, Item, Media, MediaFrame, SignalRecord, Source
-from cumberland.store.sql import param_marker
+from cumberland.store.models import Case, Item, MediaFrame, SignalRecord, Source
+from cumberland.store.sql import insert_rows, param_marker
 from cumberland.store.workspace import Workspace
 
 ITEMS: Table = Item.__table__  # type: ignore[assignment]
-MEDIA: Table = Media.__table__  # type: ignore[assignment]
 SIGNALS: Table = SignalRecord.__table__  # type: ignore[assignment]
 FRAMES: Table = MediaFrame.__table__  # type: ignore[assignment]
 
@@ -85,13 +85,31 @@ def entry_row(case: int, source: int, entry: Entry, parent: int | None = None) -
     }
 
 
+_json_text = json.encoder.encode_basestring_ascii  # what json.dumps writes for one string
+ITEM_COLUMNS = ("case_id", "source_id", "parent_id", "path", "path_key", "chain", "raw_path",
+                "size", "status", "reason", "deleted", "ext_mismatch", "created", "modified",
+                "accessed", "changed", "locator")
+
+
+def entry_values(case: int, source: int, entry: Entry, parent: int | None = None,
+                 locator: list[dict[str, Any]] | None = None) -> tuple[Any, ...]:
+    """An enumerated entry as ``ITEM_COLUMNS`` values for ``insert_rows``."""
+    path, t = entry.path, entry.times
+    chain = entry.chain
+    return (case, source, parent, path, path_key(path),
+            f"[{_json_text(chain[0])}]" if len(chain) == 1 else json.dumps(chain),
+            entry.raw_path, entry.size, entry.status, entry.reason, entry.deleted, False,
+            t.created, t.modified, t.accessed, t.changed,
+            None if locator is None else json.dumps(locator))
+
+
 def add_entries(ws: Workspace, case: int, source: int, entries: Iterable[Entry],
                 batch: int = 5000) -> int:
     """Record enumerated entries; ones already known (a resumed or repeated run) are kept."""
     count = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for entry in entries:
-        rows.append(entry_row(case, source, entry))
+        rows.append(entry_values(case, source, entry))
         count += 1
         if len(rows) >= batch:
             _insert_items(ws, rows)
@@ -100,10 +118,10 @@ def add_entries(ws: Workspace, case: int, source: int, entries: Iterable[Entry],
     return count
 
 
-def _insert_items(ws: Workspace, rows: list[dict[str, Any]]) -> None:
+def _insert_items(ws: Workspace, rows: list[tuple[Any, ...]]) -> None:
     if rows:
         with ws.engine.begin() as conn:
-            conn.execute(insert_ignore(conn, ITEMS, ["case_id", "path_key"]), rows)
+            insert_rows(conn, "items", ITEM_COLUMNS, ("case_id", "path_key"), rows)
 
 
 def pending_tasks(ws: Workspace, case: int, chunk_size: int,
@@ -139,6 +157,10 @@ def count_pending(ws: Workspace, case: int) -> int:
             Item.case_id == case, Item.status == "pending")) or 0)
 
 
+MEDIA_COLUMNS = ("sha256", "md5", "sha1", "size", "kind", "mime", "width", "height", "pdq",
+                 "pdq_quality", "ai_level", "meta", "has_thumb")
+
+
 def _media_rows(ws: Workspace, results: Iterable[Result]) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {"media": [], "signals": [], "frames": []}
     for r in results:
@@ -171,8 +193,11 @@ def apply_results(ws: Workspace, results: list[Result]) -> None:
     every = [*results, *(c.result for r in results for c in r.children)]
     rows = _media_rows(ws, every)
     with ws.engine.begin() as conn:
-        if rows["media"]:
-            conn.execute(insert_ignore(conn, MEDIA, ["sha256"]), _dedupe(rows["media"], "sha256"))
+        insert_rows(conn, "media", MEDIA_COLUMNS, ("sha256",), [
+            (m["sha256"], m["md5"], m["sha1"], m["size"], m["kind"], m["mime"], m["width"],
+             m["height"], m["pdq"], m["pdq_quality"], m["ai_level"],
+             json.dumps(m["meta"]) if m["meta"] else "{}", m["has_thumb"])
+            for m in _dedupe(rows["media"], "sha256")])
         upsert(conn, SIGNALS, ["media_sha256", "name"],
                _dedupe(rows["signals"], "media_sha256", "name"))
         if rows["frames"]:
@@ -195,19 +220,15 @@ def _write_listing(conn: Connection, container: int, listing: bytes,
     container done with every member listed, or lists them again (kept if already there)."""
     top = conn.execute(select(Item.case_id, Item.source_id, Item.chain)
                        .where(Item.id == container)).one()
-    stmt = insert_ignore(conn, ITEMS, ["case_id", "path_key"])
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for member in read_listing(listing):
         entry = Entry([*top.chain, *member.chain], None, member.size, member.status,
                       member.reason, member.times, member.deleted)
-        row = entry_row(top.case_id, top.source_id, entry, container)
-        row["locator"] = member.locator
-        rows.append(row)
+        rows.append(entry_values(top.case_id, top.source_id, entry, container, member.locator))
         if len(rows) >= batch:
-            conn.execute(stmt, rows)
+            insert_rows(conn, "items", ITEM_COLUMNS, ("case_id", "path_key"), rows)
             rows = []
-    if rows:
-        conn.execute(stmt, rows)
+    insert_rows(conn, "items", ITEM_COLUMNS, ("case_id", "path_key"), rows)
 
 
 def _update_items(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
