@@ -1,6 +1,6 @@
 """Ingest of a million small files: throughput per core and peak memory, beside baselines.
 
-  .venv/bin/python bench/scale.py [--files 1000000] [--dirs 1000] [--workers N]
+  .venv/bin/python bench/scale.py [--files 1000000] [--dirs 1000] [--workers N] [--db URL]
 
 The corpus (64-byte text files spread over ``--dirs`` folders under ``--root``) is generated
 once and reused. Baselines, measured in the same run on the same warm page cache:
@@ -76,11 +76,12 @@ def baseline_python(root: Path) -> float:
     return time.perf_counter() - start
 
 
-def cumberland(root: Path, workers: int, scratch: Path) -> tuple[float, int, dict[str, object]]:
+def cumberland(root: Path, workers: int, scratch: Path,
+               db: str | None = None) -> tuple[float, int, dict[str, object]]:
     run_measured = _run_measured()
     cmd = [sys.executable, "-m", "cumberland", "triage", str(root), "--case", "scale",
            "--workspace", str(scratch / "ws"), "--report-dir", str(scratch / "report"),
-           "--workers", str(workers)]
+           "--workers", str(workers), *(["--db", db] if db else [])]
     start = time.perf_counter()
     done, peak_kib = run_measured(cmd, scratch / "rss", timeout=6 * 3600)
     seconds = time.perf_counter() - start
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--dirs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--root", type=Path, default=Path("/tmp/cumberland-scale"))
+    parser.add_argument("--db", help="an empty PostgreSQL database URL (default: SQLite)")
     args = parser.parse_args()
 
     evidence = generate(args.root, args.files, args.dirs)
@@ -104,7 +106,7 @@ def main() -> None:
     sha_s = baseline_sha256sum(evidence)
     py_s = baseline_python(evidence)
     with tempfile.TemporaryDirectory(prefix="cumberland-scale-ws-") as scratch:
-        cb_s, peak_kib, report = cumberland(evidence, args.workers, Path(scratch))
+        cb_s, peak_kib, report = cumberland(evidence, args.workers, Path(scratch), args.db)
     assert report["files_seen"] == count, (report["files_seen"], count)
 
     def row(name: str, seconds: float, cores: int) -> str:
