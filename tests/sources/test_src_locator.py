@@ -155,3 +155,15 @@ def test_archive_members_locate_by_index_even_when_names_repeat(tmp_path: Path) 
             assert hashlib.sha256(fh.read()).digest() == child.result.media.sha256
     opener.close()
     assert len(seen) == 2
+
+
+def test_data_appended_to_a_picture_reopens_by_its_tail_step(tmp_path: Path) -> None:
+    hidden = jpeg(7)
+    path = tmp_path / "cover.jpg"
+    path.write_bytes(jpeg(8) + zip_bytes({"hidden.jpg": hidden}))
+    result = fingerprint_tree(path)
+    inner = next(c for c in result.children if c.chain[-1] == "hidden.jpg")
+    kinds = [type(s).__name__ for s in from_json(inner.locator or [])]
+    assert kinds == ["FileStep", "TailStep", "MemberStep"]
+    with Opener(open_path, 1 << 30).open(from_json(inner.locator or [])) as fh:
+        assert fh.read() == hidden

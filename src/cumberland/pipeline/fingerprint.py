@@ -47,9 +47,11 @@ from cumberland.sources.locator import (
     Locator,
     LocatorError,
     MemberStep,
+    TailStep,
     container_depth,
     from_json,
     of_file,
+    tail_label,
     to_json,
 )
 from cumberland.sources.member import (
@@ -226,13 +228,13 @@ def _appended(subject: Subject) -> None:
     if data is None or end is None or end >= len(data) or is_padding(data[end:]):
         return
     extra = len(data) - end
-    label = f"(appended data at byte {end})"
+    label = tail_label(end)
     subject.media.meta["trailing_bytes"] = extra
     note = f"{extra} bytes after the image's end: {label}"
     result = subject.result
     result.reason = note if result.reason is None else f"{result.reason}; {note}"
     blocks = [data[i : i + BLOCK] for i in range(end, len(data), BLOCK)]
-    _add_child(subject.scope, Member([label], extra, blocks=lambda: iter(blocks)),
+    _add_child(subject.scope, Member((TailStep(end),), extra, blocks=lambda: iter(blocks)),
                subject.settings)
 
 

@@ -78,7 +78,14 @@ class MemberStep:
     name: str
 
 
-Step = FileStep | ImageStep | VolumeStep | CryptStep | EntryStep | MemberStep
+@dataclass(frozen=True, slots=True)
+class TailStep:
+    """The bytes before, from ``offset`` to their end: data appended after an image's end."""
+
+    offset: int
+
+
+Step = FileStep | ImageStep | VolumeStep | CryptStep | EntryStep | MemberStep | TailStep
 Locator = tuple[Step, ...]
 # The stored form: a list of JSON objects, one per step.
 Stored = list[dict[str, Any]]
@@ -104,6 +111,8 @@ def to_json(locator: Iterable[Step]) -> Stored:
             out.append({"t": "crypt", "scheme": step.scheme})
         elif isinstance(step, EntryStep):
             out.append({"t": "entry", "fs": step.fs, "inode": step.inode, "path": step.path})
+        elif isinstance(step, TailStep):
+            out.append({"t": "tail", "offset": step.offset})
         else:
             out.append({"t": "member", "index": step.index, "name": step.name})
     return out
@@ -127,6 +136,8 @@ def from_json(stored: Sequence[dict[str, Any]]) -> Locator:
                 steps.append(CryptStep(str(obj["scheme"])))
             elif kind == "entry":
                 steps.append(EntryStep(str(obj["fs"]), int(obj["inode"]), str(obj["path"])))
+            elif kind == "tail":
+                steps.append(TailStep(int(obj["offset"])))
             elif kind == "member":
                 steps.append(MemberStep(int(obj["index"]), str(obj["name"])))
             else:
@@ -162,12 +173,18 @@ def display_chain(locator: Iterable[Step]) -> list[str]:
             chain += [f"{volume} ({crypt}{step.fs})", step.path]
         elif isinstance(step, MemberStep):
             chain.append(step.name)
+        elif isinstance(step, TailStep):
+            chain.append(tail_label(step.offset))
     return chain
+
+
+def tail_label(offset: int) -> str:
+    return f"(appended data at byte {offset})"
 
 
 def container_depth(locator: Iterable[Step]) -> int:
     """How many containers the item sits in (each image, each archive)."""
-    return sum(isinstance(s, ImageStep | MemberStep) for s in locator)
+    return sum(isinstance(s, ImageStep | MemberStep | TailStep) for s in locator)
 
 
 def of_file(raw_path: bytes) -> Locator:

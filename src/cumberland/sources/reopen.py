@@ -20,6 +20,7 @@ from libarchive.exception import ArchiveError
 
 from cumberland.sources import disk_image
 from cumberland.sources.archive import archive_entries
+from cumberland.sources.base import BLOCK
 from cumberland.sources.locator import (
     CryptStep,
     EntryStep,
@@ -29,6 +30,7 @@ from cumberland.sources.locator import (
     LocatorError,
     MemberStep,
     Step,
+    TailStep,
     VolumeStep,
 )
 from cumberland.sources.member import ContainerError, LimitReached
@@ -200,6 +202,8 @@ class Opener:
                 where, offset = _need(volume, step)
                 fs = self._cached(where, _open_fs, image, offset)
                 stream, path = disk_image.open_entry(fs, step.inode), None
+            elif isinstance(step, TailStep):
+                stream, path = _tail(_need(stream, step), step.offset), None
             else:
                 stream, path = self._member(key[:-1], _need(stream, step), step), None
         if stream is None:
@@ -226,6 +230,20 @@ class Opener:
     def close(self) -> None:
         while self._cache:
             self._cache.popitem()[1][0].close()
+
+
+def _tail(stream: BinaryIO, offset: int) -> BinaryIO:
+    """``stream`` from ``offset`` on (read forward when it cannot seek)."""
+    if stream.seekable():
+        stream.seek(offset)
+        return stream
+    left = offset
+    while left > 0:
+        skipped = len(stream.read(min(left, BLOCK)))
+        if not skipped:
+            raise ContainerError(f"ends before byte {offset}")
+        left -= skipped
+    return stream
 
 
 _CURSOR = MemberStep(-1, "")  # cache slot of an archive's cursor, after the archive's key
