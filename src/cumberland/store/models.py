@@ -371,3 +371,63 @@ class Stack(Base):
         LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True)
     stack: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(32))
+
+
+# --- deconfliction (intel/deconflict): case settings, trusted agencies, exchanges, access ------
+
+
+class DeconflictCase(Base):
+    """A case's deconfliction settings: approved for requests (by whom), the reference released
+    to another agency on a hit, and the owner named to other teams of the organisation."""
+
+    __tablename__ = "deconflict_cases"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    approved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reference: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contact: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+
+class DeconflictPeer(Base):
+    """An agency whose Ed25519 key this workspace trusts to sign requests and responses."""
+
+    __tablename__ = "deconflict_peers"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(200), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    added_at: Mapped[float] = mapped_column(Float)
+
+
+class DeconflictExchange(Base):
+    """One exchange as this workspace saw it: a request it made (with the secret needed to
+    finish it, wiped at finish) or a request it answered (kept to refuse replays)."""
+
+    __tablename__ = "deconflict_exchanges"
+    exchange_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)  # request | response
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), nullable=True)
+    peer: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccessRequest(Base):
+    """A user asking the owner of a case they are not a member of for access, because a media
+    of their own case is also there (they were shown the fact and the owner, not the case)."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (UniqueConstraint("case_id", "user_id", "media_sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    from_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    requested_at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # open | granted | declined

@@ -1,0 +1,254 @@
+"""Deconfliction with other agencies (PSI files or an mTLS endpoint) and other teams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cumberland.cli.common import (
+    DEFAULT_WS,
+    DbOpt,
+    WorkspaceOpt,
+    app,
+    console,
+    fail,
+    open_workspace,
+)
+
+if TYPE_CHECKING:
+    from cumberland.intel.deconflict.exchange import Finished
+
+deconflict_app = typer.Typer(
+    help="Deconfliction: which of a case's media another agency or team also holds.",
+    no_args_is_help=True)
+app.add_typer(deconflict_app, name="deconflict")
+
+CaseOpt = Annotated[str, typer.Option("--case", help="Case name.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes (0: one per core).")]
+ActorOpt = Annotated[str, typer.Option("--actor", help="Who is acting (for the audit log).")]
+
+
+def say(text: str) -> None:
+    console.print(text, highlight=False, soft_wrap=True)
+
+
+def _guard() -> type[Exception]:
+    from cumberland.intel.deconflict.errors import DeconflictError
+
+    return DeconflictError
+
+
+@deconflict_app.command("init")
+def init(
+    agency: Annotated[str, typer.Option(help="This agency's name, as peers will see it.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Create this workspace's agency signing key (Ed25519)."""
+    from cumberland.intel.deconflict.identity import create_agency
+    from cumberland.store import audit
+
+    ws = open_workspace(workspace, db)
+    try:
+        made = create_agency(ws, agency)
+    except _guard() as exc:
+        fail(str(exc))
+    audit.append(ws, "cli", "deconflict-init", target=agency,
+                 details={"fingerprint": made.fingerprint})
+    say(f"agency {agency}: key fingerprint {made.fingerprint}")
+
+
+@deconflict_app.command("export-key")
+def export_key(
+    out: Annotated[Path, typer.Option("--out", help="File to write (give it to peers).")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Write this agency's public key for peers to `deconflict trust`."""
+    from cumberland.intel.deconflict.identity import load_agency
+
+    try:
+        agency = load_agency(open_workspace(workspace, db))
+    except _guard() as exc:
+        fail(str(exc))
+    out.write_text(json.dumps(agency.public_record(), indent=1) + "\n")
+    say(f"{out}: {agency.name}, fingerprint {agency.fingerprint}")
+
+
+@deconflict_app.command("trust")
+def trust(
+    key_file: Annotated[Path, typer.Argument(help="A peer's `deconflict export-key` file.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Trust a peer agency's key (check its fingerprint with the peer out of band)."""
+    from cumberland.intel.deconflict.identity import read_public_record
+    from cumberland.intel.deconflict.identity import trust as add_peer
+    from cumberland.store import audit
+
+    ws = open_workspace(workspace, db)
+    try:
+        name, public = read_public_record(key_file)
+    except _guard() as exc:
+        fail(str(exc))
+    fpr = add_peer(ws, name, public)
+    audit.append(ws, "cli", "deconflict-trust", target=name, details={"fingerprint": fpr})
+    say(f"trusting {name}: fingerprint {fpr}")
+
+
+@deconflict_app.command("approve")
+def approve(case: CaseOpt, actor: ActorOpt = "cli", workspace: WorkspaceOpt = DEFAULT_WS,
+            db: DbOpt = None) -> None:
+    """Approve a case for deconfliction requests (others are refused)."""
+    from cumberland.intel.deconflict.cases import approve as approve_case
+
+    try:
+        approve_case(open_workspace(workspace, db), case, actor)
+    except _guard() as exc:
+        fail(str(exc))
+    say(f"case {case} approved for deconfliction")
+
+
+@deconflict_app.command("release")
+def release(
+    case: CaseOpt,
+    reference: Annotated[str, typer.Option(help="Case reference shown to a peer on a hit.")],
+    contact: Annotated[str, typer.Option(help="Contact point shown with it.")],
+    actor: ActorOpt = "cli",
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Set what a hit on this case's media shows another agency (nothing otherwise)."""
+    from cumberland.intel.deconflict.cases import release as set_release
+
+    try:
+        set_release(open_workspace(workspace, db), case, reference, contact, actor)
+    except _guard() as exc:
+        fail(str(exc))
+    say(f"case {case}: hits release {reference!r} ({contact})")
+
+
+@deconflict_app.command("owner")
+def owner(case: CaseOpt, user: Annotated[str, typer.Option(help="The owner's login name.")],
+          actor: ActorOpt = "cli", workspace: WorkspaceOpt = DEFAULT_WS,
+          db: DbOpt = None) -> None:
+    """Name the owner other teams are pointed to when their media is also in this case."""
+    from cumberland.intel.deconflict.cases import set_owner
+
+    try:
+        set_owner(open_workspace(workspace, db), case, user, actor)
+    except _guard() as exc:
+        fail(str(exc))
+    say(f"case {case}: owner {user}")
+
+
+@deconflict_app.command("request")
+def request(
+    case: CaseOpt,
+    out: Annotated[Path, typer.Option("--out", help="Request file to write.")],
+    count_only: Annotated[bool, typer.Option(
+        "--count-only", help="Learn only how many media the peer holds, not which.")] = False,
+    digest: Annotated[str, typer.Option(help="sha256, sha1 or md5.")] = "sha256",
+    to: Annotated[str | None, typer.Option(help="Only this agency may answer.")] = None,
+    pad_to: Annotated[int, typer.Option(help="Add dummies up to this many elements.")] = 0,
+    actor: ActorOpt = "cli",
+    workers: WorkersOpt = 0,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Write a signed request for CASE's media; its secret stays in this workspace."""
+    from cumberland.intel.deconflict.exchange import request as make
+
+    try:
+        made = make(open_workspace(workspace, db), case, out, actor,
+                    "count" if count_only else "ids", digest, to, pad_to, workers)
+    except _guard() as exc:
+        fail(str(exc))
+    say(f"{out}: exchange {made.exchange_id}, {made.elements:,} media "
+                  f"({made.sent:,} elements sent)")
+
+
+@deconflict_app.command("respond")
+def respond(
+    request_file: Annotated[Path, typer.Argument(help="A peer's request file.")],
+    out: Annotated[Path, typer.Option("--out", help="Response file to write.")],
+    case: Annotated[list[str] | None, typer.Option(
+        "--case", help="Answer over this case (repeatable; default: all cases).")] = None,
+    max_request: Annotated[int, typer.Option(help="Largest request answered.")] = 1_000_000,
+    fresh_key: Annotated[bool, typer.Option(
+        "--fresh-key", help="Blind everything under a one-off secret (slow; no reuse).")
+    ] = False,
+    actor: ActorOpt = "cli",
+    workers: WorkersOpt = 0,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Answer a peer's request; this workspace learns only the request's size."""
+    from cumberland.intel.deconflict import wire
+    from cumberland.intel.deconflict.exchange import Limits
+    from cumberland.intel.deconflict.exchange import respond as answer
+
+    try:
+        done = answer(open_workspace(workspace, db), request_file, case, actor,
+                      Limits(max_request=max_request), fresh_key, workers)
+    except _guard() as exc:
+        fail(str(exc))
+    wire.write(out, done.data)
+    say(f"{out}: answered {done.requester}'s {done.asked:,} elements over "
+                  f"{done.held_elements:,} held media ({done.released_cases} case references "
+                  "releasable)")
+
+
+def _print_finished(done: Finished, json_out: bool) -> None:
+    if json_out:
+        print(json.dumps({
+            "exchange": done.exchange_id, "responder": done.responder, "mode": done.mode,
+            "asked": done.asked, "held": done.held,
+            "hits": [{"sha256": h.sha256.hex(), "sha1": h.sha1.hex(), "md5": h.md5.hex(),
+                      "releases": [{"reference": r.reference, "contact": r.contact}
+                                   for r in h.releases]} for h in done.hits]}))
+        return
+    say(f"{done.responder} holds {done.held:,} of {done.asked:,} media "
+                  f"(exchange {done.exchange_id})")
+    for hit in done.hits:
+        refs = "; ".join(f"{r.reference} ({r.contact})" for r in hit.releases) or \
+            "no reference released"
+        say(f"  {hit.sha256.hex()}  sha1 {hit.sha1.hex()}  md5 {hit.md5.hex()}  "
+                      f"{refs}")
+
+
+@deconflict_app.command("finish")
+def finish(
+    response_file: Annotated[Path, typer.Argument(help="The peer's response file.")],
+    case: CaseOpt,
+    json_out: JsonOpt = False,
+    actor: ActorOpt = "cli",
+    workers: WorkersOpt = 0,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Read the response to this workspace's request: which media the peer holds."""
+    from cumberland.intel.deconflict.exchange import finish as read_response
+
+    try:
+        done = read_response(open_workspace(workspace, db), response_file, case, actor,
+                             workers=workers)
+    except _guard() as exc:
+        fail(str(exc))
+    _print_finished(done, json_out)
+
+
+@deconflict_app.command("rotate-key")
+def rotate_key(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+    """Start a new responder epoch: a new secret, cached blinded media dropped."""
+    from cumberland.intel.deconflict.responder import rotate
+    from cumberland.store import audit
+
+    ws = open_workspace(workspace, db)
+    epoch = rotate(ws)
+    audit.append(ws, "cli", "deconflict-rotate", target=epoch)
+    say(f"responder epoch {epoch}")
