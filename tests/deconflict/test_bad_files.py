@@ -11,7 +11,8 @@ from sqlalchemy import select
 from cumberland.intel.deconflict import exchange, identity, protocol, wire
 from cumberland.intel.deconflict.errors import DeconflictError
 from cumberland.store.models import AuditEntry
-from tests.deconflict.conftest import Agencies
+
+from .conftest import Agencies
 
 
 def _request(agencies: Agencies, name: str = "req.bin", **options: object) -> Path:
@@ -102,8 +103,9 @@ def test_untrusted_or_unaddressed(agencies: Agencies, tmp_path: Path) -> None:
 
     stranger = Workspace(tmp_path / "stranger")
     identity.create_agency(stranger, "Agency A")  # same name, other key
-    from tests.deconflict.conftest import add_media
     from cumberland.intel.deconflict import cases
+
+    from .conftest import add_media
 
     add_media(stranger, "op-alder", [1, 2, 3])
     cases.approve(stranger, "op-alder", "x")
@@ -127,7 +129,7 @@ def test_points_off_the_curve_from_a_trusted_peer(agencies: Agencies) -> None:
 
 
 def test_case_must_be_approved(agencies: Agencies) -> None:
-    from tests.deconflict.conftest import add_media
+    from .conftest import add_media
 
     add_media(agencies.a, "op-unapproved", [1])
     _refused(lambda: exchange.request(agencies.a, "op-unapproved", agencies.root / "x.bin"),

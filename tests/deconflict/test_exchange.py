@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from cumberland.intel.deconflict import exchange
 from cumberland.store.models import AuditEntry, DeconflictExchange
-from tests.deconflict.conftest import Agencies, sha
+
+from .conftest import Agencies, sha
 
 
 def _round(agencies: Agencies, **options: object) -> exchange.Finished:
@@ -39,7 +40,7 @@ def test_requester_learns_exactly_the_shared_media_with_released_references(
 
 def test_media_held_only_in_unreleased_cases_is_a_hit_without_reference(
         agencies: Agencies) -> None:
-    from tests.deconflict.conftest import add_media
+    from .conftest import add_media
 
     add_media(agencies.a, "op-alder", [300])  # B holds 300 only in op-dogwood
     done = _round(agencies)
@@ -88,7 +89,7 @@ def test_responder_cache_blinds_only_new_media(agencies: Agencies, tmp_path: Pat
     req = tmp_path / "r1.bin"
     exchange.request(agencies.a, "op-alder", req, workers=1)
     assert exchange.respond(agencies.b, req, workers=1).blinded_now == 63
-    from tests.deconflict.conftest import add_media
+    from .conftest import add_media
 
     add_media(agencies.b, "op-birch", [500, 501])
     exchange.request(agencies.a, "op-alder", req, workers=1)
