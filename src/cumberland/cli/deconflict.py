@@ -252,3 +252,72 @@ def rotate_key(workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
     epoch = rotate(ws)
     audit.append(ws, "cli", "deconflict-rotate", target=epoch)
     say(f"responder epoch {epoch}")
+
+
+TlsCert = Annotated[Path, typer.Option("--cert", help="This agency's TLS certificate (PEM).")]
+TlsKey = Annotated[Path, typer.Option("--key", help="Its private key (PEM).")]
+TlsCa = Annotated[Path, typer.Option("--ca", help="CA certificates of trusted peers (PEM).")]
+
+
+@deconflict_app.command("serve")
+def serve(
+    cert: TlsCert,
+    key: TlsKey,
+    ca: TlsCa,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8443,
+    case: Annotated[list[str] | None, typer.Option(
+        "--case", help="Answer over this case (repeatable; default: all cases).")] = None,
+    max_request: Annotated[int, typer.Option(help="Largest request answered.")] = 1_000_000,
+    workers: WorkersOpt = 0,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Answer peers' requests over HTTPS with mutual TLS (client certificates required)."""
+    import ssl
+
+    import uvicorn
+
+    from cumberland.intel.deconflict.exchange import Limits
+    from cumberland.web.deconflict_peer import PeerConfig, create_peer_app
+
+    ws = open_workspace(workspace, db)
+    config = PeerConfig(case, Limits(max_request=max_request), workers)
+    say(f"deconfliction endpoint on https://{host}:{port}/ (client certificates required)")
+    uvicorn.run(create_peer_app(ws, config), host=host, port=port, log_level="warning",
+                ssl_certfile=str(cert), ssl_keyfile=str(key), ssl_ca_certs=str(ca),
+                ssl_cert_reqs=ssl.CERT_REQUIRED, server_header=False, proxy_headers=False)
+
+
+@deconflict_app.command("ask")
+def ask(
+    case: CaseOpt,
+    url: Annotated[str, typer.Option(help="The peer's endpoint, https://HOST:PORT.")],
+    cert: TlsCert,
+    key: TlsKey,
+    ca: TlsCa,
+    count_only: Annotated[bool, typer.Option(
+        "--count-only", help="Learn only how many media the peer holds, not which.")] = False,
+    digest: Annotated[str, typer.Option(help="sha256, sha1 or md5.")] = "sha256",
+    to: Annotated[str | None, typer.Option(help="Only this agency may answer.")] = None,
+    json_out: JsonOpt = False,
+    actor: ActorOpt = "cli",
+    workers: WorkersOpt = 0,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Request, send to a peer's endpoint over mutual TLS, and finish, in one go."""
+    from cumberland.intel.deconflict.exchange import finish as read_response
+    from cumberland.intel.deconflict.exchange import request as make
+    from cumberland.intel.deconflict.transport import exchange_over_tls, tls_context
+
+    ws = open_workspace(workspace, db)
+    try:
+        context = tls_context(cert, key, ca)
+        made = make(ws, case, None, actor, "count" if count_only else "ids", digest, to, 0,
+                    workers)
+        answer = exchange_over_tls(url, made.data, context)
+        done = read_response(ws, answer, case, actor, workers=workers)
+    except _guard() as exc:
+        fail(str(exc))
+    _print_finished(done, json_out)

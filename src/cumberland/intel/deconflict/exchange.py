@@ -8,6 +8,7 @@ counts per step (refusals of a request too).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +65,14 @@ class Requested:
     elements: int
     sent: int
     sha256: str
+    data: bytes
 
 
-def request(ws: Workspace, case: str, out: Path, actor: str = "cli", mode: str = "ids",
+def request(ws: Workspace, case: str, out: Path | None, actor: str = "cli", mode: str = "ids",
             digest: str = "sha256", to: str | None = None, pad_to: int = 0,
             workers: int = 0) -> Requested:
-    """Write a signed request for ``case``'s media (the case must be approved)."""
+    """A signed request for ``case``'s media (the case must be approved), written to ``out``
+    unless it goes straight to a peer's endpoint."""
     agency = load_agency(ws)
     cid = case_settings.case_of(ws, case)
     setting = case_settings.settings(ws, cid)
@@ -80,7 +83,7 @@ def request(ws: Workspace, case: str, out: Path, actor: str = "cli", mode: str =
         elements = sorted({d for d, _ in _case_pairs(conn, digest, [cid])})
     made = protocol.make_request(elements, mode, digest, to, pad_to, workers)
     data = wire.encode("request", made.header, made.body, agency)
-    sha = wire.write(out, data)
+    sha = wire.write(out, data) if out else hashlib.sha256(data).hexdigest()
     with ws.engine.begin() as conn:
         conn.execute(insert(DeconflictExchange).values(
             exchange_id=made.pending.exchange_id, role="request", case_id=cid, peer=to or "",
@@ -89,7 +92,7 @@ def request(ws: Workspace, case: str, out: Path, actor: str = "cli", mode: str =
     audit.append(ws, actor, "deconflict-request", cid, made.pending.exchange_id, {
         "elements": len(elements), "sent": made.header["n"], "mode": mode, "digest": digest,
         "to": to, "bytes": len(data)})
-    return Requested(made.pending.exchange_id, len(elements), int(made.header["n"]), sha)
+    return Requested(made.pending.exchange_id, len(elements), int(made.header["n"]), sha, data)
 
 
 @dataclass(frozen=True)
