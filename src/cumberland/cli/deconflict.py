@@ -321,3 +321,97 @@ def ask(
     except _guard() as exc:
         fail(str(exc))
     _print_finished(done, json_out)
+
+
+UserOpt = Annotated[str, typer.Option("--user", help="Whose view (login name).")]
+
+
+@deconflict_app.command("elsewhere")
+def elsewhere(case: CaseOpt, user: UserOpt, json_out: JsonOpt = False,
+              workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+    """Media of CASE that other cases hold: named if USER is a member, else owner only."""
+    from cumberland.intel.deconflict.cases import case_of
+    from cumberland.intel.deconflict.org import elsewhere as find
+    from cumberland.store.accounts import AccountError, user_id
+
+    ws = open_workspace(workspace, db)
+    try:
+        rows = find(ws, user_id(ws, user), case_of(ws, case))
+    except (_guard(), AccountError) as exc:
+        fail(str(exc))
+    for r in rows:
+        record = {"sha256": r.sha256.hex(), "member_cases": list(r.member_cases),
+                  "other_cases": r.other_cases, "owners": list(r.owners),
+                  "access_requested": r.requested}
+        if json_out:
+            print(json.dumps(record))
+        else:
+            hidden = (f"; {r.other_cases} case(s) you cannot see, owner(s) "
+                      f"{', '.join(r.owners)}" if r.other_cases else "")
+            say(f"{record['sha256']}  {', '.join(r.member_cases) or '-'}{hidden}")
+
+
+@deconflict_app.command("request-access")
+def request_access(
+    case: CaseOpt,
+    user: UserOpt,
+    media: Annotated[str, typer.Option(help="SHA-256 of the media (hex).")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Ask the owners of the cases that hold MEDIA (and USER cannot see) for access."""
+    from cumberland.intel.deconflict.cases import case_of
+    from cumberland.intel.deconflict.org import request_access as ask_owner
+    from cumberland.store.accounts import AccountError, user_id
+
+    ws = open_workspace(workspace, db)
+    try:
+        ask_owner(ws, user_id(ws, user), case_of(ws, case), bytes.fromhex(media))
+    except (_guard(), AccountError, ValueError) as exc:
+        fail(str(exc))
+    say("access request filed with the owners")
+
+
+@deconflict_app.command("access-requests")
+def access_requests(
+    owner_name: Annotated[str | None, typer.Option(
+        "--owner", help="Only requests to this owner's cases.")] = None,
+    json_out: JsonOpt = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Access requests to cases (of one owner, or all)."""
+    from cumberland.intel.deconflict.org import access_requests as listing
+    from cumberland.store.accounts import AccountError, user_id
+
+    ws = open_workspace(workspace, db)
+    try:
+        rows = listing(ws, user_id(ws, owner_name) if owner_name else None)
+    except AccountError as exc:
+        fail(str(exc))
+    for r in rows:
+        if json_out:
+            print(json.dumps({"id": r.id, "case": r.case, "user": r.user,
+                              "from_case": r.from_case, "sha256": r.sha256.hex(),
+                              "requested_at": r.requested_at, "status": r.status}))
+        else:
+            say(f"#{r.id} {r.status:<8} {r.user} (case {r.from_case}) -> {r.case}: "
+                f"{r.sha256.hex()}")
+
+
+@deconflict_app.command("decide-access")
+def decide_access(
+    request_id: Annotated[int, typer.Argument(help="Request number (access-requests).")],
+    grant: Annotated[bool, typer.Option("--grant/--decline", help="Grant or decline.")],
+    actor: ActorOpt = "cli",
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Grant (membership of the case) or decline an access request."""
+    from cumberland.intel.deconflict.org import decide
+
+    try:
+        done = decide(open_workspace(workspace, db), request_id, grant, actor)
+    except _guard() as exc:
+        fail(str(exc))
+    say(f"#{request_id}: {done.user} {'granted' if grant else 'declined'} access to {done.case}")

@@ -13,7 +13,13 @@ from starlette.exceptions import HTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cumberland.store.workspace import Workspace
-from cumberland.web import routes_auth, routes_cases, routes_export, routes_review
+from cumberland.web import (
+    routes_auth,
+    routes_cases,
+    routes_deconflict,
+    routes_export,
+    routes_review,
+)
 from cumberland.web.anchoring import AnchorSchedule
 from cumberland.web.pages import render
 from cumberland.web.queue import QueueKeeper
@@ -54,7 +60,7 @@ def create_app(workspace: Workspace | Path | str, config: WebConfig | None = Non
     app.state.similar = SimilarCache()
     app.state.queues = QueueKeeper(ws)
     app.state.address_queue = AddressQueue()
-    for module in (routes_auth, routes_cases, routes_review, routes_export):
+    for module in (routes_auth, routes_cases, routes_review, routes_export, routes_deconflict):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers on everything, then the proxy's view of the client, then hosts.
