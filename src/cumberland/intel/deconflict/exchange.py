@@ -243,9 +243,10 @@ def _answer(ws: Workspace, envelope: wire.Envelope, agency: Agency, cases: list[
         released = case_settings.releases(ws, answered)
         slot = {cid: i for i, cid in enumerate(sorted(released))}
         held.releases = [released[c] for c in sorted(released)]
-        index = np.searchsorted(elements, to_array([d for d, c in pairs if c in slot], width))
-        held.slots = [(int(i), slot[c]) for i, (_, c) in zip(
-            index, ((d, c) for d, c in pairs if c in slot), strict=True)]
+        released_pairs = [(d, slot[c]) for d, c in pairs if c in slot]
+        held.slot_elements = np.searchsorted(
+            elements, to_array([d for d, _ in released_pairs], width)).astype(np.int64)
+        held.slot_values = np.asarray([s for _, s in released_pairs], dtype=np.int64)
     out_header, body = protocol.answer(header, envelope.body, scalar, held, exchange_id,
                                        workers)
     data = wire.encode("response", {**out_header, "exchange_id": exchange_id,

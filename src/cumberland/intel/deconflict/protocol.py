@@ -130,14 +130,19 @@ def request_body_len(header: dict[str, Any], max_elements: int) -> int:
     return n * group.POINT
 
 
+def _none() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
 @dataclass
 class Held:
     """The responder's side: PRF values of its distinct elements, and what it releases."""
 
     outs: np.ndarray  # (k, 32) uint8: F(y) of each element
     releases: list[Release] = field(default_factory=list)
-    # (element index, release slot) for elements in cases with a released reference
-    slots: list[tuple[int, int]] = field(default_factory=list)
+    # pairs (element index, release slot) for elements in cases with a released reference
+    slot_elements: np.ndarray = field(default_factory=_none)
+    slot_values: np.ndarray = field(default_factory=_none)
 
 
 def _tags(outs: np.ndarray) -> np.ndarray:
@@ -173,32 +178,31 @@ def answer(header: dict[str, Any], body: bytes, scalar: int, held: Held,
     return {"mode": mode, "n": n, **out}, b"".join(parts)
 
 
+def _entries(held: Held) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(element, slot, j) per table entry: one per (element, released case), j numbering an
+    element's entries, and one (element, NONE, 0) for an element no case of which released."""
+    order = np.lexsort((held.slot_values, held.slot_elements))
+    elements = np.asarray(held.slot_elements, dtype=np.int64)[order]
+    slots = np.asarray(held.slot_values, dtype=np.int64)[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(elements)) + 1] if len(elements) else _none()
+    first = np.repeat(starts, np.diff(np.r_[starts, len(elements)]))
+    nth = np.arange(len(elements), dtype=np.int64) - first
+    bare = np.setdiff1d(np.arange(len(held.outs), dtype=np.int64), elements,
+                        assume_unique=False)
+    return (np.concatenate([elements, bare]),
+            np.concatenate([slots, np.full(len(bare), NONE, dtype=np.int64)]),
+            np.concatenate([nth, np.zeros(len(bare), dtype=np.int64)]))
+
+
 def _label_table(held: Held, exchange_id: str) -> tuple[bytes, list[bytes]]:
-    """Entries (tag ‖ masked label) sorted by tag; one per (element, released case), or one
-    "held, nothing released" entry for an element none of whose cases released a reference."""
-    k = len(held.outs)
+    """Entries (tag ‖ masked label) sorted by tag, then by j within an element."""
     if len(held.releases) > MAX_REFS:
         raise DeconflictError(f"more than {MAX_REFS} case references to release")
     keys = [secrets.token_bytes(16) for _ in held.releases]
     aad = exchange_id.encode()
     refs = [AESGCM(key).encrypt(b"\0" * 12, rel.encode(), aad)
             for key, rel in zip(keys, held.releases, strict=True)]
-    slot_of: dict[int, list[int]] = {}
-    for index, released in held.slots:
-        slot_of.setdefault(index, []).append(released)
-    element = np.arange(k, dtype=np.int64)
-    slot = np.full(k, NONE, dtype=np.int64)
-    nth = np.zeros(k, dtype=np.int64)
-    extra_e, extra_s, extra_j = [], [], []
-    for e, slots in slot_of.items():
-        slot[e] = slots[0]
-        for j, s in enumerate(slots[1:], start=1):
-            extra_e.append(e)
-            extra_s.append(s)
-            extra_j.append(j)
-    element = np.concatenate([element, np.asarray(extra_e, dtype=np.int64)])
-    slot = np.concatenate([slot, np.asarray(extra_s, dtype=np.int64)])
-    nth = np.concatenate([nth, np.asarray(extra_j, dtype=np.int64)])
+    element, slot, nth = _entries(held)
     tags = _tags(held.outs)[element]
     order = np.lexsort((nth, tags))
     element, slot, nth, tags = element[order], slot[order], nth[order], tags[order]
@@ -208,7 +212,7 @@ def _label_table(held: Held, exchange_id: str) -> tuple[bytes, list[bytes]]:
     if keys:
         key_table = np.frombuffer(b"".join(keys) + b"\0" * 16, dtype=np.uint8).reshape(-1, 16)
         plain[:, 2:] = key_table[np.where(slot == NONE, len(keys), slot)]
-    mask = held.outs[element, TAG:TAG + LABEL].copy()
+    mask = held.outs[element, TAG:TAG + LABEL]
     for row in np.flatnonzero(nth):  # elements in several released cases (rare)
         mask[row] = np.frombuffer(_mask(held.outs[element[row]].tobytes(), int(nth[row])),
                                   dtype=np.uint8)
