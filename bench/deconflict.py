@@ -257,7 +257,7 @@ def _nominate(theirs: np.ndarray, mine: np.ndarray, length: int, radius: int
     return hit, asked.size * len(flips), held.size
 
 
-def pdq_part(n_resp: int, n_req: int, per_element_us: float, workers: int) -> dict[str, Any]:
+def pdq_part(n_resp: int, n_req: int, per_element_us: float) -> dict[str, Any]:
     from cumberland.index.pdq import PDQIndex
 
     theirs, mine, distance = _planted(n_resp, n_req, 0.01)
@@ -287,9 +287,9 @@ def pdq_part(n_resp: int, n_req: int, per_element_us: float, workers: int) -> di
             "bytes_to_responder": asked * group.POINT,
             "bytes_to_requester": asked * group.POINT + held * protocol.TAG,
             # the requester blinds and unblinds its probes, the responder blinds them and its
-            # own chunks: about one hash-and-multiply per element and pass
-            "projected_psi_hours": (asked * 3 + held) * per_element_us / 1e6
-            / max(1, workers) / 3600,
+            # own chunks: about one hash-and-multiply per element and pass (per_element_us is
+            # the wall time per element with the run's workers)
+            "projected_psi_hours": (asked * 3 + held) * per_element_us / 1e6 / 3600,
             # a hit tells the requester one exact chunk of one of the responder's hashes
             "revealed_per_hit_bits": length,
         }
@@ -345,7 +345,7 @@ def main() -> None:
     }
     if not args.skip_pdq:
         report["pdq"] = pdq_part(args.pdq_responder, args.pdq_requester,
-                                 report["cold"]["per_element_us"], w)
+                                 report["cold"]["per_element_us"])
     print(json.dumps(report, indent=1, default=float))
     p = report["psi"]
     print(f"\nexact PSI {q:,} vs {r:,}: warm {p['seconds_warm']:.1f} s, first time "

@@ -76,3 +76,12 @@ def test_a_bad_file_is_one_line_and_exit_2(two_agencies: Path) -> None:
     assert result.output.strip().splitlines() == ["error: truncated: the file ends inside its "
                                                   "header"]
     assert not (root / "junk-resp.bin").exists()
+
+
+def test_an_unwritable_output_is_one_line(two_agencies: Path) -> None:
+    root = two_agencies
+    result = runner.invoke(app, ["deconflict", "request", "--case", "op-alder", "--out",
+                                 str(root / "missing" / "req.bin"), "-w", str(root / "ws-a")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: {root / 'missing' / 'req.bin'}: No such file or directory"]

@@ -195,9 +195,9 @@ def respond(
     try:
         done = answer(open_workspace(workspace, db), request_file, case, actor,
                       Limits(max_request=max_request), fresh_key, workers)
+        wire.write(out, done.data)
     except _guard() as exc:
         fail(str(exc))
-    wire.write(out, done.data)
     say(f"{out}: answered {done.requester}'s {done.asked:,} elements over "
                   f"{done.held_elements:,} held media ({done.released_cases} case references "
                   "releasable)")

@@ -56,8 +56,12 @@ def encode(kind: str, header: dict[str, Any], body: bytes, agency: Agency) -> by
 def write(path: Path, data: bytes) -> str:
     """Write atomically (a half-written file is never left under the final name)."""
     tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DeconflictError(f"{path}: {exc.strerror or exc}") from None
     return hashlib.sha256(data).hexdigest()
 
 
