@@ -42,8 +42,9 @@ def test_member_sees_owner_and_requests_access(built: Built, client: TestClient)
     bob_csrf = login(client, "bob")
     listing = client.get("/deconflict/access")
     assert "alice" in listing.text and shared in listing.text
-    number = listing.text.split('action="/deconflict/access/')[1].split("/")[0]
-    granted = client.post(f"/deconflict/access/{number}/grant", data={"csrf": bob_csrf},
+    number = listing.text.split('name="request" value="')[1].split('"')[0]
+    granted = client.post("/deconflict/access", data={"csrf": bob_csrf, "request": number,
+                                                      "verdict": "grant"},
                           follow_redirects=False)
     assert granted.status_code == 303
     client.post("/logout", data={"csrf": bob_csrf})
@@ -58,4 +59,5 @@ def test_others_cannot_answer_requests_to_a_case_they_do_not_own(
     client.post(f"/cases/{built.cases['alpha']}/elsewhere/{shared}/request-access",
                 data={"csrf": csrf})
     assert "No requests" in client.get("/deconflict/access").text
-    assert client.post("/deconflict/access/1/grant", data={"csrf": csrf}).status_code == 404
+    assert client.post("/deconflict/access", data={"csrf": csrf, "request": "1",
+                                                   "verdict": "grant"}).status_code == 404

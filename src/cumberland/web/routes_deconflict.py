@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from cumberland.intel.deconflict import org
 from cumberland.intel.deconflict.errors import DeconflictError
@@ -49,13 +50,20 @@ def access(request: Request) -> Response:
     return render(request, "access_requests.html", {"requests": _mine(request)})
 
 
-@router.post("/deconflict/access/{request_id}/{verdict}")
-def decide(request: Request, request_id: int, verdict: str) -> Response:
-    if verdict not in ("grant", "decline") or request_id not in {r.id for r in _mine(request)}:
+@router.post("/deconflict/access")
+async def decide(request: Request) -> Response:
+    form = await request.form()
+    number, verdict = str(form.get("request", "")), form.get("verdict")
+    mine = await run_in_threadpool(_mine, request)
+    if verdict not in ("grant", "decline") or not number.isdigit() or \
+            int(number) not in {r.id for r in mine}:
         raise HTTPException(404, "not found")
+    await run_in_threadpool(_decide, request, int(number), verdict == "grant")
+    return RedirectResponse("/deconflict/access", status_code=303)
+
+
+def _decide(request: Request, request_id: int, grant: bool) -> None:
     try:
-        org.decide(workspace(request), request_id, verdict == "grant",
-                   current(request).account.name)
+        org.decide(workspace(request), request_id, grant, current(request).account.name)
     except DeconflictError as exc:
         raise HTTPException(409, str(exc)) from exc
-    return RedirectResponse("/deconflict/access", status_code=303)
