@@ -98,3 +98,16 @@ def test_reports_name_the_rds_release_and_what_the_sha256_is_of(
     assert "2099.01.1 Test 2099-01-01" in html and "of the digests" in html
     assert "of the file" in html
     ws.close()
+
+
+@pytest.mark.parametrize("storage", ["entries", "index"])
+def test_a_set_none_of_whose_records_has_a_hash_is_refused(
+        workspace: Workspace, tmp_path: Path, storage: str) -> None:
+    """Every record skipped is how a misread format looked (VICS keys in another case: "0
+    entries, 20 records skipped", exit 0): an error now, and nothing is kept."""
+    path = tmp_path / "nohash.hsh"
+    path.write_text('"file_id","hashset_id","file_name","hash"\n1,2,"a",""\n3,4,"b",""\n')
+    with pytest.raises(HashSetError, match="all 2 records: none has a usable"):
+        import_hashset(workspace, path, purpose="ignore", storage=storage)
+    assert list_hashsets(workspace) == [] and _entries(workspace) == 0
+    assert not any((workspace.root / "index" / "sets").glob("*/*"))

@@ -181,3 +181,29 @@ def test_huge_png_under_the_bomb_limit_is_refused_with_its_digests(tmp_path: Pat
         "full size)")
     assert result.media is not None
     assert result.media.sha256 == hashlib.sha256(data).digest()
+
+
+def test_bare_64_hex_list_is_refused_then_taken_as_imported(tmp_path: Path) -> None:
+    """A list of bare 64-hex values (``tx dataset -P -S -s pdq``, or a bare SHA-256 list) is
+    never guessed: triage refuses it naming the formats; once imported with --format pdq,
+    triage --hashset takes the imported set (not re-detected)."""
+    listing = tmp_path / "pdq.txt"
+    listing.write_text("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22\n" * 3)
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.jpg").write_bytes(_jpeg(7))
+    ws = str(tmp_path / "ws")
+    triage_args = ["triage", str(evidence), "--hashset", str(listing), "--case", "c",
+                   "--workspace", ws, "--report-dir", str(tmp_path / "r")]
+    refused = runner.invoke(app, triage_args)
+    assert refused.exit_code == 2
+    assert "--format pdq" in refused.stderr and "--format sha256" in refused.stderr
+    imported = runner.invoke(app, ["hashset", "import", str(listing), "--format", "pdq",
+                                   "--workspace", ws])
+    assert imported.exit_code == 0 and "3 entries" in imported.stdout
+    again = runner.invoke(app, triage_args)
+    assert again.exit_code == 0, again.stderr
+    assert "unchanged, not re-imported" in again.stdout
+    listed = [json.loads(line) for line in runner.invoke(
+        app, ["hashset", "list", "--json", "--workspace", ws]).stdout.splitlines()]
+    assert [(s["name"], s["format"]) for s in listed] == [("pdq.txt", "pdq")]

@@ -109,3 +109,25 @@ def test_pdq_details_malformed(write: Write, check_error: Callable[..., None]) -
     with pytest.raises(HashSetError) as info:
         list(PdqReader(path))
     check_error(info.value, path, "line 2")
+
+
+def test_a_header_that_says_pdq_is_detected(write: Write) -> None:
+    """Shape around a 64-hex value tells PDQ: a ``pdq`` column, or ``hash`` with ``quality``.
+    A ``hash`` column alone over bare 64-hex values stays ambiguous."""
+    from cumberland.hashsets import HashSetError, detect_format
+
+    assert detect_format(write("a.csv", f"pdq,filename\n{PDQ_A},a.jpg\n")) == "pdq"
+    assert detect_format(write("b.csv", f"hash,quality,filename\n{PDQ_A},90,a.jpg\n")) == "pdq"
+    assert detect_format(write("c.csv", f"frame_number,quality,hash,timestamp\n0,100,{PDQ_A},0.0\n"
+                               )) == "vpdq"
+    with pytest.raises(HashSetError):
+        detect_format(write("d.txt", f"hash\n{PDQ_A}\n"))
+
+
+def test_header_names_the_columns(write: Write) -> None:
+    first, second = PdqReader(write("h.csv", f"pdq,filename\n{PDQ_A},a, b.jpg\n{PDQ_B},c.jpg\n"))
+    assert (first.name, first.pdq_quality, second.name) == ("a, b.jpg", None, "c.jpg")
+    (third,) = PdqReader(write("q.csv", f"hash,filename,quality\n{PDQ_A},d.jpg,77\n"))
+    assert (third.name, third.pdq_quality) == ("d.jpg", 77)
+    (fourth,) = PdqReader(write("r.csv", f"hash,quality\n{PDQ_A},50,e, f.jpg\n"))
+    assert (fourth.name, fourth.pdq_quality) == ("e, f.jpg", 50)

@@ -30,7 +30,13 @@ _HEADER_WORDS = {"hash", "pdq", "pdq_hash", "frame_number", "frame"}
 _PDQ = re.compile(r"^[0-9A-Fa-f]{64},\s*\d{1,3}(,.*)?$", re.DOTALL)
 _DETAILS = re.compile(r"^hash=[0-9A-Fa-f]{64}(,|$)")
 _ACROSS = re.compile(r"^(?:[0-9A-Fa-f]{64},){8}\d{1,3}(,.*)?$", re.DOTALL)
+_HEX64 = re.compile(r"^[0-9A-Fa-f]{64}$")
 _VPDQ = re.compile(r"^\d+,\d{1,3},[0-9A-Fa-f]{64}(,[0-9.eE+-]*)?$")
+
+
+_COLUMNS = {"quality": "quality", "filename": "name", "file_name": "name", "name": "name",
+            "file": "name", "path": "name"}
+"""Header names of a PDQ list's columns after the hash (others are kept out)."""
 
 
 def _is_header(number: int, fields: list[str]) -> bool:
@@ -45,6 +51,7 @@ class PdqReader(TextReader):
 
     def _parse(self, lines: Iterator[tuple[int, str]]) -> Iterator[HashRecord]:
         variants = 0
+        order = ["hash", "quality", "name"]  # a header may name other columns
         for number, line in lines:
             if not line.strip():
                 continue
@@ -59,17 +66,23 @@ class PdqReader(TextReader):
                     continue
                 yield record
                 continue
-            fields = line.split(",", 2)
-            if _is_header(number, fields):
+            if _is_header(number, line.split(",", 1)):
+                order = ["hash", *(_COLUMNS.get(name.strip().lower(), "") for name in
+                                   line.split(",")[1:])]
+                if "name" not in order:  # the rest of a row is its name, as without a header
+                    order.append("name")
                 continue
             if _ACROSS.match(line):
                 fields = line.split(",", 9)
-                fields = [fields[0], fields[8], *fields[9:]]
-            record = HashRecord(pdq=parse_hex(fields[0], 32, self.label, location, "PDQ hash"))
-            if len(fields) > 1:
-                record.pdq_quality = parse_int(fields[1], self.label, location, "quality", high=100)
-            if len(fields) > 2:
-                record.name = fields[2] or None
+                cells = {"hash": fields[0], "quality": fields[8], "name": fields[9]}
+            else:
+                cells = dict(zip(order, line.split(",", len(order) - 1), strict=False))
+            record = HashRecord(pdq=parse_hex(cells["hash"], 32, self.label, location,
+                                              "PDQ hash"))
+            if "quality" in cells:
+                record.pdq_quality = parse_int(cells["quality"], self.label, location,
+                                               "quality", high=100)
+            record.name = cells.get("name") or None
             yield record
 
     def _details(self, line: str, location: str) -> HashRecord | None:
@@ -133,13 +146,28 @@ class VpdqReader(TextReader):
         return value
 
 
+def _header(sample: Sample) -> tuple[list[str], str]:
+    """The first line's fields lower-cased (a possible header) and the line after it."""
+    fields = [field.strip().lower() for field in sample.first.split(",")]
+    return fields, sample.lines[1] if len(sample.lines) > 1 else ""
+
+
 def sniff_pdq(sample: Sample) -> bool:
+    """A PDQ line, or a header that says PDQ (a ``pdq`` column, or ``hash`` with
+    ``quality``) over a 64-hex line: a bare 64-hex line alone is never taken for PDQ."""
     first = sample.first
-    return bool(_PDQ.match(first) or _DETAILS.match(first) or _ACROSS.match(first))
+    if _PDQ.match(first) or _DETAILS.match(first) or _ACROSS.match(first):
+        return True
+    fields, second = _header(sample)
+    says_pdq = fields[0] in ("pdq", "pdq_hash") or fields[:2] == ["hash", "quality"]
+    return says_pdq and _HEX64.match(second.split(",", 1)[0].strip()) is not None
 
 
 def sniff_vpdq(sample: Sample) -> bool:
-    return _VPDQ.match(sample.first) is not None
+    if _VPDQ.match(sample.first):
+        return True
+    fields, second = _header(sample)
+    return fields[0] in ("frame_number", "frame") and _VPDQ.match(second) is not None
 
 
 FORMAT = HashSetFormat(

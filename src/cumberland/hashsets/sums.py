@@ -148,7 +148,8 @@ def sniff(sample: Sample) -> bool:
     if not header and all(_BARE_64.match(line.strip()) for line in lines):
         raise HashSetError(sample.path, "byte 0",
                            "bare 64-hex-digit lines could be PDQ hashes or SHA-256 digests: "
-                           "say which with --format pdq or --format sha256")
+                           "say which with cumberland hashset import --format pdq or "
+                           "--format sha256 (triage then uses the imported set)")
     return True
 
 

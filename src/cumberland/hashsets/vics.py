@@ -68,6 +68,8 @@ _BOOLEANS = (
     "SelfGenerated",
 )
 _KEPT = ("MediaID", "Series", "Tags", "PrecategorizationSource", "MimeType", "RelativeFilePath")
+_KEPT_FOLDED = [(key, key.lower()) for key in _KEPT]
+_BOOLEANS_FOLDED = [(key, key.lower()) for key in _BOOLEANS]
 _DATE = re.compile(
     r"^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE
 )
@@ -125,8 +127,6 @@ def _boolean(value: object) -> object:
 
 _STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _STRING_REST = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
-_OUTSIDE = re.compile(rb'(?:[^"]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+', re.DOTALL)
-"""Everything up to the opening quote of a string that does not end in the data."""
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _DELTA = [0] * 256
 _DELTA[ord("[")] = _DELTA[ord("{")] = 1
@@ -218,14 +218,18 @@ class _CountingReader:
         position = self._string(data, 0, parts) if self.in_string else 0
         if self.in_string:
             return b"".join(parts)
-        end = _OUTSIDE.match(data, position).end()  # type: ignore[union-attr]
-        region = data[position:end]
-        self._check_depth(_STRING.sub(b"", region))
-        parts.append(region)
-        if end < len(data):  # a string opens here and goes on past this read
-            parts.append(b'"')
-            self.in_string, self.length, self.cutting = True, 0, False
-            self._string(data, end + 1, parts)
+        rest = data[position:]
+        outside = _STRING.sub(b"", rest)  # never matches inside a string left open
+        quote = outside.find(b'"')
+        if quote < 0:
+            self._check_depth(outside)
+            parts.append(rest)
+            return b"".join(parts)
+        self._check_depth(outside[:quote])
+        opening = len(data) - (len(outside) - quote)  # nothing after it was removed
+        parts.append(data[position:opening + 1])
+        self.in_string, self.length, self.cutting = True, 0, False
+        self._string(data, opening + 1, parts)  # goes on past this read
         return b"".join(parts)
 
     def _string(self, data: bytes, start: int, parts: list[bytes]) -> int:
@@ -484,12 +488,12 @@ class VicsReader(ReaderBase):
         """The cheap, useful scalar fields (under their data-model names), plus 1.x
         ``odata.*`` bookkeeping for round trips."""
         extra: dict[str, object] = {}
-        for key in _KEPT:
-            if fields.get(key.lower()) not in (None, ""):
-                extra[key] = fields[key.lower()]
-        for key in _BOOLEANS:
-            if fields.get(key.lower()) is not None:
-                extra[key] = _boolean(fields[key.lower()])
+        for key, folded in _KEPT_FOLDED:
+            if fields.get(folded) not in (None, ""):
+                extra[key] = fields[folded]
+        for key, folded in _BOOLEANS_FOLDED:
+            if fields.get(folded) is not None:
+                extra[key] = _boolean(fields[folded])
         date = fields.get("dateupdated")
         if isinstance(date, str) and date:
             extra["DateUpdated"] = normalise_date(date)
@@ -501,11 +505,8 @@ class VicsReader(ReaderBase):
 
 def _folded(item: dict[str, Any]) -> dict[str, Any]:
     """An object's fields by lower-case key (IPED reads VICS keys without regard to case,
-    and exports with ``md5`` or ``Sha1`` exist); the first spelling wins."""
-    folded: dict[str, Any] = {}
-    for key, value in item.items():
-        folded.setdefault(str(key).lower(), value)
-    return folded
+    and exports with ``md5`` or ``Sha1`` exist). JSON keys are always strings."""
+    return dict(zip(map(str.lower, item), item.values(), strict=True))
 
 
 def sniff(sample: Sample) -> bool:

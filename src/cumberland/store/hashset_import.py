@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from cumberland.hashsets.base import HashRecord, ReaderBase
+from cumberland.hashsets.base import HashRecord, HashSetError, ReaderBase
 from cumberland.hashsets.columns import BulkDigests, Irregular, blocks_from_records
 from cumberland.hashsets.detect import detect_format, open_reader
 from cumberland.hashsets.formats import BY_NAME, CLI_FORMATS, digest_only
@@ -153,9 +153,10 @@ def import_hashset(
 
     A file at the same path with the same size and modification time as last imported is
     taken as unchanged without reading it (a 150 GB RDS would otherwise be re-read on every
-    triage run); otherwise the set's SHA-256 decides. ``workers`` (0: one per core) read an
-    index-storage RDS v3 file in parallel; ``progress`` hears how many records each step
-    stored (a 74 M-record set takes minutes)."""
+    triage run), in the format it was imported as (so ``triage --hashset`` takes a list
+    imported once with ``--format pdq``); otherwise the set's SHA-256 decides. ``workers``
+    (0: one per core) read an index-storage RDS v3 file in parallel; ``progress`` hears how
+    many records each step stored (a 74 M-record set takes minutes)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     if fmt != "auto" and fmt not in BY_NAME:
@@ -164,11 +165,14 @@ def import_hashset(
     name = name or path.name
     with ws.engine.connect() as conn:
         existing = conn.execute(select(HashSet).where(HashSet.name == name)).first()
-    fmt = detect_format(path) if fmt == "auto" else fmt
-    chosen = _storage(storage, purpose, fmt)
     info = path.stat()
     stat = [info.st_size, info.st_mtime_ns]
     props = dict(existing.properties or {}) if existing is not None else {}
+    if fmt == "auto":  # the format it was imported as, if it is that file, untouched
+        untouched = existing is not None and (existing.source_path, props.get("stat")) == (
+            str(path), stat)
+        fmt = existing.format if untouched and existing is not None else detect_format(path)
+    chosen = _storage(storage, purpose, fmt)
     same = existing is not None and existing.purpose == purpose and storage_of(props) == chosen
     if same and existing is not None and (existing.source_path, props.get("stat")) == (
             str(path), stat):
@@ -278,11 +282,11 @@ def _import_index(ws: Workspace, reader: ReaderBase, facts: dict[str, Any], stat
                 builder.add(block)
                 progress(block.count)
         count = builder.finish()
+        skipped = _usable(reader, count)
         digest = content.digest() if sha256_of == "digests" else file_sha256(Path(
             facts["source_path"]))[0]
         if unchanged(digest):
             return None
-        skipped = int(getattr(reader, "skipped", 0))
         properties = {**_properties(reader), "storage": "index",
                       "index": builder.token, "stat": stat, "sha256_of": sha256_of}
         with ws.engine.begin() as conn:
@@ -308,7 +312,7 @@ def _import_entries(ws: Workspace, reader: ReaderBase, facts: dict[str, Any],
                 count += _insert_entries(conn, rows, progress)
                 rows = []
         count += _insert_entries(conn, rows, progress)
-        skipped = int(getattr(reader, "skipped", 0))
+        skipped = _usable(reader, count + removed)
         conn.execute(
             HashSet.__table__.update().where(HashSet.id == set_id).values(  # type: ignore[attr-defined]
                 entry_count=count, skipped_count=skipped,
@@ -318,6 +322,16 @@ def _import_entries(ws: Workspace, reader: ReaderBase, facts: dict[str, Any],
         )
     return ImportOutcome(set_id, facts["name"], count, skipped, False, "entries",
                          tuple(reader.info.notes.values()))
+
+
+def _usable(reader: ReaderBase, count: int) -> int:
+    """How many records were skipped; a HashSetError when every record was (the reader
+    found its shape but no hash it could use: the wrong format, or a malformed file)."""
+    skipped = int(reader.skipped)
+    if skipped and not count:
+        raise HashSetError(reader.label, f"all {skipped:,} records",
+                           "none has a usable MD5, SHA-1, SHA-256, PDQ or PhotoDNA")
+    return skipped
 
 
 def _properties(reader: ReaderBase) -> dict[str, Any]:
