@@ -150,7 +150,16 @@ def _malformed_hashsets(folder: Path) -> dict[str, Path]:
     hashdeep = folder / "bad-hashdeep.txt"
     hashdeep.write_text("%%%% HASHDEEP-1.0\n%%%% size,md5,sha256,filename\n"
                         "12,zz-not-hex,also-not-hex,/evidence/a.txt\n")
-    return {"vics": vics, "nsrl": nsrl, "hashdeep": hashdeep}
+    shapeless = folder / "vics-value-object.json"  # issue 13 item 9: was "0 entries", exit 0
+    shapeless.write_text('{"@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/'
+                         'DataModels/2.0.xml/US/$metadata#Media", "value": {"MD5": '
+                         '"5d41402abc4b2a76b9719d911017c592"}}')
+    cases = folder / "vics-media-object.json"
+    cases.write_text('{"odata.metadata": "http://github.com/ICMEC/ProjectVic/DataModels/'
+                     '1.3.xml#Cases", "value": [{"CaseNumber": "A", "Media": {"MD5": '
+                     '"5d41402abc4b2a76b9719d911017c592"}}]}')
+    return {"vics": vics, "nsrl": nsrl, "hashdeep": hashdeep, "vics-value-object": shapeless,
+            "vics-media-object": cases}
 
 
 def _write(path: Path, data: bytes) -> None:

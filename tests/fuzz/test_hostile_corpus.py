@@ -163,7 +163,8 @@ def test_nothing_written_into_the_source(hostile_run: dict[str, Any]) -> None:
         assert not path.exists(), path
 
 
-@pytest.mark.parametrize("kind", ["vics", "nsrl", "hashdeep"])
+@pytest.mark.parametrize("kind", ["vics", "nsrl", "hashdeep", "vics-value-object",
+                                  "vics-media-object"])
 def test_malformed_hashset_is_one_line_exit_2_nothing_imported(
     hostile_run: dict[str, Any], kind: str, tmp_path: Path
 ) -> None:

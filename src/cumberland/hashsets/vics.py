@@ -283,17 +283,14 @@ class VicsReader(ReaderBase):
         if profile:
             self.info.properties["profile"] = profile
 
-    def _events(self, raw: IO[bytes]) -> tuple[_CountingReader, Iterator[tuple[str, str, Any]]]:
-        stream = _CountingReader(raw, self.path)
-        return stream, ijson.parse(stream, buf_size=_BUFFER, use_float=True)
-
     def _read_head(self) -> tuple[str, tuple[str, str, str | None, str], str, str | None]:
         """The context URL (the first key's value), how the file spells ``value``, and the
         shape of its first record where the keys tell (``Cases`` when it holds ``Media[]``,
         as RECON LAB writes under a ``#Media`` context). Reads only as far as needed, and
         refuses a ``value`` that is not an array, or none: such a file is not a hash set."""
         with open(self.path, "rb") as raw:
-            stream, events = self._events(raw)
+            stream = _CountingReader(raw, self.path)
+            events = ijson.parse(stream, buf_size=_BUFFER, use_float=True)
             try:
                 first = next(events, None)
                 key = next(events, None)
@@ -325,7 +322,7 @@ class VicsReader(ReaderBase):
             if value_key is None:
                 if prefix == "" and event == "map_key" and str(data).lower() == "value":
                     value_key = str(data)
-                    _, kind, _ = next(events)
+                    _, kind, _ = next(events, ("", "end_map", None))
                     if kind != "start_array":
                         raise HashSetError(self.path, f"byte {stream.offset}",
                                            f"{value_key} is {_WHAT.get(kind, kind)}, not an array")
