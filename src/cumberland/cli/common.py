@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -33,6 +35,25 @@ DEFAULT_WS = Path("cumberland-workspace")
 def fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def workspace_errors(path: Path) -> Iterator[None]:
+    """A full disk under the workspace (or its database server) is one line naming the
+    workspace, never a traceback that prints SQL and the values bound to it (hashes)."""
+    try:
+        yield
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        from cumberland.store.workspace import storage_full
+
+        why = storage_full(exc)
+        if why is None:
+            raise
+        err.print(f"[bold red]error:[/] workspace {path.absolute()}: {why}; free space there "
+                  "and run the same command again to resume", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def open_workspace(path: Path, db: str | None) -> Workspace:

@@ -39,6 +39,7 @@ from cumberland.cli.common import (
     fail,
     hashset_app,
     open_workspace,
+    workspace_errors,
 )
 from cumberland.hashsets.base import HashSetError
 from cumberland.hashsets.formats import FORMATS, FormatChoice
@@ -176,12 +177,13 @@ def triage(
         workers=workers or None, cluster=cluster, libraries=list(library or []),
         spool_root=spool_dir.absolute() if spool_dir else None,
     )
-    ws = open_workspace(workspace, db)
     columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
                MofNCompleteColumn(), RateColumn(), TimeElapsedColumn())
     try:
-        with stop_on_sigterm(), RichProgress(*columns, console=err, transient=False) as bar:
-            outcome = run_triage(ws, request, RichSink(bar))
+        with workspace_errors(workspace), stop_on_sigterm():
+            ws = open_workspace(workspace, db)
+            with RichProgress(*columns, console=err, transient=False) as bar:
+                outcome = run_triage(ws, request, RichSink(bar))
     except (HashSetError, SourceError, ClusterError, LibraryError) as exc:
         fail(str(exc))
     except (Stopped, KeyboardInterrupt) as exc:
@@ -247,14 +249,15 @@ def hashset_import(
 
     if not file.is_file():
         fail(f"{file}: no such file")
-    ws = open_workspace(workspace, db)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn(
         "{task.completed:,.0f} records"), RateColumn("records"), TimeElapsedColumn())
     try:
-        with RichProgress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task(f"importing {file.name}", total=None)
-            out = import_hashset(ws, file, name, purpose, format, category_scheme, storage,
-                                 workers, lambda count: bar.advance(task, count))
+        with workspace_errors(workspace):
+            ws = open_workspace(workspace, db)
+            with RichProgress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task(f"importing {file.name}", total=None)
+                out = import_hashset(ws, file, name, purpose, format, category_scheme,
+                                     storage, workers, lambda count: bar.advance(task, count))
     except (HashSetError, ValueError) as exc:
         fail(str(exc))
     state = "unchanged, not re-imported" if out.unchanged else "imported"

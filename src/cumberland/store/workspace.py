@@ -6,6 +6,7 @@ shared server. The schema is always brought to the newest Alembic revision on op
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -116,6 +117,29 @@ def upgrade_schema(engine: Engine) -> None:
             command.upgrade(cfg, "head")
 
 
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_FULL_WORDS = ("database or disk is full", "No space left on device", "could not extend file",
+               "Disk quota exceeded")
+
+
+def storage_full(exc: BaseException) -> str | None:
+    """Why ``exc`` (or what caused it) means the workspace's storage is full, in the driver's
+    own words without the statement or its values; None for any other failure."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return current.strerror or "No space left on device"
+        orig = getattr(current, "orig", None)  # SQLAlchemy's wrapper of a DBAPI error
+        for text_ in (str(orig) if orig is not None else "", str(current).split("\n")[0]):
+            for words in _FULL_WORDS:
+                if words in text_:
+                    return words
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class Workspace:
     """Opens (creating if needed) the workspace directory and its database."""
 
@@ -149,8 +173,12 @@ class Workspace:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except BaseException:  # a full disk: leave no half-written file behind
+            tmp.unlink(missing_ok=True)
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
