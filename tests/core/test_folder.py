@@ -89,3 +89,20 @@ def test_unreadable_directory_is_an_error_entry(tmp_path: Path) -> None:
     assert seen["open.txt"] == ("pending", None)
     assert seen["locked"] == ("error", "unreadable directory: Permission denied")
     assert "inside.txt" not in seen
+
+
+def test_listing_leaves_directory_access_times_alone(tmp_path: Path) -> None:
+    """Directories are opened with O_NOATIME (as files are): a listing must not touch their
+    atime. (Reading a symlink's target always updates the link's atime on Linux: readlink
+    has no O_NOATIME; docs/architecture.md says so.)"""
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "file.txt").write_text("x")
+    (src / "top.txt").write_text("y")
+    old = 1_600_000_000  # older than a day: relatime would update it on any listing
+    folders = [src, src / "a", src / "a" / "b"]
+    for folder in reversed(folders):
+        os.utime(folder, (old, old))
+    seen = _by_name(src)
+    assert set(seen) == {"a/b/file.txt", "top.txt"}
+    assert [os.stat(folder).st_atime for folder in folders] == [old, old, old]

@@ -39,8 +39,12 @@ class SetIndexBuilder:
         self.token = secrets.token_hex(8)
         self.folder = root / self.token
         self._lock_path = root / f"{self.token}.lock"
-        self._lock = self._lock_path.open("a")
+        # Locked under a private name, then renamed into place: a sweep never sees this
+        # lock file unlocked (it would take it for a dead import's and remove it).
+        pending = root / f".{self.token}.lock.new"
+        self._lock = pending.open("a")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        pending.replace(self._lock_path)
         self._kept = False
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="set-index")
         self._flushes: deque[Future[None]] = deque()
@@ -122,6 +126,10 @@ def sweep(root: Path, live: Callable[[], set[str]]) -> list[str]:
     if not root.is_dir():
         return []
     removed = []
+    for lock_path in [*root.glob("*.lock"), *root.glob(".*.lock.new")]:
+        token = lock_path.name.lstrip(".").split(".")[0]
+        if not (root / token).is_dir():  # a dead import's lock, without (or before) its folder
+            _remove_unheld(lock_path)
     for token in sorted(p.name for p in root.iterdir() if p.is_dir()):
         lock_path = root / f"{token}.lock"
         with lock_path.open("a") as lock:
@@ -134,3 +142,16 @@ def sweep(root: Path, live: Callable[[], set[str]]) -> list[str]:
                 removed.append(token)
             lock_path.unlink(missing_ok=True)
     return removed
+
+
+def _remove_unheld(path: Path) -> None:
+    try:
+        lock = path.open("r")
+    except FileNotFoundError:
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a live import holds it
+        path.unlink(missing_ok=True)

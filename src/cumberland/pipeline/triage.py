@@ -18,7 +18,7 @@ from cumberland.reports.files import write_reports
 from cumberland.reports.summary import case_summary
 from cumberland.settings import Settings
 from cumberland.store import writer
-from cumberland.store.hashset_import import ImportOutcome, import_hashset
+from cumberland.store.hashset_import import ImportOutcome, import_hashset, sweep_set_indexes
 from cumberland.store.workspace import Workspace
 
 
@@ -48,6 +48,7 @@ def triage(
     ws: Workspace, request: TriageRequest, progress: Progress | None = None
 ) -> TriageOutcome:
     progress = progress or Silent()
+    sweep_set_indexes(ws)  # what a killed index-only import left
     imports = [import_hashset(ws, p, purpose="alert") for p in request.alert_sets]
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
     library_ids(ws, request.libraries or None)  # unknown library names fail before ingest

@@ -38,13 +38,21 @@ class NotRegularFile(OSError):
         self.kind = kind
 
 
-def _open(path: bytes) -> int:
+def _open(path: bytes, flags: int = _BASE_FLAGS) -> int:
     if _NOATIME:
         try:
-            return os.open(path, _BASE_FLAGS | _NOATIME)
+            return os.open(path, flags | _NOATIME)
         except PermissionError:
             pass
-    return os.open(path, _BASE_FLAGS)
+    return os.open(path, flags)
+
+
+def open_directory(path: bytes) -> int:
+    """A directory descriptor for listing, opened like evidence files: not through a
+    swapped-in symlink and, where the kernel allows, without updating its access time
+    (listing a directory opened plainly does). A symlink's own atime cannot be spared:
+    readlink has no such flag."""
+    return _open(path, _BASE_FLAGS | getattr(os, "O_DIRECTORY", 0))
 
 
 def open_evidence(path: bytes) -> int:

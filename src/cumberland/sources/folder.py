@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cumberland.records import FileTimes
 from cumberland.sources.base import Entry, display_name
-from cumberland.sources.evidence import node_kind
+from cumberland.sources.evidence import node_kind, open_directory
 
 
 def _times(st: os.stat_result) -> FileTimes:
@@ -53,22 +53,37 @@ def walk_folder(root: Path | bytes | str) -> Iterator[Entry]:
     while stack:
         directory = stack.pop()
         try:
-            with os.scandir(directory) as it:
-                children = sorted(it, key=lambda e: e.name)
+            children = _list(directory)
         except OSError as exc:
             reason = f"unreadable directory: {exc.strerror or exc}"
             yield Entry([display_name(directory)], directory, None, "error", reason)
             continue
         subdirs = []
-        for child in children:
-            try:
-                child_st = child.stat(follow_symlinks=False)
-            except OSError as exc:
-                reason = f"cannot stat: {exc.strerror or exc}"
-                yield Entry([display_name(child.path)], child.path, None, "error", reason)
-                continue
-            if stat.S_ISDIR(child_st.st_mode):
-                subdirs.append(child.path)
+        for path, child_st in children:
+            if isinstance(child_st, OSError):
+                reason = f"cannot stat: {child_st.strerror or child_st}"
+                yield Entry([display_name(path)], path, None, "error", reason)
+            elif stat.S_ISDIR(child_st.st_mode):
+                subdirs.append(path)
             else:
-                yield _entry(child.path, child_st)
+                yield _entry(path, child_st)
         stack.extend(reversed(subdirs))
+
+
+def _list(directory: bytes) -> list[tuple[bytes, os.stat_result | OSError]]:
+    """A directory's entries by name, each with its lstat (or why it has none), read through
+    a descriptor opened without updating the directory's access time."""
+    fd = open_directory(directory)
+    try:
+        with os.scandir(fd) as it:
+            names = sorted(entry.name for entry in it)
+        out: list[tuple[bytes, os.stat_result | OSError]] = []
+        for name in names:
+            path = os.path.join(directory, os.fsencode(name))
+            try:
+                out.append((path, os.stat(name, dir_fd=fd, follow_symlinks=False)))
+            except OSError as exc:
+                out.append((path, exc))
+        return out
+    finally:
+        os.close(fd)

@@ -127,6 +127,11 @@ def live_set_indexes(ws: Workspace) -> set[str]:
         return {token for _, _, token in index_sets(conn)}
 
 
+def sweep_set_indexes(ws: Workspace) -> list[str]:
+    """Remove what killed index-only imports left (folders, lock files): at every start."""
+    return sweep(set_index_root(ws), lambda: live_set_indexes(ws))
+
+
 def _storage(requested: str, purpose: str, fmt: str) -> str:
     if requested not in STORAGES:
         raise ValueError(f"storage must be one of {', '.join(STORAGES)}, not {requested!r}")
@@ -159,6 +164,7 @@ def import_hashset(
     many records each step stored (a 74 M-record set takes minutes)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
+    sweep_set_indexes(ws)
     if fmt != "auto" and fmt not in BY_NAME:
         raise ValueError(f"unknown hash-set format {fmt!r}; choose from {', '.join(CLI_FORMATS)}")
     path = Path(path)
