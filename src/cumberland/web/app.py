@@ -18,6 +18,7 @@ from cumberland.web import (
     routes_cases,
     routes_deconflict,
     routes_export,
+    routes_platform,
     routes_review,
 )
 from cumberland.web.anchoring import AnchorSchedule
@@ -60,7 +61,8 @@ def create_app(workspace: Workspace | Path | str, config: WebConfig | None = Non
     app.state.similar = SimilarCache()
     app.state.queues = QueueKeeper(ws)
     app.state.address_queue = AddressQueue()
-    for module in (routes_auth, routes_cases, routes_review, routes_export, routes_deconflict):
+    for module in (routes_auth, routes_cases, routes_review, routes_export, routes_deconflict,
+                   routes_platform):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers on everything, then the proxy's view of the client, then hosts.

@@ -38,17 +38,17 @@ FETCH = 500_000
 
 
 def _store(conn: Connection, kind: str, case: int) -> list[tuple[Any, ...]]:
-    sql = (f"WITH u AS (SELECT ident, account, min(at) AS first, max(at) AS last, count(*) AS n "
-           f"FROM ({USES[kind]}) AS raw GROUP BY ident, account), "
+    sql = ("WITH u AS (SELECT ident, account, min(at) AS first_at, max(at) AS last_at, "
+           f"count(*) AS n FROM ({USES[kind]}) AS raw GROUP BY ident, account), "
            "c AS (SELECT ident, count(*) AS k FROM u GROUP BY ident) "
-           "SELECT u.ident, u.account, u.first, u.last, u.n, c.k FROM u JOIN c "
+           "SELECT u.ident, u.account, u.first_at, u.last_at, u.n, c.k FROM u JOIN c "
            "ON c.ident = u.ident WHERE c.k >= 2 ORDER BY u.ident, u.account")
     rows = conn.execute(text(sql), {"case": case}).all()
     return [tuple(r) for r in rows]
 
 
 def raw_uses(conn: Connection, kind: str, case: int) -> dict[str, np.ndarray]:
-    """The uses as three numpy columns (ident, account, at; NaN where no time)."""
+    """The uses as three numpy columns (ident, account, ts; NaN where no time)."""
     result = conn.execute(text(USES[kind]), {"case": case})
     parts: list[np.ndarray] = []
     while batch := result.fetchmany(FETCH):
@@ -56,7 +56,7 @@ def raw_uses(conn: Connection, kind: str, case: int) -> dict[str, np.ndarray]:
                               dtype=np.float64))
     block = np.concatenate(parts) if parts else np.empty((0, 3))
     return {"ident": block[:, 0].astype(np.int64), "account": block[:, 1].astype(np.int64),
-            "at": block[:, 2]}
+            "ts": block[:, 2]}
 
 
 def _polars(cols: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
@@ -64,7 +64,7 @@ def _polars(cols: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
 
     frame = pl.DataFrame(cols)
     uses = frame.group_by(["ident", "account"]).agg(
-        pl.col("at").min().alias("first"), pl.col("at").max().alias("last"),
+        pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"),
         pl.len().alias("n"))
     counts = uses.group_by("ident").agg(pl.len().alias("k"))
     out = uses.join(counts, on="ident").filter(pl.col("k") >= 2).sort(["ident", "account"])
@@ -78,7 +78,7 @@ def _duckdb(cols: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
         db.execute("SET threads TO 2")
         db.register("raw", cols)  # a dict of numpy columns is scanned in place
         return [tuple(r) for r in db.execute(
-            "WITH u AS (SELECT ident, account, min(at) AS first, max(at) AS last, "
+            "WITH u AS (SELECT ident, account, min(ts) AS first_at, max(ts) AS last_at, "
             "count(*) AS n FROM raw GROUP BY ident, account), c AS (SELECT ident, count(*) "
             "AS k FROM u GROUP BY ident) SELECT u.*, c.k FROM u JOIN c USING (ident) "
             "WHERE c.k >= 2 ORDER BY u.ident, u.account").fetchall()]
@@ -89,7 +89,7 @@ def _pandas(cols: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
 
     frame = pd.DataFrame(cols)
     uses = frame.groupby(["ident", "account"]).agg(
-        first=("at", "min"), last=("at", "max"), n=("at", "size")).reset_index()
+        first=("ts", "min"), last=("ts", "max"), n=("ts", "size")).reset_index()
     uses["k"] = uses.groupby("ident")["account"].transform("size")
     out = uses[uses["k"] >= 2].sort_values(["ident", "account"])
     return list(out.itertuples(index=False, name=None))

@@ -45,6 +45,7 @@ from cumberland.store.sql import param_marker
 from cumberland.store.workspace import Workspace, transaction_lock
 
 BATCH = 20_000
+IP_CACHE = 4_000_000
 KEEP_SKIPPED = 200  # skipped rows described in the import record (all are counted)
 _IMPORT_LOCK = 0x504C4154
 
@@ -194,6 +195,21 @@ class _Converter:
         self.time = time_parser(mapping.date_formats, mapping.zone)
         self.keys: dict[str, _Keys] = {}
         self.unusable: Counter[str] = Counter()
+        self.ips: dict[str, int] = {}  # the dump's text of an IP -> its identifier
+
+    def _ip(self, raw: Any) -> int | None:
+        """Identifier of an IP as written in the dump; parsed once per distinct text (VPN
+        exits and homes repeat across millions of logins)."""
+        if raw is None:
+            return None
+        text = str(raw)
+        found = self.ips.get(text)
+        if found is None:
+            ip = parse_ip(text)
+            found = self.reg.identifier("ip", ip) if ip else 0
+            if len(self.ips) < IP_CACHE:
+                self.ips[text] = found
+        return found or None
 
     def convert(self, table: TableMap, index: int, line: int, byte: int | None,
                 values: list[Any]) -> tuple[str, tuple[Any, ...]] | None:
@@ -218,9 +234,8 @@ class _Converter:
         account = self.reg.account(ext, index, line, byte)
         at = self.time(row.get("at"))
         if kind == "logins":
-            ip = parse_ip(row.get("ip"))
             fp = text_or_none(row.get("fingerprint"))
-            return kind, (account, at, self.reg.identifier("ip", ip) if ip else None,
+            return kind, (account, at, self._ip(row.get("ip")),
                           self.reg.identifier("fingerprint", fp) if fp else None,
                           text_or_none(row.get("user_agent")))
         if kind == "payments":
@@ -258,10 +273,9 @@ class _Converter:
                 self.unusable["phone"] += 1
             else:
                 phone_id = self.reg.identifier("phone", parsed[0], parsed[1])
-        ip = parse_ip(row.get("registration_ip"))
         return (account, ext, text_or_none(row.get("username")), text_or_none(row.get("name")),
                 email, email_id, phone_id, self.time(row.get("registered_at")),
-                self.reg.identifier("ip", ip) if ip else None, False)
+                self._ip(row.get("registration_ip")), False)
 
     def _payment(self, row: dict[str, Any], account: int, at: float | None) -> tuple[Any, ...]:
         processor = text_or_none(row.get("processor"))

@@ -52,7 +52,7 @@ class Rules:
         "fingerprint": 0.7, "ip": 0.5})
     hub: dict[str, int] = field(default_factory=lambda: {
         "email": 20, "phone": 5, "payment": 5, "crypto": 5, "wallet": 10, "fingerprint": 4,
-        "ip": 3})
+        "ip": 5})
 
 
 @dataclass(slots=True)
@@ -96,7 +96,9 @@ def _id_values(conn: Connection, keys: list[int]) -> dict[int, str]:
 
 
 def _shared(conn: Connection, case: int, kind: str, rules: Rules, found: _Evidence,
-            engine: str) -> None:
+            engine: str, services: frozenset[str] = frozenset()) -> None:
+    """Links from identifiers of ``kind`` shared by 2..hub accounts; ``services``: addresses
+    of labelled wallets (an exchange's), which say nothing about who paid."""
     rows = grouped_uses(conn, kind, case, engine)
     groups: dict[int, list[tuple[int, float | None, float | None, int]]] = defaultdict(list)
     hubs: set[int] = set()
@@ -108,6 +110,9 @@ def _shared(conn: Connection, case: int, kind: str, rules: Rules, found: _Eviden
     found.hubs[kind] += len(hubs)
     live = {i: g for i, g in groups.items() if len(g) >= 2}
     values = _id_values(conn, list(live))
+    for ident in [i for i in live if values.get(i) in services]:
+        del live[ident]
+        found.hubs[kind] += 1
     window = rules.window_hours * 3600.0
     for ident, uses in live.items():
         k = len(uses)
@@ -181,6 +186,8 @@ def resolve(ws: Workspace, case: int, rules: Rules | None = None,
     rules = rules or Rules()
     out = Resolution()
     found = _Evidence()
+    services = frozenset(a for a, w in wallets.wallet_of.items() if w in wallets.labels) \
+        if wallets else frozenset()
     with ws.engine.connect() as conn:
         for kind in KINDS:
             started = time.perf_counter()
@@ -188,7 +195,7 @@ def resolve(ws: Workspace, case: int, rules: Rules | None = None,
                 if wallets is not None:
                     _wallet_links(conn, case, wallets, rules, found)
             else:
-                _shared(conn, case, kind, rules, found, engine)
+                _shared(conn, case, kind, rules, found, engine, services)
             out.seconds[kind] = round(time.perf_counter() - started, 2)
         reviews = {(int(r.account_a), int(r.account_b)): r for r in conn.execute(
             select(PlatformReview).where(PlatformReview.case_id == case))}

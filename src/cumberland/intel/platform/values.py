@@ -47,8 +47,14 @@ def time_parser(formats: list[str], zone: timezone) -> Callable[[Any], float | N
         text = str(value).strip()
         if not text:
             return None
-        if _NUMBER.match(text):
-            return _epoch(float(text))
+        if text[0].isdigit() and text[-1].isdigit():
+            try:  # the common case first: epoch seconds or milliseconds
+                number = float(text)
+            except ValueError:
+                pass
+            else:
+                if _NUMBER.match(text):
+                    return _epoch(number)
         try:
             return aware(datetime.fromisoformat(text))
         except ValueError:
