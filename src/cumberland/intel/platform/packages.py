@@ -47,9 +47,10 @@ from cumberland.store.platform_models import PlatformPerson
 from cumberland.store.workspace import Workspace
 
 UNATTRIBUTED = "unattributed"
-TOP = 200  # persons described in full in the PDF and chart; the CSV/JSON hold all
-TIMELINE = 40
-PAYMENTS_SHOWN = 30
+TOP = 200  # persons in the chart and the PDF's ranked table; the CSV/JSON hold all
+DETAILED = 50  # persons described in full in the PDF
+TIMELINE = 20
+PAYMENTS_SHOWN = 15
 LINK_FIELDS = ("account_a", "account_b", "person_a", "person_b", "strength", "merged",
                "status", "evidence")
 
@@ -435,7 +436,8 @@ def _country(ws: Workspace, ctx: _Case, folder: Path, name: str, people: list[An
     write_vics(ws, ctx.case, folder / "media-vics.json", only=linked)
     _chart(folder / "chart.anx", top, accounts, links)
     html = _env.get_template("referral.html").render(
-        case=ctx.name, country=name, people=top, total=len(people), kept=kept, links=links,
+        case=ctx.name, country=name, people=top[:DETAILED], ranked=top, total=len(people),
+        kept=kept, links=links,
         media=media, linked=len(linked), hashes=len(hashes), campaign=len(campaign),
         roles=Counter(p.role for p in people), iso=_iso, timeline=TIMELINE,
         payments_shown=PAYMENTS_SHOWN, generated=_iso(time.time()), version=__version__)
