@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from cumberland.intel.platform.bulk import big_cache
 from cumberland.intel.platform.identifiers import (
     email_country,
     normalise_crypto,
@@ -350,8 +351,9 @@ def import_platform(ws: Workspace, case: int, dump: Path, mapping: Mapping,
     rows: Counter[str] = Counter()
     skipped: list[str] = []
     skipped_count = 0
-    with ws.engine.begin() as conn:
+    with ws.engine.begin() as conn, big_cache(conn):
         transaction_lock(conn, _IMPORT_LOCK)
+        _bulk_mode(conn, True)
         import_id = int(conn.scalar(insert(PlatformImport).values(
             case_id=case, source=str(dump), platform=mapping.platform, mapping=mapping.raw,
             tables=tables, counts={}, skipped=[], started_at=started, finished_at=started)
@@ -377,8 +379,6 @@ def import_platform(ws: Workspace, case: int, dump: Path, mapping: Mapping,
                             kind, record = out
                             writer.add(kind, (*record, index[table.name], item.line,
                                               item.byte))
-                        if len(reg.new_identifiers) >= BATCH:
-                            writer.identifiers(reg.new_identifiers)
                         continue
                 message = f"{where(source, item.line, item.byte, unit)}: {reason}"
                 if not skip_bad_rows:
@@ -387,9 +387,10 @@ def import_platform(ws: Workspace, case: int, dump: Path, mapping: Mapping,
                 skipped_count += 1
                 if len(skipped) < KEEP_SKIPPED:
                     skipped.append(message)
+            stubs = _finish(conn, reg, writer)
+            _bulk_mode(conn, False)
         except DumpError as exc:
             raise PlatformImportError(f"{exc} (nothing was imported)") from None
-        stubs = _finish(conn, reg, writer)
         counts = {"rows": dict(rows), "skipped": skipped_count, "stubs": stubs,
                   "unusable": dict(convert.unusable)}
         conn.execute(PlatformImport.__table__.update().where(  # type: ignore[attr-defined]
@@ -397,6 +398,21 @@ def import_platform(ws: Workspace, case: int, dump: Path, mapping: Mapping,
             counts=counts, skipped=skipped, finished_at=time.time()))
     return ImportOutcome(import_id, dict(rows), skipped_count, skipped, stubs,
                          dict(convert.unusable), time.time() - started)
+
+
+# Secondary indexes of the record tables: dropped for the import and built again at its end
+# (inside the same transaction). Inserted one by one in random account order they made SQLite
+# rewrite index pages through its cache ~40 times over (7.7 GB written for a 200 MB WAL).
+BULK_INDEXES = {f"ix_platform_{t}_account": f"platform_{t}" for t in (
+    "logins", "payments", "credits", "content", "messages")}
+
+
+def _bulk_mode(conn: Connection, on: bool) -> None:
+    for index, table in BULK_INDEXES.items():
+        if on:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
+        else:
+            conn.exec_driver_sql(f"CREATE INDEX {index} ON {table} (account_id)")
 
 
 def _finish(conn: Connection, reg: _Registry, writer: _Writer) -> int:
@@ -409,7 +425,11 @@ def _finish(conn: Connection, reg: _Registry, writer: _Writer) -> int:
             stubs += 1
     for kind in TABLES:
         writer.flush(kind)
-    writer.identifiers(reg.new_identifiers)
+    # in index order: appended to the unique index's B-tree instead of scattered through it
+    reg.new_identifiers.sort(key=lambda row: (row[2], row[3]))
+    for lo in range(0, len(reg.new_identifiers), BATCH):
+        writer.identifiers(reg.new_identifiers[lo:lo + BATCH])
+    reg.new_identifiers.clear()
     new = [(ident, facts) for ident, facts in reg.files.items()
            if ident not in reg.existing_files]
     if new:

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, select, text
 
 from cumberland import __version__
 from cumberland.analysis.review import load_schemes
+from cumberland.intel.platform.bulk import big_cache
 from cumberland.intel.platform.records import QUERIES, iter_records, table_names
 from cumberland.reports.pdf import CHROMIUM, html_to_pdf
 from cumberland.reports.vics_export import write_vics
@@ -348,7 +349,7 @@ def write_packages(ws: Workspace, case: int, out: Path, pdf: bool = True,
     outcome = PackagesOutcome(out)
     clock = time.perf_counter()
     try:
-        with ws.engine.connect() as conn, ExitStack() as stack:
+        with ws.engine.connect() as conn, big_cache(conn), ExitStack() as stack:
             ctx = _load(conn, ws, case)
             kept = _records(conn, ctx, staging, stack, progress)
             links = _links(conn, ctx, staging, stack)

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text
 
+from cumberland.intel.platform.bulk import big_cache
 from cumberland.intel.platform.engines import grouped_uses
 from cumberland.intel.platform.profiles import profile_persons
 from cumberland.intel.platform.transactions import Wallets
@@ -188,7 +189,7 @@ def resolve(ws: Workspace, case: int, rules: Rules | None = None,
     found = _Evidence()
     services = frozenset(a for a, w in wallets.wallet_of.items() if w in wallets.labels) \
         if wallets else frozenset()
-    with ws.engine.connect() as conn:
+    with ws.engine.connect() as conn, big_cache(conn):
         for kind in KINDS:
             started = time.perf_counter()
             if kind == "wallet":
@@ -207,7 +208,7 @@ def resolve(ws: Workspace, case: int, rules: Rules | None = None,
             found.pairs[pair].append({"kind": "review", "value": review.reviewer,
                                       "detail": review.note or "confirmed by a reviewer",
                                       "strength": 1.0})
-    with ws.engine.begin() as conn:
+    with ws.engine.begin() as conn, big_cache(conn):
         transaction_lock(conn, _RESOLVE_LOCK)
         out.links, out.merged = _write_links(conn, case, found, reviews, rules)
         out.accounts, out.persons = write_persons(conn, case)
