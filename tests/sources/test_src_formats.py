@@ -24,6 +24,7 @@ from cumberland.store.workspace import Workspace
 from sources.evidence_kit import (
     ext4_image,
     fingerprint_tree,
+    gpt_disk,
     jpeg,
     luks_volume,
     mbr_disk,
@@ -149,3 +150,16 @@ def test_android_extraction_zip_fans_out_and_members_reopen(tmp_path: Path) -> N
     assert len(camera) == 40 and all(r.mime == "image/jpeg" for r in camera)
     assert {hashlib.sha256(v).digest() for v in members.values()} == {
         bytes(r.media_sha256) for r in inside}
+
+
+def test_an_apfs_container_is_recorded_not_silently_dropped(tmp_path: Path) -> None:
+    # No Linux tool writes files into APFS without its kernel module, so there is no
+    # fixture with files: a volume with the container superblock's magic stands in.
+    volume = bytearray(2 * 1024 * 1024)
+    volume[32:36] = b"NXSB"
+    (tmp_path / "apfs.img").write_bytes(bytes(volume))
+    result = fingerprint_tree(gpt_disk(tmp_path / "mac.dd", tmp_path / "apfs.img", "AF0A"))
+    [container] = result.children
+    assert container.chain == ["p1 (APFS)", "/"]
+    assert (container.result.status, container.result.reason) == (
+        "skipped", "APFS container: its files are not read (not supported yet)")

@@ -450,10 +450,17 @@ def read_disk_image(stream: BinaryIO, head: bytes, path: bytes | None, open_path
             try:
                 fs = pytsk3.FS_Info(image, offset=offset)
             except (OSError, RuntimeError):
-                if scheme_of(image.read(offset, 4096)) is not None:
+                head = image.read(offset, 4096)
+                if scheme_of(head) is not None:
                     systems.append(f"{label} (encrypted)")
                     yield from _encrypted_volume(stack, image, label, offset, (
                         ImageStep(fmt), VolumeStep(label, offset)), keys, report)
+                elif head[32:36] == b"NXSB":  # an APFS container: recorded, not read yet
+                    systems.append(f"{label} (APFS)")
+                    yield Member((ImageStep(fmt), VolumeStep(label, offset),
+                                  EntryStep("APFS", 0, "/")), None, status="skipped",
+                                 reason="APFS container: its files are not read "
+                                        "(not supported yet)")
                 else:
                     failed.append(f"{label}: no file system TSK can read")
                 continue
