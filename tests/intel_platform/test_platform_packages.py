@@ -78,9 +78,27 @@ def test_links_in_a_package_trace_to_its_records(packages: Path) -> None:
     html = (fr / "referral.html").read_text()
     assert "Martha Sample" in html and "not the account name" in html
     prevention = json.loads((fr / "prevention.json").read_text())
-    assert prevention[0]["who"] == "Bob Sample"
+    assert [p["who"] for p in prevention] == ["Bob Sample", "Dave Demo"]
     assert prevention[0]["suggested_measure"] == "knock-and-talk"
     assert any("payments line 2" in e for e in prevention[0]["evidence"])
+
+
+def test_prevention_list_holds_every_payer_beyond_the_pdf(analysed: tuple[Workspace, int],
+                                                          tmp_path: Path) -> None:
+    from cumberland.intel.platform import packages as module
+
+    ws, case = analysed
+    original = module.TOP
+    module.TOP = 1  # only the first person per country in the PDF's ranking
+    try:
+        write_packages(ws, case, tmp_path / "small", pdf=False)
+    finally:
+        module.TOP = original
+    fr = json.loads((tmp_path / "small" / "FR" / "prevention.json").read_text())
+    assert [p["who"] for p in fr] == ["Bob Sample", "Dave Demo"]  # Dave is not in the top 1
+    dave = fr[1]
+    assert dave["why"].startswith("paid 2 time(s)") and dave["usernames"] == ["dave", "dave2"]
+    assert dave["evidence"] == ["payment 5 (payments line 6)", "payment 6 (payments line 7)"]
 
 
 def test_conflicting_signals_are_shown(packages: Path) -> None:

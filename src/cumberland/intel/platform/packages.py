@@ -52,6 +52,12 @@ TOP = 200  # persons in the chart and the PDF's ranked table; the CSV/JSON hold 
 DETAILED = 50  # persons described in full in the PDF
 TIMELINE = 20
 PAYMENTS_SHOWN = 15
+CAMPAIGN_ROLES = ("payer", "viewer")
+CAMPAIGN_EVIDENCE = 5  # records cited per kind for a person of the prevention list
+# what the prevention list needs of persons outside the PDF's top (kept small: 100 k+ persons)
+BRIEF = {"accounts": ("account_id", "username", "email"),
+         "payments": ("payment_id", "source", "src_line"),
+         "content": ("action", "content_id", "source", "src_line")}
 LINK_FIELDS = ("account_a", "account_b", "person_a", "person_b", "strength", "merged",
                "status", "evidence")
 
@@ -150,6 +156,7 @@ def _records(conn: Connection, ctx: _Case, root: Path, stack: ExitStack,
     """Every record into its country's files; returns the rows kept for the PDF (persons
     ranked into its top)."""
     top = _top(ctx)
+    campaign = {p.id for p in ctx.persons.values() if p.role in CAMPAIGN_ROLES}
     kept: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for kind, (_, columns) in QUERIES.items():
         tables = _Tables(stack, root, kind, ("person_id", *columns, "source"))
@@ -166,6 +173,10 @@ def _records(conn: Connection, ctx: _Case, root: Path, stack: ExitStack,
             tables.write(ctx.folder_of[person], row)
             if person in top:
                 kept[kind][person].append(row)
+            elif person in campaign and kind in BRIEF:
+                held = kept[kind][person]
+                if kind == "accounts" or len(held) < CAMPAIGN_EVIDENCE:
+                    held.append({k: row[k] for k in BRIEF[kind]})
             if progress and count % 100_000 == 0:
                 progress(100_000)
     return kept
@@ -307,9 +318,9 @@ def _prevention(person: Any, accounts: list[dict[str, Any]], payments: list[dict
     if watched:
         why.append(f"viewed/downloaded/categorised {watched} file(s)")
     evidence = [f"payment {p['payment_id']} ({p['source']} line {p['src_line']})"
-                for p in payments[:10]]
+                for p in payments[:CAMPAIGN_EVIDENCE]]
     evidence += [f"{c['action']} {c['content_id']} ({c['source']} line {c['src_line']})"
-                 for c in content[:10]]
+                 for c in content[:CAMPAIGN_EVIDENCE]]
     measure = "knock-and-talk" if person.role == "payer" and person.confidence in (
         "high", "medium") else "warning letter"
     return {"person_id": person.id, "who": person.label,
@@ -419,7 +430,7 @@ def _country(ws: Workspace, ctx: _Case, folder: Path, name: str, people: list[An
     top = [p for p in people[:TOP] if p.role != "member"]
     campaign = [_prevention(p, accounts.get(p.id, []), kept["payments"].get(p.id, []),
                             kept["content"].get(p.id, []))
-                for p in people if p.role in ("payer", "viewer") and p.id in {t.id for t in top}]
+                for p in people if p.role in CAMPAIGN_ROLES]
     (folder / "prevention.json").write_text(json.dumps(campaign, indent=1, ensure_ascii=False),
                                             encoding="utf-8")
     with (folder / "prevention.csv").open("w", newline="", encoding="utf-8") as fh:
