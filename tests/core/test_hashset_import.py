@@ -111,3 +111,24 @@ def test_a_set_none_of_whose_records_has_a_hash_is_refused(
         import_hashset(workspace, path, purpose="ignore", storage=storage)
     assert list_hashsets(workspace) == [] and _entries(workspace) == 0
     assert not any((workspace.root / "index" / "sets").glob("*/*"))
+
+
+def test_a_killed_imports_private_copy_is_swept(workspace: Workspace, tmp_path: Path) -> None:
+    """A private copy left by an import killed with SIGKILL (its process gone) holds
+    evidence-derived data: the next import removes it; a live process's folder is kept."""
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = workspace.root / "tmp" / f"hashset-{gone}-abc"
+    live = workspace.root / "tmp" / f"hashset-{os.getpid()}-def"
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+        (folder / "rds.db").write_bytes(b"SQLite format 3\x00")
+    sums = tmp_path / "k.md5"
+    sums.write_text(f"{'a' * 32}  one.jpg\n")
+    import_hashset(workspace, sums)
+    assert not stale.exists() and live.exists()
+    assert sorted(p.name for p in (workspace.root / "tmp").iterdir()) == [live.name]
