@@ -27,7 +27,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cumberland.analysis.review import PAGE, Filters, offset_page, refresh_queue, review_page
+from cumberland.analysis.grid import PAGE, Filters, offset_page, review_page
+from cumberland.analysis.review import refresh_queue
 from cumberland.store import accounts
 from cumberland.store.models import ReviewEntry
 from cumberland.store.workspace import Workspace

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from cumberland.analysis.review import Filters, refresh_queue, review_page
+from cumberland.analysis.grid import Filters, review_page
+from cumberland.analysis.review import refresh_queue
 from cumberland.sources.base import path_key
 from cumberland.store.models import Case, Item, Media, Source
 from cumberland.store.pathkey import PREFIX_CHARS

@@ -171,3 +171,94 @@ def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
 @pytest.fixture()
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
+
+
+# --- a case ingested from real files, for the viewer (full resolution, video, containers) ----
+
+
+@dataclass
+class Evidence:
+    root: Path  # the workspace directory
+    files: Path  # the evidence folder
+    case: int
+    by_name: dict[str, str]  # file name -> media sha256 hex
+
+
+def _exif_jpeg(seed: int, size: tuple[int, int], taken: str, camera: tuple[str, str] | None,
+               gps: bool = False, quality: int = 90) -> bytes:
+    image = synthetic_image(seed, size)
+    exif = image.getexif()
+    exif[0x0132] = taken  # DateTime (IFD0)
+    if camera:
+        exif[0x010F], exif[0x0110] = camera
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003] = taken  # DateTimeOriginal
+    if gps:
+        exif[0x8825] = {1: "N", 2: (52.0, 30.0, 0.0), 3: "E", 4: (13.0, 24.0, 0.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality, exif=exif)
+    return out.getvalue()
+
+
+def build_evidence(folder: Path) -> None:
+    """Benign pictures of shapes (one large, with EXIF and GPS), two videos of moving shapes
+    (VP8 in WebM, which browsers play; MPEG-4 Part 2 in Matroska, which they do not), a zip
+    with a picture inside, and an SVG that carries a script."""
+    import zipfile
+
+    from sources.evidence_kit import reencode, video
+
+    photos = folder / "photos"
+    photos.mkdir(parents=True)
+    (photos / "big_camera.jpg").write_bytes(_exif_jpeg(
+        900, (1600, 1200), "2021:06:01 10:00:00", ("DemoCam", "DC-9"), gps=True))
+    for n, (taken, w) in enumerate([("2019:03:04 08:00:00", 320), ("2020:01:02 12:00:00", 480),
+                                    ("2022:12:31 23:00:00", 400)]):
+        (photos / f"plain_{n}.jpg").write_bytes(_exif_jpeg(910 + n, (w, w * 3 // 4), taken,
+                                                           None))
+    clips = folder / "clips"
+    clips.mkdir()
+    video(clips / "scene.webm", [921, 922], codec="libvpx", size=(320, 240), fps=8,
+          seconds_per_scene=2, bitrate=400_000)
+    reencode(clips / "scene.webm", clips / "old.mkv", "mpeg4", (240, 180), 200_000)
+    buffer = io.BytesIO()
+    synthetic_image(930, (300, 200)).save(buffer, "JPEG")
+    with zipfile.ZipFile(folder / "bundle.zip", "w") as archive:
+        archive.writestr("inside/packed.jpg", buffer.getvalue())
+    (folder / "drawing.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<script>alert(1)</script><rect width="10" height="10"/></svg>')
+
+
+@pytest.fixture(scope="session")
+def evidence_template(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
+    from sqlalchemy import select
+
+    from cumberland.pipeline.triage import TriageRequest, triage
+
+    base = tmp_path_factory.mktemp("viewer")
+    files = base / "seized"
+    build_evidence(files)
+    ws = Workspace(base / "ws")
+    triage(ws, TriageRequest(sources=[files], case="views", workers=1))
+    with ws.engine.connect() as conn:
+        case = int(conn.scalar(select(Case.id).where(Case.name == "views")))
+        rows = conn.execute(select(Item.path, Item.media_sha256).where(
+            Item.case_id == case, Item.media_sha256.is_not(None))).all()
+    by_name = {r.path.rsplit("/", 1)[-1].split(" › ")[-1]: bytes(r.media_sha256).hex()
+               for r in rows}
+    for name, role in (("vera", "reviewer"), ("walt", "reviewer"), ("ivan", "investigator")):
+        accounts.add_user(ws, name, role, PASSWORD)
+        accounts.grant(ws, name, "views")
+    ws.close()
+    return Evidence(base / "ws", files, case, by_name)
+
+
+@pytest.fixture()
+def evidence(evidence_template: Evidence, tmp_path: Path) -> Iterator[tuple[Evidence, Workspace]]:
+    """A private copy of the ingested workspace (the evidence folder is shared, read-only)."""
+    shutil.copytree(evidence_template.root, tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    yield Evidence(ws.root, evidence_template.files, evidence_template.case,
+                   dict(evidence_template.by_name)), ws
+    ws.close()

@@ -59,13 +59,15 @@ def test_review_session_in_the_browser(page: Page, server: str, built: Built,
     expect(tab).to_have_url(f"{server}/")
     expect(tab.locator("text=alpha").first).to_be_visible()
 
-    tab.goto(f"{server}/cases/{case}/review?status=all")
+    tab.goto(f"{server}/cases/{case}/review?status=all&category=any")
     tiles = tab.locator(".tile[data-sha]")
     expect(tiles).to_have_count(8)
     for i in range(8):  # every thumbnail is the blurred one
         expect(tiles.nth(i).locator("img")).to_have_attribute("src", re.compile(r"/thumb$"))
 
     first, second, third = tiles.nth(0), tiles.nth(1), tiles.nth(2)
+    tab.keyboard.press("A")  # auto-advance off: this test moves by itself
+    expect(tab.locator("#auto-advance")).not_to_be_checked()
     first.focus()
     tab.keyboard.press("1")
     expect(first.locator(".cat")).to_have_text("1 Child abuse material")
@@ -101,6 +103,7 @@ def test_review_session_in_the_browser(page: Page, server: str, built: Built,
 
     # the decisions persisted: the category filter finds the first tile only
     tab.goto(f"{server}/cases/{case}/review?status=all&category=1")
+    expect(first).to_have_class(re.compile(r"\bcat-1\b"))  # category-coloured frame
     expect(tiles).to_have_count(1)
     first_sha = str(revealed_sha)
     expect(tiles.first).to_have_attribute("data-sha", first_sha)

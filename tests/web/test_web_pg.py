@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cumberland.analysis.review import Filters, categorise, review_page
+from cumberland.analysis.grid import Filters, review_page
+from cumberland.analysis.review import categorise
 from cumberland.hashsets.detect import open_reader
 from cumberland.reports.vics_export import write_vics
 from cumberland.store import accounts, audit

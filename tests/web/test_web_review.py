@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from cumberland.analysis.grid import Filters, offset_page, review_page
 from cumberland.analysis.priority import AI_PENALTY, is_camera_original, priority
-from cumberland.analysis.review import Filters, categorise, offset_page, refresh_queue, review_page
+from cumberland.analysis.review import categorise, refresh_queue
 from cumberland.cli import app as cli
 from cumberland.hashsets.detect import open_reader
 from cumberland.reports.vics_export import write_vics

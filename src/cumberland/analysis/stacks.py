@@ -7,14 +7,15 @@ connected components (union-find) and are rebuilt per run, since a case only gro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, distinct, func, insert, select
 
 from cumberland.index.pdq import PDQIndex, as_codes
 from cumberland.settings import Settings
-from cumberland.store.models import Item, Media, Stack
+from cumberland.store.models import Item, Media, ReviewEntry, Stack
 from cumberland.store.workspace import Workspace
 
 
@@ -62,3 +63,34 @@ def stack_counts(ws: Workspace, case: int) -> dict[str, Any]:
                              .group_by(Stack.stack)).all()
     return {"stacks": len(sizes), "stacked_media": int(sum(sizes)),
             "largest": int(max(sizes, default=0))}
+
+
+@dataclass(frozen=True, slots=True)
+class StackTile:
+    stack: int
+    size: int
+    sha256: bytes  # the member shown: the first in review priority
+    categorised: int  # members with a category
+    categories: int  # distinct categories among them (more than one: mixed)
+
+
+def stack_page(ws: Workspace, case: int, after: int = -1, limit: int = 120) -> list[StackTile]:
+    """Stacks of the case by number after ``after`` (keyset), one tile each."""
+    q = ReviewEntry
+    with ws.engine.connect() as conn:
+        groups = conn.execute(
+            select(Stack.stack, func.count(), func.count(q.category),
+                   func.count(distinct(q.category)))
+            .join(q, and_(q.case_id == Stack.case_id, q.media_sha256 == Stack.media_sha256))
+            .where(Stack.case_id == case, Stack.stack > after)
+            .group_by(Stack.stack).order_by(Stack.stack).limit(limit)).all()
+        numbers = [int(g[0]) for g in groups]
+        first: dict[int, bytes] = {}
+        for number, sha in conn.execute(
+                select(Stack.stack, Stack.media_sha256)
+                .join(q, and_(q.case_id == Stack.case_id, q.media_sha256 == Stack.media_sha256))
+                .where(Stack.case_id == case, Stack.stack.in_(numbers))
+                .order_by(Stack.stack, q.priority, q.media_sha256)):
+            first.setdefault(int(number), bytes(sha))
+    return [StackTile(int(n), int(size), first[int(n)], int(done), int(kinds))
+            for n, size, done, kinds in groups if int(n) in first]

@@ -17,13 +17,14 @@ from sqlalchemy import delete, select, update
 
 from cumberland.store.models import Case, CaseMember, Reveal, User, WebSession
 from cumberland.store.workspace import Workspace
-from cumberland.store.writer import insert_ignore
+from cumberland.store.writer import insert_ignore, upsert
 
 ROLES = ("admin", "investigator", "reviewer", "auditor")
-#: what each role may do beyond reading the cases it is a member of
+#: what each role may do beyond reading the cases it is a member of ("manage": split a case
+#: among reviewers and settle their disagreements)
 POWERS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"categorise", "reveal", "export", "audit"}),
-    "investigator": frozenset({"categorise", "reveal", "export"}),
+    "admin": frozenset({"categorise", "reveal", "export", "audit", "manage"}),
+    "investigator": frozenset({"categorise", "reveal", "export", "manage"}),
     "reviewer": frozenset({"categorise", "reveal"}),
     "auditor": frozenset({"audit"}),
 }
@@ -123,6 +124,7 @@ class SessionInfo:
     csrf: str
     last_seen: float
     show_all: bool
+    created_at: float = 0.0
 
 
 def _digest(token: str) -> str:
@@ -158,7 +160,7 @@ def load_session(ws: Workspace, token: str, idle_timeout: float, touch_after: fl
         with ws.engine.begin() as conn:
             conn.execute(update(WebSession).where(WebSession.id == sid).values(last_seen=now))
     return SessionInfo(sid, Account(user.id, user.name, user.role), sess.csrf, sess.last_seen,
-                       bool(sess.show_all))
+                       bool(sess.show_all), float(sess.created_at))
 
 
 def close_session(ws: Workspace, token: str) -> None:
@@ -171,17 +173,33 @@ def set_show_all(ws: Workspace, session_id: str, show: bool) -> None:
         conn.execute(update(WebSession).where(WebSession.id == session_id).values(show_all=show))
 
 
-def add_reveal(ws: Workspace, session_id: str, case: int, sha256: bytes) -> None:
+def add_reveal(ws: Workspace, session_id: str, case: int, sha256: bytes) -> float:
+    """Record (or renew) a reveal; returns its time."""
+    now = time.time()
     with ws.engine.begin() as conn:
-        conn.execute(insert_ignore(conn, Reveal.__table__).values(  # type: ignore[arg-type]
-            session_id=session_id, case_id=case, media_sha256=sha256))
+        upsert(conn, Reveal.__table__, ["session_id", "case_id", "media_sha256"],  # type: ignore[arg-type]
+               [{"session_id": session_id, "case_id": case, "media_sha256": sha256,
+                 "revealed_at": now}])
+    return now
 
 
-def revealed(ws: Workspace, session_id: str, case: int, sha256s: list[bytes]) -> set[bytes]:
-    """Which of ``sha256s`` this session has revealed in ``case``."""
+def revealed_at(ws: Workspace, session_id: str, case: int, sha256: bytes) -> float | None:
+    """When this session last revealed the media (None: never)."""
+    with ws.engine.connect() as conn:
+        found = conn.scalar(select(Reveal.revealed_at).where(
+            Reveal.session_id == session_id, Reveal.case_id == case,
+            Reveal.media_sha256 == sha256))
+    return None if found is None else float(found)
+
+
+def revealed(ws: Workspace, session_id: str, case: int, sha256s: list[bytes],
+             lasting: float) -> set[bytes]:
+    """Which of ``sha256s`` this session revealed in ``case`` less than ``lasting`` seconds
+    ago: a reveal is for one item and a set time, then it is blurred again."""
     if not sha256s:
         return set()
+    since = time.time() - lasting
     with ws.engine.connect() as conn:
         return {bytes(r) for r in conn.scalars(select(Reveal.media_sha256).where(
             Reveal.session_id == session_id, Reveal.case_id == case,
-            Reveal.media_sha256.in_(sha256s)))}
+            Reveal.revealed_at > since, Reveal.media_sha256.in_(sha256s)))}

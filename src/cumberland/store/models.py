@@ -267,6 +267,7 @@ class Reveal(Base):
         ForeignKey("web_sessions.id", ondelete="CASCADE"), primary_key=True)
     case_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    revealed_at: Mapped[float] = mapped_column(Float, default=0.0)  # a reveal lasts a set time
 
 
 class Decision(Base):
@@ -291,7 +292,10 @@ class ReviewEntry(Base):
     """
 
     __tablename__ = "review_queue"
-    __table_args__ = (Index("ix_review_queue_order", "case_id", "priority", "media_sha256"),)
+    __table_args__ = (Index("ix_review_queue_order", "case_id", "priority", "media_sha256"),
+                      Index("ix_review_queue_path", "case_id", "path_sort", "media_sha256"),
+                      Index("ix_review_queue_size", "case_id", "size", "media_sha256"),
+                      Index("ix_review_queue_taken", "case_id", "taken", "media_sha256"))
     case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
@@ -302,6 +306,45 @@ class ReviewEntry(Base):
     category: Mapped[int | None] = mapped_column(Integer, nullable=True)
     item_id: Mapped[int] = mapped_column(BigId)
     n_items: Mapped[int] = mapped_column(Integer)
+    # Sort keys, so every order pages by keyset on an index: the first item's path (its first
+    # 300 characters), the size, and the EXIF capture time as "YYYY:MM:DD HH:MM:SS" ("~" when
+    # unknown: it sorts after every date).
+    path_sort: Mapped[str] = mapped_column(String(300), default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    taken: Mapped[str] = mapped_column(String(19), default="~")
+
+
+class Assignment(Base):
+    """A media of a case given to a reviewer (by folder, source or count); a media given to
+    two reviewers is reviewed twice, which is where second opinions come from."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_user", "case_id", "user_id"),)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[float] = mapped_column(Float)
+
+
+class Opinion(Base):
+    """Each reviewer's own categorisation of a media (the decision is the latest of them);
+    two that differ put the media in the second-opinion queue until a ``final`` one (an
+    investigator's) is newer than both."""
+
+    __tablename__ = "opinions"
+    __table_args__ = (Index("ix_opinions_user", "case_id", "user_id", "decided_at"),)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(64))
+    category: Mapped[int] = mapped_column(Integer)
+    decided_at: Mapped[float] = mapped_column(Float)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReviewState(Base):

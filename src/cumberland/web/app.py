@@ -20,10 +20,14 @@ from cumberland.web import (
     routes_export,
     routes_platform,
     routes_review,
+    routes_share,
+    routes_view,
 )
 from cumberland.web.anchoring import AnchorSchedule
+from cumberland.web.evidence import VerifiedFiles
 from cumberland.web.pages import render
 from cumberland.web.queue import QueueKeeper
+from cumberland.web.rendering import Keyframes
 from cumberland.web.security import (
     AllowedHosts,
     LoginRequired,
@@ -61,8 +65,10 @@ def create_app(workspace: Workspace | Path | str, config: WebConfig | None = Non
     app.state.similar = SimilarCache()
     app.state.queues = QueueKeeper(ws)
     app.state.address_queue = AddressQueue()
-    for module in (routes_auth, routes_cases, routes_review, routes_export, routes_deconflict,
-                   routes_platform):
+    app.state.verified = VerifiedFiles()
+    app.state.keyframes = Keyframes()
+    for module in (routes_auth, routes_cases, routes_review, routes_view, routes_share,
+                   routes_export, routes_deconflict, routes_platform):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers on everything, then the proxy's view of the client, then hosts.

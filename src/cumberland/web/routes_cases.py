@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from cumberland.analysis import sharing
 from cumberland.analysis.review import decision_counts, load_schemes
 from cumberland.store import accounts, audit
 from cumberland.store.anchors import verify_all
@@ -77,9 +78,12 @@ def dashboard(request: Request, case_id: int) -> Response:
     scheme = load_schemes(ws)
     decided = decision_counts(ws, case_id)
     pending = count_pending(ws, case_id) if counts["running"] else 0
+    account = current(request).account
     return render(request, "dashboard.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "c": counts,
-        "decided": _labelled(decided, scheme), "pending": pending, "queue": queue})
+        "decided": _labelled(decided, scheme), "pending": pending, "queue": queue,
+        "progress": sharing.progress(ws, case_id, account.id),
+        "reviewers": sharing.reviewers_progress(ws, case_id) if account.can("manage") else []})
 
 
 def _labelled(decided: dict[str, int], schemes: dict[str, Any]) -> dict[str, int]:

@@ -28,7 +28,8 @@ SESSION_COOKIE = "cb_session"
 LOGIN_COOKIE = "cb_login"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+       "media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
@@ -69,6 +70,8 @@ class WebConfig:
     # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
     page_size: int = 120
+    reveal_seconds: float = 5 * 60  # a reveal shows one item sharp for this long
+    break_minutes: int = 50  # the session timer reminds the reviewer to take a break
     # Signed audit anchors (store/anchors.py): the agency's Ed25519 key, outside the workspace.
     audit_key: Path | None = None
     audit_anchors: Path | None = None

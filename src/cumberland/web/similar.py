@@ -46,12 +46,14 @@ class SimilarCache:
             self._indexes[case] = (stamp, index, shas)
         return index, shas
 
-    def neighbours(self, ws: Workspace, case: int, pdq: bytes | None, own: bytes,
-                   limit: int = 24) -> list[Neighbour]:
+    def neighbours(self, ws: Workspace, case: int, pdq: bytes | None, own: bytes | None,
+                   limit: int = 24, radius: int = RADIUS) -> list[Neighbour]:
+        """Media of the case within ``radius`` bits of ``pdq``, nearest first (``own``
+        left out); also the grid's "PDQ within a distance" search."""
         if not pdq:
             return []
         index, shas = self._index(ws, case)
         query = np.frombuffer(pdq, dtype=np.uint8).reshape(1, 32)
-        hits = sorted(index.search(query, RADIUS), key=lambda h: h.distance)
+        hits = sorted(index.search(query, radius), key=lambda h: h.distance)
         found = [Neighbour(shas[h.ref], h.distance) for h in hits if shas[h.ref] != own]
         return found[:limit]

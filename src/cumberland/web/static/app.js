@@ -1,22 +1,18 @@
-// Review grid: keyboard categorisation, multi-select, undo and per-item reveal.
+// The workbench in the browser: the review grid (keyboard categorisation, multi-select, undo,
+// auto-advance, reveals), the viewer (zoom, pan, rotate, keyframes, playback), the stacks and
+// second-opinion pages, and what every page has (help, panic, session timer).
 // Loaded as a file (the CSP forbids inline scripts); every POST carries the CSRF header.
+// Every action has a key: `?` lists them (the list is built from what is registered here).
 "use strict";
 
 (() => {
-  const grid = document.getElementById("grid");
-  if (!grid) return;
-  const csrf = document.querySelector('meta[name="csrf"]').content;
-  const caseId = grid.dataset.case;
-  const scheme = grid.dataset.scheme;
-  const labelHolder = document.querySelector("[data-labels]");
-  const labels = labelHolder ? JSON.parse(labelHolder.dataset.labels) : {};
+  const csrfMeta = document.querySelector('meta[name="csrf"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
   const statusLine = document.getElementById("status");
-  const undoStack = [];
-  let anchor = null;
-
-  const tiles = () => Array.from(grid.querySelectorAll(".tile[data-sha]"));
   const say = (text) => { if (statusLine) statusLine.textContent = text; };
-  const label = (cat) => (cat === null ? "uncategorised" : `${cat} ${labels[cat] || ""}`.trim());
+  const actions = []; // {keys: [..], label, run}
+
+  function bind(keys, label, run) { actions.push({ keys, label, run }); }
 
   async function post(url, body) {
     const response = await fetch(url, {
@@ -29,143 +25,498 @@
     return response.json();
   }
 
-  function showCategory(tile, cat) {
-    tile.dataset.cat = cat === null ? "" : String(cat);
-    const badge = tile.querySelector(".cat");
-    if (badge) badge.textContent = cat === null ? "" : label(cat);
+  // --- every page: panic, help, session timer and break reminder ----------------------------
+  const panic = document.getElementById("panic");
+  function togglePanic() {
+    if (!panic) return;
+    const on = panic.hidden;
+    panic.hidden = !on;
+    document.body.classList.toggle("panicked", on);
+    document.querySelectorAll("video").forEach((v) => v.pause());
   }
+  if (panic) panic.addEventListener("click", togglePanic);
+  const panicButton = document.getElementById("panic-button");
+  if (panicButton) panicButton.addEventListener("click", togglePanic);
 
-  function targets() {
-    const selected = tiles().filter((t) => t.classList.contains("selected"));
-    if (selected.length) return selected;
-    const focused = document.activeElement;
-    return focused && focused.matches(".tile[data-sha]") ? [focused] : [];
-  }
-
-  async function send(media, cat, undo) {
-    const stackBox = document.getElementById("stack-mode");
-    const stacks = Boolean(stackBox && stackBox.checked);
-    return post(`/cases/${caseId}/decisions`, { media, category: cat, scheme, undo, stacks });
-  }
-
-  async function categorise(cat) {
-    if (!grid.dataset.categorise) return;
-    const chosen = targets();
-    if (!chosen.length) { say("Select or focus an item first."); return; }
-    try {
-      const result = await send(chosen.map((t) => t.dataset.sha), cat, false);
-      undoStack.push(result.previous);
-      tiles().forEach((t) => { if (t.dataset.sha in result.previous) showCategory(t, cat); });
-      const count = Object.keys(result.previous).length;
-      say(`${count} item(s) set to ${label(cat)}. Press u to undo.`);
-    } catch (error) {
-      say(`Not saved: ${error.message}`);
+  const help = document.getElementById("help");
+  function toggleHelp() {
+    if (!help) return;
+    if (help.hidden) {
+      const table = document.getElementById("help-keys");
+      table.replaceChildren();
+      actions.forEach((a) => {
+        const row = table.insertRow();
+        const keys = row.insertCell();
+        a.keys.forEach((k) => {
+          const kbd = document.createElement("kbd");
+          kbd.textContent = k;
+          keys.append(kbd, " ");
+        });
+        row.insertCell().textContent = a.label;
+      });
     }
+    help.hidden = !help.hidden;
   }
+  const helpButton = document.getElementById("help-button");
+  if (helpButton) helpButton.addEventListener("click", toggleHelp);
 
-  async function undo() {
-    const previous = undoStack.pop();
-    if (!previous) { say("Nothing to undo."); return; }
-    const groups = new Map();
-    Object.entries(previous).forEach(([sha, cat]) => {
-      const key = cat === null ? "null" : String(cat);
-      if (!groups.has(key)) groups.set(key, []);
-      groups.get(key).push(sha);
-    });
-    try {
-      for (const [key, media] of groups) {
-        const cat = key === "null" ? null : Number(key);
-        await send(media, cat, true);
-        tiles().forEach((t) => { if (media.includes(t.dataset.sha)) showCategory(t, cat); });
+  const timer = document.getElementById("session-timer");
+  const reminder = document.getElementById("break-reminder");
+  if (timer && Number(timer.dataset.start)) {
+    const start = Number(timer.dataset.start) * 1000;
+    const period = Number(timer.dataset.break || 50) * 60 * 1000;
+    let nextBreak = start + period;
+    const tick = () => {
+      const elapsed = Date.now() - start;
+      const minutes = Math.floor(elapsed / 60000);
+      timer.textContent = `session ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")}`;
+      if (reminder && Date.now() >= nextBreak && reminder.hidden) {
+        reminder.querySelector("span").textContent = String(minutes);
+        reminder.hidden = false;
       }
-      say(`Undone (${Object.keys(previous).length} item(s)).`);
-    } catch (error) {
-      say(`Undo failed: ${error.message}`);
-    }
+    };
+    tick();
+    setInterval(tick, 15000);
+    const later = () => { if (reminder) { reminder.hidden = true; nextBreak = Date.now() + period; } };
+    const dismiss = document.getElementById("break-dismiss");
+    if (dismiss) dismiss.addEventListener("click", later);
   }
 
-  async function reveal(tile) {
-    if (!grid.dataset.reveal || !tile || tile.classList.contains("revealed")) return;
-    try {
-      const result = await post(`/cases/${caseId}/media/${tile.dataset.sha}/reveal`);
-      tile.querySelector("img").src = result.sharp;
-      tile.classList.add("revealed");
-      const button = tile.querySelector("button.reveal");
-      if (button) button.remove();
-      say(`Revealed one item (audit entry ${result.audit}).`);
-    } catch (error) {
-      say(`Reveal failed: ${error.message}`);
-    }
-  }
-
-  function toggle(tile, on) {
-    tile.classList.toggle("selected", on);
-    tile.setAttribute("aria-selected", tile.classList.contains("selected") ? "true" : "false");
-  }
-
-  function selectRange(to) {
-    const all = tiles();
-    const a = all.indexOf(anchor || to);
-    const b = all.indexOf(to);
-    all.slice(Math.min(a, b), Math.max(a, b) + 1).forEach((t) => toggle(t, true));
-  }
-
-  function move(from, key) {
-    const all = tiles();
-    const i = all.indexOf(from);
-    if (i < 0) { if (all.length) all[0].focus(); return; }
-    const top = from.offsetTop;
-    const perRow = all.filter((t) => t.offsetTop === top).length || 1;
-    const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -perRow, ArrowDown: perRow }[key];
-    const next = all[Math.max(0, Math.min(all.length - 1, i + step))];
-    next.focus();
-    next.scrollIntoView({ block: "nearest" });
-  }
-
-  grid.addEventListener("click", (event) => {
-    const button = event.target.closest("button.reveal");
-    const tile = event.target.closest(".tile[data-sha]");
-    if (!tile) return;
-    if (button) { event.preventDefault(); reveal(tile); return; }
-    if (event.shiftKey || event.ctrlKey || event.metaKey) {
-      event.preventDefault();
-      if (event.shiftKey) selectRange(tile); else toggle(tile);
-      anchor = tile;
-      tile.focus();
-    }
+  // Links, buttons and checkboxes that name their key run on it (data-key, data-action).
+  document.querySelectorAll("[data-key][data-action]").forEach((el) => {
+    const keys = el.dataset.key.split(" | "); // alternatives; "g r" is a sequence
+    if (el.matches("#tile-size, #scrub, #help-button, #panic-button")) return; // bound below
+    const run = () => {
+      if (el.matches("summary")) { // open it and go to its first field
+        el.parentElement.open = true;
+        const first = el.parentElement.querySelector("input");
+        if (first) first.focus();
+      } else if (el.matches('input[type="checkbox"]')) {
+        el.checked = !el.checked;
+        el.dispatchEvent(new Event("change"));
+      } else if (!el.hidden) {
+        el.click();
+      }
+    };
+    bind(keys, el.dataset.action, run);
   });
+  bind(["?"], "Show / hide these shortcuts", null);
+  bind(["p"], "Panic: blank the screen at once (p again to come back)", null);
 
+  // --- grids: review, stacks, second opinion -------------------------------------------------
+  const grid = document.querySelector(".grid[data-page]");
+  const stage = document.getElementById("stage");
+  const holder = grid || stage;
+  const labels = holder && holder.dataset.labels ? JSON.parse(holder.dataset.labels) : {};
+  const label = (cat) => (cat === null ? "uncategorised" : `${cat} ${labels[cat] || ""}`.trim());
+  const undoStack = [];
+  const revealSeconds = (result) => Number(result.seconds || 300) * 1000;
+
+  function showProgress(p) {
+    if (!p) return;
+    const set = (id, n) => { const el = document.getElementById(id); if (el) el.textContent = n.toLocaleString("en"); };
+    set("progress-reviewed", p.reviewed);
+    set("progress-total", p.total);
+    set("progress-today", p.today);
+    set("progress-share-done", p.share_done);
+  }
+
+  if (grid) {
+    const caseId = grid.dataset.case;
+    const scheme = grid.dataset.scheme;
+    const todo = Boolean(grid.dataset.todo);
+    let anchor = null;
+    const tiles = () => Array.from(grid.querySelectorAll(".tile[data-sha]"));
+
+    // tile size, remembered per browser; small tiles drop the badges (dense grid)
+    const slider = document.getElementById("tile-size");
+    const applySize = (px) => {
+      grid.style.setProperty("--tile", `${px}px`);
+      grid.classList.toggle("compact", px < 100);
+      if (slider) slider.value = String(px);
+    };
+    const saved = Number(localStorage.getItem("cb-tile") || 0);
+    if (saved) applySize(saved);
+    const resize = (px) => {
+      const value = Math.max(64, Math.min(320, px));
+      localStorage.setItem("cb-tile", String(value));
+      applySize(value);
+    };
+    if (slider) {
+      slider.addEventListener("input", () => resize(Number(slider.value)));
+      bind(["+", "−"], "Larger / smaller tiles", null);
+    }
+    const autoBox = document.getElementById("auto-advance");
+    if (autoBox) {
+      autoBox.checked = localStorage.getItem("cb-auto") !== "0";
+      autoBox.addEventListener("change", () => localStorage.setItem("cb-auto", autoBox.checked ? "1" : "0"));
+    }
+    const autoAdvance = () => !autoBox || autoBox.checked;
+
+    function showCategory(tile, cat) {
+      tile.dataset.cat = cat === null ? "" : String(cat);
+      tile.className = tile.className.replace(/\bcat-\d+\b/g, "").trim();
+      if (cat !== null) tile.classList.add(`cat-${cat}`);
+      const badge = tile.querySelector(".cat");
+      if (badge) badge.textContent = cat === null ? "" : label(cat);
+    }
+
+    function targets() {
+      const selected = tiles().filter((t) => t.classList.contains("selected"));
+      if (selected.length) return selected;
+      const focused = document.activeElement;
+      return focused && focused.matches(".tile[data-sha]") ? [focused] : [];
+    }
+
+    async function send(media, cat, undo) {
+      const stackBox = document.getElementById("stack-mode");
+      const stacks = Boolean(grid.dataset.stacks) || Boolean(stackBox && stackBox.checked);
+      const final = Boolean(grid.dataset.final);
+      return post(`/cases/${caseId}/decisions`, { media, category: cat, scheme, undo, stacks, final });
+    }
+
+    function advance(from, removed) {
+      // focus the next tile after a categorisation; in a "to review" view the categorised
+      // ones leave it; an emptied page brings the next one
+      const all = tiles();
+      const index = all.indexOf(from);
+      removed.forEach((t) => t.remove());
+      const left = tiles();
+      if (!left.length) {
+        say("Page done; loading the next items…");
+        const next = document.getElementById("next-page");
+        if (todo || !next) window.location.reload(); else next.click();
+        return;
+      }
+      let next = all.slice(index + 1).find((t) => left.includes(t));
+      if (!next) next = left[left.length - 1];
+      next.focus();
+      next.scrollIntoView({ block: "nearest" });
+    }
+
+    async function categorise(cat) {
+      if (!grid.dataset.categorise) return;
+      const chosen = targets();
+      if (!chosen.length) { say("Select or focus an item first."); return; }
+      try {
+        const result = await send(chosen.map((t) => t.dataset.sha), cat, false);
+        undoStack.push(result.previous);
+        const changed = tiles().filter((t) => t.dataset.sha in result.previous);
+        changed.forEach((t) => showCategory(t, cat));
+        showProgress(result.progress);
+        const count = Object.keys(result.previous).length;
+        say(`${count} item(s) set to ${label(cat)}. Press u to undo.`);
+        chosen.forEach((t) => toggle(t, false));
+        if (autoAdvance() && chosen.length === 1) {
+          advance(chosen[0], todo && cat !== null ? changed : []);
+        } else if (todo && cat !== null) {
+          changed.forEach((t) => t.classList.add("leaving"));
+        }
+      } catch (error) {
+        say(`Not saved: ${error.message}`);
+      }
+    }
+
+    async function undo() {
+      const previous = undoStack.pop();
+      if (!previous) { say("Nothing to undo."); return; }
+      const groups = new Map();
+      Object.entries(previous).forEach(([sha, cat]) => {
+        const key = cat === null ? "null" : String(cat);
+        if (!groups.has(key)) groups.set(key, []);
+        groups.get(key).push(sha);
+      });
+      try {
+        let result = null;
+        for (const [key, media] of groups) {
+          const cat = key === "null" ? null : Number(key);
+          result = await send(media, cat, true);
+          tiles().forEach((t) => { if (media.includes(t.dataset.sha)) showCategory(t, cat); });
+        }
+        if (result) showProgress(result.progress);
+        say(`Undone (${Object.keys(previous).length} item(s))${todo ? "; reload to see items that left the view" : ""}.`);
+      } catch (error) {
+        say(`Undo failed: ${error.message}`);
+      }
+    }
+
+    async function reveal(tile) {
+      if (!grid.dataset.reveal || !tile || tile.classList.contains("revealed")) return;
+      try {
+        const result = await post(`/cases/${caseId}/media/${tile.dataset.sha}/reveal`);
+        const img = tile.querySelector("img");
+        const blurred = img.src;
+        img.src = result.sharp;
+        tile.classList.add("revealed");
+        const button = tile.querySelector("button.reveal");
+        if (button) button.hidden = true;
+        say(`Revealed one item (audit entry ${result.audit}) for ${Math.round(revealSeconds(result) / 60000)} min.`);
+        setTimeout(() => { // a reveal lasts a set time, then the item is blurred again
+          img.src = blurred.replace(/\/sharp$/, "/thumb");
+          tile.classList.remove("revealed");
+          if (button) button.hidden = false;
+        }, revealSeconds(result));
+      } catch (error) {
+        say(`Reveal failed: ${error.message}`);
+      }
+    }
+
+    function toggle(tile, on) {
+      tile.classList.toggle("selected", on);
+      tile.setAttribute("aria-selected", tile.classList.contains("selected") ? "true" : "false");
+    }
+
+    function selectRange(to) {
+      const all = tiles();
+      const a = all.indexOf(anchor || to);
+      const b = all.indexOf(to);
+      all.slice(Math.min(a, b), Math.max(a, b) + 1).forEach((t) => toggle(t, true));
+    }
+
+    function move(from, key) {
+      const all = tiles();
+      const i = all.indexOf(from);
+      if (i < 0) { if (all.length) all[0].focus(); return; }
+      const top = from.offsetTop;
+      const perRow = all.filter((t) => t.offsetTop === top).length || 1;
+      const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -perRow, ArrowDown: perRow }[key];
+      const next = all[Math.max(0, Math.min(all.length - 1, i + step))];
+      next.focus();
+      next.scrollIntoView({ block: "nearest" });
+    }
+
+    grid.addEventListener("click", (event) => {
+      const button = event.target.closest("button.reveal");
+      const tile = event.target.closest(".tile[data-sha]");
+      if (!tile) return;
+      if (button) { event.preventDefault(); reveal(tile); return; }
+      if (event.shiftKey || event.ctrlKey || event.metaKey) {
+        event.preventDefault();
+        if (event.shiftKey) selectRange(tile); else toggle(tile);
+        anchor = tile;
+        tile.focus();
+      }
+    });
+
+    const focused = () => document.activeElement && document.activeElement.closest(".tile[data-sha]");
+    Object.keys(labels).forEach((code) => bind([code], `Categorise: ${label(Number(code))}`, () => categorise(Number(code))));
+    bind(["Backspace", "Delete"], "Clear the category", () => categorise(null));
+    bind(["u", "z"], "Undo the last categorisation", undo);
+    bind(["r"], "Reveal the focused item (logged, for a set time)", () => reveal(focused()));
+    bind(["Space"], "Select / unselect the focused item (shift: a range)", null);
+    bind(["a"], "Select every item of the page", () => tiles().forEach((t) => toggle(t, true)));
+    bind(["Esc"], "Unselect everything", () => tiles().forEach((t) => toggle(t, false)));
+    bind(["Enter"], "Open the focused item in the viewer", () => {
+      const tile = focused();
+      const link = tile && tile.querySelector("a");
+      if (link) link.click();
+    });
+    bind(["← → ↑ ↓"], "Move between items", null);
+
+    document.addEventListener("keydown", (event) => {
+      if (!help.hidden || !panic.hidden || event.target.closest("input, select, textarea") ||
+          event.altKey || event.ctrlKey || event.metaKey) return;
+      const tile = focused();
+      if (event.key === " " && tile) {
+        event.preventDefault();
+        if (event.shiftKey) selectRange(tile); else toggle(tile);
+        anchor = tile;
+      } else if (event.key.startsWith("Arrow")) {
+        event.preventDefault(); move(tile, event.key);
+      } else if ((event.key === "+" || event.key === "=") && slider) {
+        event.preventDefault(); resize(Number(slider.value) + 16);
+      } else if ((event.key === "-" || event.key === "−") && slider) {
+        event.preventDefault(); resize(Number(slider.value) - 16);
+      }
+    });
+
+    tiles().forEach((t) => { t.setAttribute("aria-selected", "false"); });
+    const start = grid.dataset.focus && grid.querySelector(`.tile[data-sha="${grid.dataset.focus}"]`);
+    if (start) { start.focus(); start.scrollIntoView({ block: "center" }); }
+  }
+
+  // --- the viewer -----------------------------------------------------------------------------
+  if (stage) {
+    const caseId = stage.dataset.case;
+    const sha = stage.dataset.sha;
+    const base = `/cases/${caseId}/media/${sha}`;
+    const picture = document.getElementById("picture");
+    const level = document.getElementById("zoom-level");
+    const left = document.getElementById("reveal-left");
+    const view = { scale: 1, fit: 1, x: 0, y: 0, turn: 0, natural: [0, 0] };
+    let sharp = false;
+
+    function draw() {
+      const target = stage.querySelector("video:not([hidden])") || picture;
+      if (!sharp) { stage.classList.add("blurred"); return; }
+      stage.classList.remove("blurred");
+      const [w, h] = view.natural;
+      target.style.width = `${w}px`;
+      target.style.height = `${h}px`;
+      target.style.transform = `translate(-50%, -50%) translate(${view.x}px, ${view.y}px) rotate(${view.turn * 90}deg) scale(${view.scale})`;
+      if (level) level.textContent = `${Math.round(view.scale * 100)} %`;
+    }
+    function fit() {
+      const [w, h] = view.natural;
+      if (!w || !h) return;
+      const sideways = view.turn % 2 !== 0;
+      const [fw, fh] = sideways ? [h, w] : [w, h];
+      view.fit = Math.min(stage.clientWidth / fw, stage.clientHeight / fh, 1);
+      view.scale = view.fit;
+      view.x = 0; view.y = 0;
+      draw();
+    }
+    const zoom = (factor) => { view.scale = Math.max(0.02, Math.min(32, view.scale * factor)); draw(); };
+    const actual = () => { view.scale = 1; draw(); };
+    const rotate = (by) => { view.turn = (view.turn + by + 4) % 4; fit(); };
+
+    function blurAgain() {
+      sharp = false;
+      picture.src = picture.dataset.blurred;
+      picture.style.cssText = "";
+      stage.querySelectorAll("video").forEach((v) => { v.pause(); v.removeAttribute("src"); v.load(); v.remove(); });
+      const tools = document.getElementById("video-tools");
+      if (tools) tools.hidden = true;
+      const button = document.getElementById("reveal");
+      if (button) button.hidden = false;
+      stage.dataset.revealed = "";
+      if (left) left.textContent = "blurred again";
+      draw();
+    }
+
+    async function loadKeyframes() {
+      const tools = document.getElementById("video-tools");
+      const scrub = document.getElementById("scrub");
+      const at = document.getElementById("scrub-at");
+      if (!tools || !scrub) return;
+      const response = await fetch(`${base}/keyframes`, { credentials: "same-origin" });
+      if (!response.ok) { say(`Keyframes: ${await response.text()}`); return; }
+      const frames = (await response.json()).keyframes;
+      tools.hidden = false;
+      scrub.max = String(Math.max(0, frames.length - 1));
+      const show = (i) => {
+        scrub.value = String(i);
+        picture.hidden = false;
+        stage.querySelectorAll("video").forEach((v) => { v.pause(); v.hidden = true; });
+        showPicture(`${base}/frame?i=${i}`);
+        if (at) at.textContent = `${i + 1} of ${frames.length} · ${frames[i].toFixed(2)} s`;
+      };
+      scrub.addEventListener("input", () => show(Number(scrub.value)));
+      bind([",", "."], "Previous / next keyframe", null);
+      document.addEventListener("keydown", (event) => {
+        if (event.target.closest("input, select, textarea")) return;
+        if (event.key === ",") show(Math.max(0, Number(scrub.value) - 1));
+        if (event.key === ".") show(Math.min(frames.length - 1, Number(scrub.value) + 1));
+      });
+      if (frames.length) show(0);
+    }
+
+    function play() {
+      let player = stage.querySelector("video");
+      if (!player) {
+        player = document.createElement("video");
+        player.muted = true; // sound off by default; the controls can turn it on
+        player.controls = true;
+        player.preload = "metadata";
+        player.src = `${base}/video`;
+        player.addEventListener("loadedmetadata", () => { view.natural = [player.videoWidth, player.videoHeight]; fit(); });
+        stage.append(player);
+      }
+      picture.hidden = true;
+      player.hidden = false;
+      player.play().catch((error) => say(`Playback: ${error.message}`));
+    }
+
+    function showPicture(url) {
+      picture.onload = () => {
+        view.natural = [picture.naturalWidth, picture.naturalHeight];
+        if (view.scale === 1 && view.fit === 1) fit(); else draw();
+      };
+      picture.src = url;
+    }
+
+    function unlocked(seconds) {
+      sharp = true;
+      const button = document.getElementById("reveal");
+      if (button) button.hidden = true;
+      const until = Date.now() + seconds;
+      const count = setInterval(() => {
+        const rest = Math.max(0, Math.round((until - Date.now()) / 1000));
+        if (left) left.textContent = `sharp for ${Math.floor(rest / 60)}:${String(rest % 60).padStart(2, "0")}`;
+        if (rest <= 0) { clearInterval(count); blurAgain(); }
+      }, 1000);
+      if (stage.dataset.kind === "video") loadKeyframes();
+      else showPicture(`${base}/full`);
+    }
+
+    async function reveal() {
+      if (!stage.dataset.reveal || sharp) return;
+      try {
+        const result = await post(`${base}/reveal`);
+        say(`Revealed (audit entry ${result.audit}).`);
+        unlocked(revealSeconds(result));
+      } catch (error) {
+        say(`Reveal failed: ${error.message}`);
+      }
+    }
+
+    async function categorise(cat) {
+      if (!stage.dataset.categorise) return;
+      try {
+        const result = await post(`/cases/${caseId}/decisions`, { media: [sha], category: cat, scheme: stage.dataset.scheme });
+        const now = document.getElementById("category-now");
+        if (now) now.textContent = label(cat);
+        showProgress(result.progress);
+        say(`Set to ${label(cat)}.`);
+        const next = document.getElementById("next");
+        if (next && localStorage.getItem("cb-auto") !== "0") next.click();
+      } catch (error) {
+        say(`Not saved: ${error.message}`);
+      }
+    }
+
+    const click = (id, run) => { const el = document.getElementById(id); if (el) el.addEventListener("click", run); };
+    click("reveal", reveal);
+    click("fit", fit);
+    click("actual", actual);
+    click("zoom-in", () => zoom(1.25));
+    click("zoom-out", () => zoom(0.8));
+    click("rotate-left", () => rotate(-1));
+    click("rotate-right", () => rotate(1));
+    click("play", play);
+    Object.keys(labels).forEach((code) => bind([code], `Categorise: ${label(Number(code))} (then the next item)`, () => categorise(Number(code))));
+    bind(["Backspace"], "Clear the category", () => categorise(null));
+    bind(["Shift + arrows", "drag"], "Pan a zoomed picture", null);
+    stage.addEventListener("wheel", (event) => { if (sharp) { event.preventDefault(); zoom(event.deltaY < 0 ? 1.1 : 0.9); } }, { passive: false });
+    let drag = null;
+    stage.addEventListener("pointerdown", (event) => { if (sharp) drag = [event.clientX - view.x, event.clientY - view.y]; });
+    window.addEventListener("pointerup", () => { drag = null; });
+    stage.addEventListener("pointermove", (event) => { if (drag) { view.x = event.clientX - drag[0]; view.y = event.clientY - drag[1]; draw(); } });
+    document.addEventListener("keydown", (event) => {
+      if (event.target.closest("input, select, textarea") || !help.hidden || !panic.hidden) return;
+      const pan = { ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60] }[event.key];
+      if (pan && event.shiftKey) { event.preventDefault(); view.x += pan[0]; view.y += pan[1]; draw(); }
+      else if (event.key === "ArrowLeft") { const p = document.getElementById("prev"); if (p) p.click(); }
+      else if (event.key === "ArrowRight") { const n = document.getElementById("next"); if (n) n.click(); }
+    });
+    window.addEventListener("resize", fit);
+    if (stage.dataset.revealed) unlocked(Number(stage.dataset.seconds) * 1000); else draw();
+  }
+
+  // --- one keyboard handler for everything registered ----------------------------------------
+  const keyName = (event) => (event.key === " " ? "Space" : event.key === "Escape" ? "Esc" : event.key);
+  let prefix = "";
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest("input, select, textarea") || event.altKey || event.ctrlKey ||
-        event.metaKey) return;
-    const tile = document.activeElement && document.activeElement.closest(".tile[data-sha]");
-    const key = event.key;
-    if (/^[0-9]$/.test(key) && Number(key) in labels) {
-      event.preventDefault(); categorise(Number(key));
-    } else if (key === "Backspace" || key === "Delete") {
-      event.preventDefault(); categorise(null);
-    } else if (key === "u" || key === "z") {
-      event.preventDefault(); undo();
-    } else if (key === "r" && tile) {
-      event.preventDefault(); reveal(tile);
-    } else if (key === " " && tile) {
-      event.preventDefault();
-      if (event.shiftKey) selectRange(tile); else toggle(tile);
-      anchor = tile;
-    } else if (key === "a") {
-      event.preventDefault(); tiles().forEach((t) => toggle(t, true));
-    } else if (key === "Escape") {
-      tiles().forEach((t) => toggle(t, false));
-    } else if (key === "Enter" && tile) {
-      const link = tile.querySelector("a");
-      if (link) { event.preventDefault(); link.click(); }
-    } else if (key.startsWith("Arrow")) {
-      event.preventDefault(); move(tile, key);
-    } else if (key === "n") {
-      const next = document.getElementById("next-page");
-      if (next) next.click();
-    }
+    const key = keyName(event);
+    if (key === "p" && !event.target.closest("input, select, textarea")) { togglePanic(); event.preventDefault(); return; }
+    if (!panic.hidden) return;
+    if (!help.hidden) { if (key === "?" || key === "Esc") toggleHelp(); event.preventDefault(); return; }
+    if (event.target.closest("input, select, textarea") || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (key === "?") { event.preventDefault(); toggleHelp(); return; }
+    const combo = prefix ? `${prefix} ${key}` : key;
+    prefix = "";
+    const found = actions.find((a) => a.run && a.keys.includes(combo));
+    if (found) { event.preventDefault(); found.run(); return; }
+    if (actions.some((a) => a.keys.some((k) => k.startsWith(`${combo} `)))) { prefix = combo; event.preventDefault(); }
   });
-
-  tiles().forEach((t) => { t.setAttribute("aria-selected", "false"); });
 })();
