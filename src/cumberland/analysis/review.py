@@ -118,10 +118,11 @@ def refresh_queue(ws: Workspace, case: int) -> int:
         stamp = _stamp(conn, case)
         conn.execute(delete(ReviewEntry).where(ReviewEntry.case_id == case))
         conn.execute(insert(ReviewEntry).from_select(columns, rows))
+        total = int(conn.scalar(select(func.count()).select_from(ReviewEntry)
+                                .where(ReviewEntry.case_id == case)) or 0)
         upsert(conn, ReviewState.__table__, ["case_id"],  # type: ignore[arg-type]
-               [{"case_id": case, "stamp": stamp, "refreshed_at": time.time()}])
-        return int(conn.scalar(select(func.count()).select_from(ReviewEntry)
-                               .where(ReviewEntry.case_id == case)) or 0)
+               [{"case_id": case, "stamp": stamp, "refreshed_at": time.time(), "total": total}])
+        return total
 
 
 def queue_state(ws: Workspace, case: int) -> str:
@@ -135,11 +136,16 @@ def queue_state(ws: Workspace, case: int) -> str:
 # --- membership and decisions ---------------------------------------------------------------
 
 
+# Items are looked up by their media alone and the case is checked on the rows found: given
+# both, SQLite (without statistics) walks every item of the case through the case's index
+# instead (70 ms a check at 20,000 items, growing with the case).
+
+
 def in_case(ws: Workspace, case: int, sha256: bytes) -> bool:
     """Whether any item of ``case`` holds this media (the membership check for media URLs)."""
     with ws.engine.connect() as conn:
-        return conn.scalar(select(Item.id).where(
-            Item.media_sha256 == sha256, Item.case_id == case).limit(1)) is not None
+        return case in set(conn.scalars(select(Item.case_id).where(
+            Item.media_sha256 == sha256).distinct()))
 
 
 def stack_members(conn: Connection, case: int, sha256s: list[bytes]) -> list[bytes]:
@@ -157,9 +163,9 @@ def stack_members(conn: Connection, case: int, sha256s: list[bytes]) -> list[byt
 def media_in_case(ws: Workspace, case: int, sha256s: list[bytes]) -> set[bytes]:
     """Which of ``sha256s`` some item of ``case`` holds."""
     with ws.engine.connect() as conn:
-        rows = in_chunks(conn, select(Item.media_sha256).where(Item.case_id == case).distinct(),
+        rows = in_chunks(conn, select(Item.media_sha256, Item.case_id).distinct(),
                          Item.media_sha256, list(dict.fromkeys(sha256s)))
-    return {bytes(r.media_sha256) for r in rows}
+    return {bytes(r.media_sha256) for r in rows if r.case_id == case}
 
 
 def categorise(ws: Workspace, case: int, sha256s: list[bytes], category: int | None,

@@ -23,6 +23,7 @@ from cumberland.store.models import (
     Item,
     Opinion,
     ReviewEntry,
+    ReviewState,
     User,
 )
 from cumberland.store.pathkey import prefix_condition
@@ -129,21 +130,22 @@ class Progress:
 
 
 def progress(ws: Workspace, case: int, user: int) -> Progress:
+    """Counted from indexes that grow with what was decided, never with the case (this runs
+    after every categorisation): the queue's size is kept when it is built."""
     since = day_start()
     with ws.engine.connect() as conn:
-        total = conn.scalar(select(func.count()).select_from(ReviewEntry)
-                            .where(ReviewEntry.case_id == case)) or 0
-        reviewed = conn.scalar(select(func.count()).select_from(ReviewEntry).where(
-            ReviewEntry.case_id == case, ReviewEntry.category.is_not(None))) or 0
+        total = conn.scalar(select(ReviewState.total).where(ReviewState.case_id == case)) or 0
+        reviewed = conn.scalar(select(func.count()).select_from(Decision)
+                               .where(Decision.case_id == case)) or 0
         today = conn.scalar(select(func.count()).select_from(Opinion).where(
             Opinion.case_id == case, Opinion.user_id == user, Opinion.decided_at >= since)) or 0
         share = conn.scalar(select(func.count()).select_from(Assignment).where(
             Assignment.case_id == case, Assignment.user_id == user)) or 0
-        done = conn.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.case_id == case, Assignment.user_id == user, exists().where(
-                Opinion.case_id == case, Opinion.user_id == user,
-                Opinion.media_sha256 == Assignment.media_sha256))) or 0
-    return Progress(int(reviewed), int(total), int(today), int(share), int(done))
+        done = conn.scalar(select(func.count()).select_from(Assignment).join(Opinion, and_(
+            Opinion.case_id == Assignment.case_id, Opinion.user_id == Assignment.user_id,
+            Opinion.media_sha256 == Assignment.media_sha256)).where(
+            Assignment.case_id == case, Assignment.user_id == user)) if share else 0
+    return Progress(int(reviewed), int(total), int(today), int(share), int(done or 0))
 
 
 @dataclass(frozen=True, slots=True)

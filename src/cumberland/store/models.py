@@ -355,6 +355,7 @@ class ReviewState(Base):
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     stamp: Mapped[str] = mapped_column(Text)
     refreshed_at: Mapped[float] = mapped_column(Float)
+    total: Mapped[int] = mapped_column(Integer, default=0)  # tiles, for progress counters
 
 
 class AuditEntry(Base):

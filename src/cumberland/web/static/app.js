@@ -128,15 +128,37 @@
     let anchor = null;
     const tiles = () => Array.from(grid.querySelectorAll(".tile[data-sha]"));
 
+    // names shortened in the middle to what the tile shows: the device and container at
+    // the start, the file name at the end; the whole chain is the tooltip
+    function fitNames() {
+      grid.querySelectorAll(".path[title]").forEach((el) => {
+        const full = el.title;
+        el.textContent = full;
+        if (el.scrollWidth <= el.clientWidth) return;
+        let lo = 4;
+        let hi = full.length;
+        while (lo < hi) {
+          const mid = Math.ceil((lo + hi) / 2);
+          const tail = Math.ceil(mid * 0.6);
+          el.textContent = `${full.slice(0, mid - tail)}…${full.slice(full.length - tail)}`;
+          if (el.scrollWidth <= el.clientWidth) lo = mid; else hi = mid - 1;
+        }
+        const tail = Math.ceil(lo * 0.6);
+        el.textContent = `${full.slice(0, lo - tail)}…${full.slice(full.length - tail)}`;
+      });
+    }
+    window.addEventListener("resize", fitNames);
+
     // tile size, remembered per browser; small tiles drop the badges (dense grid)
     const slider = document.getElementById("tile-size");
     const applySize = (px) => {
       grid.style.setProperty("--tile", `${px}px`);
       grid.classList.toggle("compact", px < 100);
       if (slider) slider.value = String(px);
+      fitNames();
     };
     const saved = Number(localStorage.getItem("cb-tile") || 0);
-    if (saved) applySize(saved);
+    if (saved) applySize(saved); else fitNames();
     const resize = (px) => {
       const value = Math.max(64, Math.min(320, px));
       localStorage.setItem("cb-tile", String(value));

@@ -1,4 +1,4 @@
-"""review flow: reveals expire, sort keys in the review queue, assignments, reviewers' opinions
+"""review flow: reveals expire, sort keys and size of the review queue, assignments, opinions
 
 Revision ID: 0014
 Revises: 0013
@@ -27,6 +27,8 @@ def upgrade() -> None:
     for name, column in (("path", "path_sort"), ("size", "size"), ("taken", "taken")):
         op.create_index(f"ix_review_queue_{name}", "review_queue",
                         ["case_id", column, "media_sha256"])
+    with op.batch_alter_table("review_state") as batch:
+        batch.add_column(sa.Column("total", sa.Integer(), nullable=False, server_default="0"))
     op.execute("DELETE FROM review_state")  # every queue is rebuilt with its sort keys
     op.create_table(
         "assignments",
@@ -72,5 +74,7 @@ def downgrade() -> None:
         batch.drop_column("taken")
         batch.drop_column("size")
         batch.drop_column("path_sort")
+    with op.batch_alter_table("review_state") as batch:
+        batch.drop_column("total")
     with op.batch_alter_table("reveals") as batch:
         batch.drop_column("revealed_at")
