@@ -2,11 +2,13 @@
 
 Nothing here decides whether a reviewer may see the bytes (routes_view checks the audited,
 unexpired per-item reveal first). What it guarantees is that what is shown is what was
-ingested: the file is opened read-only without following symlinks (``open_evidence``) and
-its SHA-256 must still be the media's, otherwise nothing is served.
+ingested: items are read again through the devices API (``cumberland.store.reopen``: plain
+files by path, members of archives and disk images by their locator), read-only, and their
+SHA-256 must still be the media's, otherwise nothing is served.
 
-Items inside containers (archives, disk images) are reopened through the devices engineer's
-locators once they exist (``open_member``, the one extension point below).
+Videos are read many times (a player asks for many ranges): a plain file is hashed once per
+(path, size, mtime, inode) and its ranges are then read straight from it; a container member
+is extracted and checked again for each request.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy import select
 
+from cumberland.settings import Settings
 from cumberland.sources.base import BLOCK
 from cumberland.sources.evidence import open_evidence
 from cumberland.store.models import Item
+from cumberland.store.reopen import ReopenError, open_item
 from cumberland.store.workspace import Workspace
 
-INSIDE_CONTAINERS = "not available inside containers yet"
+SETTINGS = Settings()  # the reopen limits of ingest's defaults (volume keys: none)
 
 
 class Unavailable(Exception):
@@ -37,19 +42,15 @@ class Unavailable(Exception):
 class Located:
     item_id: int
     path: str  # display chain
-    raw_path: bytes | None  # None: a container member
-
-
-#: Opens a container member by its item id (read-only), or None where no locator exists yet.
-#: The devices engineer's "open item by locator" function plugs in here.
-open_member: Callable[[Workspace, int], BinaryIO] | None = None
+    raw_path: bytes | None  # None: a container member (reopened by its locator)
 
 
 def locate(ws: Workspace, case: int, sha256: bytes) -> Located:
     """An item of ``case`` holding the media, preferring one that is a plain file."""
-    with ws.engine.connect() as conn:
-        rows = conn.execute(select(Item.id, Item.path, Item.raw_path, Item.parent_id).where(
-            Item.case_id == case, Item.media_sha256 == sha256).order_by(Item.id).limit(50)).all()
+    with ws.engine.connect() as conn:  # by the media's index; the case is checked here
+        rows = [r for r in conn.execute(
+            select(Item.id, Item.case_id, Item.path, Item.raw_path, Item.parent_id)
+            .where(Item.media_sha256 == sha256).order_by(Item.id)) if r.case_id == case]
     if not rows:
         raise Unavailable("no item of this case holds this media")
     plain = [r for r in rows if r.raw_path and r.parent_id is None]
@@ -58,44 +59,48 @@ def locate(ws: Workspace, case: int, sha256: bytes) -> Located:
                    bytes(chosen.raw_path) if plain else None)
 
 
-def _open(ws: Workspace, located: Located) -> BinaryIO:
-    if located.raw_path is None:
-        if open_member is None:
-            raise Unavailable(INSIDE_CONTAINERS)
-        return open_member(ws, located.item_id)
+@contextmanager
+def opened(ws: Workspace, located: Located) -> Iterator[BinaryIO]:
+    """The item's bytes, checked against its SHA-256 (through the devices API)."""
     try:
-        fd = open_evidence(located.raw_path)
-    except OSError as exc:
-        raise Unavailable(f"cannot open {located.path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise Unavailable(f"{located.path} is no longer a regular file")
-    return os.fdopen(fd, "rb")
+        with open_item(ws, located.item_id, SETTINGS) as fh:
+            yield fh
+    except ReopenError as exc:
+        raise Unavailable(f"{located.path}: {exc}") from None
 
 
 def read_verified(ws: Workspace, case: int, sha256: bytes, limit: int) -> bytes:
     """The whole file, checked against its SHA-256; at most ``limit`` bytes."""
     located = locate(ws, case, sha256)
-    with _open(ws, located) as fh:
+    with opened(ws, located) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise Unavailable(f"too large to show here ({limit // (1 << 20)} MiB at most)")
-    if hashlib.sha256(data).digest() != sha256:
-        raise Unavailable(f"{located.path} changed since it was ingested (SHA-256 differs)")
     return data
 
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A plain file whose content was checked once; ranges of it are then served as is."""
+    """An item whose content was checked; ranges of it are then served."""
 
+    ws: Workspace
     located: Located
     size: int
 
+    @contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        """The bytes again, read-only: a plain file directly (it was hashed), a member
+        through the devices API (checked again)."""
+        if self.located.raw_path is None:
+            with opened(self.ws, self.located) as fh:
+                yield fh
+            return
+        with os.fdopen(open_evidence(self.located.raw_path), "rb") as fh:
+            yield fh
+
     def ranges(self, start: int, end: int) -> Iterator[bytes]:
         """Bytes ``start`` to ``end`` inclusive, read in blocks."""
-        assert self.located.raw_path is not None
-        with os.fdopen(open_evidence(self.located.raw_path), "rb") as fh:
+        with self.open() as fh:
             fh.seek(start)
             left = end - start + 1
             while left > 0:
@@ -107,8 +112,8 @@ class Verified:
 
 
 class VerifiedFiles:
-    """Remembers which files were hashed, by (path, size, mtime, inode): a video is checked
-    once, not on each of the many Range requests a player makes."""
+    """Remembers which plain files were hashed, by (path, size, mtime, inode): a video is
+    checked once, not on each of the many Range requests a player makes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -117,9 +122,17 @@ class VerifiedFiles:
     def get(self, ws: Workspace, case: int, sha256: bytes) -> Verified:
         located = locate(ws, case, sha256)
         if located.raw_path is None:
-            raise Unavailable(INSIDE_CONTAINERS)  # (a locator would also need ranges)
-        with _open(ws, located) as fh:
-            st = os.fstat(fh.fileno())
+            with opened(ws, located) as fh:  # extracted and checked
+                size = fh.seek(0, os.SEEK_END)
+            return Verified(ws, located, size)
+        try:
+            fd = open_evidence(located.raw_path)
+        except OSError as exc:
+            raise Unavailable(f"cannot open {located.path}: {exc.strerror or exc}") from None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise Unavailable(f"{located.path} is no longer a regular file")
             identity = (st.st_size, st.st_mtime_ns, st.st_ino)
             key = (located.raw_path, sha256)
             with self._lock:
@@ -129,14 +142,8 @@ class VerifiedFiles:
                 while block := fh.read(BLOCK):
                     digest.update(block)
                 if digest.digest() != sha256:
-                    raise Unavailable(f"{located.path} changed since it was ingested "
-                                      "(SHA-256 differs)")
+                    raise Unavailable(f"{located.path}: evidence changed since ingest: "
+                                      "SHA-256 differs")
                 with self._lock:
                     self._seen[key] = identity
-        return Verified(located, identity[0])
-
-
-def reopen(verified: Verified) -> BinaryIO:
-    """The verified file again, read-only (for the decoder)."""
-    assert verified.located.raw_path is not None
-    return os.fdopen(open_evidence(verified.located.raw_path), "rb")
+        return Verified(ws, located, identity[0])

@@ -153,9 +153,11 @@ async def full(request: Request, case_id: int, sha256: str) -> Response:
 
 def _video_file(request: Request, case_id: int, digest: bytes) -> evidence.Verified:
     try:
-        return request.app.state.verified.get(workspace(request), case_id, digest)  # type: ignore[no-any-return]
+        found: evidence.Verified = request.app.state.verified.get(workspace(request), case_id,
+                                                                  digest)
     except evidence.Unavailable as exc:
         raise _unavailable(exc) from None
+    return found
 
 
 @router.get("/cases/{case_id}/media/{sha256}/keyframes")
@@ -164,9 +166,9 @@ def keyframes(request: Request, case_id: int, sha256: str) -> Response:
     digest = _revealed(request, case_id, sha256)
     verified = _video_file(request, case_id, digest)
     try:
-        with evidence.reopen(verified) as fh:
+        with verified.open() as fh:
             found = request.app.state.keyframes.of(digest, fh)
-    except rendering.RenderError as exc:
+    except (rendering.RenderError, evidence.Unavailable) as exc:
         raise _unavailable(exc) from None
     return JSONResponse({"keyframes": [k.seconds for k in found]})
 
@@ -177,13 +179,13 @@ def frame(request: Request, case_id: int, sha256: str, i: int = 0) -> Response:
     digest = _revealed(request, case_id, sha256)
     verified = _video_file(request, case_id, digest)
     try:
-        with evidence.reopen(verified) as fh:
+        with verified.open() as fh:
             found = request.app.state.keyframes.of(digest, fh)
         if not 0 <= i < len(found):
             raise HTTPException(404, "no such keyframe")
-        with evidence.reopen(verified) as fh:
+        with verified.open() as fh:
             data = rendering.keyframe_jpeg(fh, found[i])
-    except rendering.RenderError as exc:
+    except (rendering.RenderError, evidence.Unavailable) as exc:
         raise _unavailable(exc) from None
     return Response(data, media_type="image/jpeg")
 
