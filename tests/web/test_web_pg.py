@@ -8,9 +8,11 @@ import pytest
 
 from cumberland.analysis.grid import Filters, review_page
 from cumberland.analysis.review import categorise
+from cumberland.analysis.sharing import Scope, assign, disputes, progress, reviewers_progress
 from cumberland.hashsets.detect import open_reader
 from cumberland.reports.vics_export import write_vics
 from cumberland.store import accounts, audit
+from cumberland.store.anchors import verify_all
 from cumberland.store.workspace import Workspace
 
 from .conftest import PASSWORD, add_case
@@ -41,4 +43,27 @@ def test_workbench_store_on_postgres(pg_database: str, tmp_path: Path) -> None:
     assert audit.verify(ws).ok and audit.verify(ws).rows == 4  # with the categorisation
     out = write_vics(ws, case, tmp_path / "pg.json")
     assert sorted(r.category for r in open_reader(out.path)) == [1, 1]
+    # the review flow's queries: search, every order, opinions, progress, disagreements
+    assert [t.sha256.hex() for t in review_page(ws, case, Filters(status="all",
+                                                                  camera="democam")).tiles] \
+        == [shas[2]]
+    assert review_page(ws, case, Filters(status="all", gps=True)).tiles == []
+    for sort in ("path", "date", "size"):
+        for descending in (False, True):
+            first = review_page(ws, case, Filters(status="all", sort=sort,
+                                                  descending=descending), limit=2)
+            rest = review_page(ws, case, Filters(status="all", sort=sort,
+                                                 descending=descending), first.next_cursor)
+            assert len({t.sha256 for t in first.tiles + rest.tiles}) == 4
+    pat = accounts.user_id(ws, "pat")
+    accounts.add_user(ws, "quin", "reviewer", PASSWORD)
+    quin = accounts.user_id(ws, "quin")
+    assign(ws, case, [pat, quin], Scope(), "tester", double=True)
+    categorise(ws, case, [bytes.fromhex(shas[0])], 2, "vics-us", pat, actor="pat")
+    categorise(ws, case, [bytes.fromhex(shas[0])], 3, "vics-us", quin, actor="quin")
+    assert [d.sha256.hex() for d in disputes(ws, case)] == [shas[0]]
+    mine = progress(ws, case, pat)
+    assert (mine.reviewed, mine.total, mine.today, mine.share, mine.share_done) == (2, 4, 1, 4, 1)
+    assert {p.name: p.categorised for p in reviewers_progress(ws, case)}["pat"] == 1
+    assert verify_all(ws).ok
     ws.close()
