@@ -2,6 +2,11 @@
 when at least ``Settings.video_match_percent`` of the known video's unique good-quality frames
 have a frame within ``pdq_max_distance`` bits among the seized video's frames.
 
+Within means distance <= 31 by default: the rule of vPDQ's README and of Meta's Python
+matchers (python-threatexchange, so Hasher-Matcher-Actioner), and the PDQ threshold images
+use here. Meta's C++ ``match-hashes-brute`` counts distance < its tolerance: given 32 it
+decides as this does at 31 (docs/benchmarks.md, "vPDQ fidelity").
+
 All good-quality frames of the case's videos go into one PDQ range-search index; every known
 frame is queried once, so the cost grows with frames, not with pairs of videos. The match's
 evidence records both fractions (known frames found, seized frames explained).
