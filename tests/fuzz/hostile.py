@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import shutil
 import stat
 import struct
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pillow_heif
 
 from cumberland.demo import synthetic_image
 
@@ -36,11 +38,18 @@ class Hostile:
     big_files: list[Path] = field(default_factory=list)  # stat-only in snapshots
     escape_paths: list[Path] = field(default_factory=list)  # must never come to exist
     devices: bool = False
+    disks: list[str] = field(default_factory=list)  # disk images made (tools permitting)
 
 
 def _picture(fmt: str, seed: int, **options: object) -> bytes:
     buf = io.BytesIO()
     synthetic_image(seed, (160, 120)).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def _heic(seed: int) -> bytes:
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(synthetic_image(seed, (160, 120))).save(buf, quality=80)
     return buf.getvalue()
 
 
@@ -137,6 +146,72 @@ def traversal_tar(path: Path, token: str, outside: Path) -> list[Path]:
               for n in ("", "2"))]
 
 
+def _with_segment(jpeg: bytes, marker: int, payload: bytes) -> bytes:
+    """``jpeg`` with one more marker segment right after SOI."""
+    segment = bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+def garbage_exif_jpeg(seed: int) -> bytes:
+    """A JFIF JPEG (with a dpi, so Pillow does not pre-read EXIF) whose APP1 after
+    ``Exif\0\0`` and APP2 are random bytes: the metadata is garbage, the pixels are fine."""
+    rng = random.Random(seed)
+    buf = io.BytesIO()
+    synthetic_image(seed, (320, 240)).save(buf, "JPEG", quality=85, dpi=(300, 300))
+    data = _with_segment(buf.getvalue(), 0xE1, b"Exif\0\0" + rng.randbytes(1024))
+    return _with_segment(data, 0xE2, b"MPF\0" + rng.randbytes(4096))
+
+
+def bomb_first_tar_xz(path: Path, photos: dict[str, bytes], mib: int = 64) -> None:
+    """A tar.xz whose first member is ``mib`` MiB of zeros (over the expansion ratio), then
+    ``photos``: only the first member may be stopped."""
+    with tarfile.open(path, "w:xz", preset=1) as tar:
+        for name, data in {"zeros.bin": bytes(mib * 1024 * 1024), **photos}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def truncated_tgz(path: Path, photos: dict[str, bytes]) -> None:
+    """A tar.gz cut inside its second member."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in photos.items():
+            padded = data + random.Random(len(data)).randbytes(30000)
+            info = tarfile.TarInfo(name)
+            info.size = len(padded)
+            tar.addfile(info, io.BytesIO(padded))
+    whole = buf.getvalue()
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+
+
+def disk_images(folder: Path, photos: dict[str, bytes]) -> list[str]:
+    """An ext4 volume at 1 MiB behind an MBR of random entries (55AA kept), and an ext4
+    image one of whose inodes was cleared; [] when the tools are missing."""
+    if shutil.which("mke2fs") is None or shutil.which("debugfs") is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    src = folder.parent / ".disk-src"
+    for name, data in photos.items():
+        _write(src / "pics" / name, data)
+    volume = folder.parent / ".volume.img"
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-d", str(src), str(volume), "4M"],
+                   check=True, capture_output=True)
+    body = volume.read_bytes()
+    mbr = bytearray(random.Random(7).randbytes(512))
+    mbr[510:512] = b"\x55\xaa"
+    disk = bytes(mbr) + bytes(1024 * 1024 - 512) + body + bytes(64 * 512)
+    (folder / "random-table.dd").write_bytes(disk)
+    damaged = folder / "damaged-inode.img"
+    damaged.write_bytes(body)
+    first = sorted(photos)[0]
+    subprocess.run(["debugfs", "-w", "-R", f"clri /pics/{first}", str(damaged)], check=True,
+                   capture_output=True)
+    shutil.rmtree(src)
+    volume.unlink()
+    return ["random-table.dd", "damaged-inode.img"]
+
+
 def _malformed_hashsets(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     vics = folder / "bad-vics.json"
@@ -181,8 +256,22 @@ def build(root: Path, hashset_dir: Path) -> Hostile:
         _write(images / f"bitflip.{ext}", _bitflip(data, len(data)))
         _write(images / f"header-only.{ext}", data[:32])
 
+    _write(images / "garbage-exif.jpg", garbage_exif_jpeg(6))
+    _write(images / "cut.heic", _heic(7)[:64])
+    photo = samples["jpg"]
+    stash = io.BytesIO()
+    with zipfile.ZipFile(stash, "w") as zf:
+        zf.writestr("hidden/inner.jpg", _picture("JPEG", 8, quality=85))
+        zf.writestr("notes.txt", "benign stand-in text\n")
+    _write(images / "photo-with-zip.jpg", photo + stash.getvalue())
+
+    photos = {f"photo{k}.jpg": _picture("JPEG", 20 + k, quality=85) for k in range(3)}
     bombs = root / "bombs"
     _write(bombs / "huge-50000x50000.png", huge_png())
+    _write(bombs / "huge-13000x13000.png", huge_png(13_000, 13_000))
+    bomb_first_tar_xz(bombs / "bomb-first.tar.xz", photos)
+    truncated_tgz(bombs / "cut.tar.gz", photos)
+    out.disks = disk_images(root / "disks", photos)
     zip_bomb(bombs / "zip-bomb.zip")
     overlapping_zip(bombs / "overlapping-entries.zip")
     token = uuid.uuid4().hex[:12]

@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -88,7 +89,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     ws = Workspace(base / "ws")
     with ws.engine.connect() as conn:
         items = conn.execute(select(Item.path, Item.status, Item.reason, Item.parent_id,
-                                    Item.size)).all()
+                                    Item.size, Item.media_sha256)).all()
     ws.close()
     yield {"corpus": corpus, "done": done, "peak_kib": peak_kib, "items": items,
            "before": before, "base": base, "unprivileged": unprivileged}
@@ -154,6 +155,52 @@ def test_settled_inputs_have_their_status(hostile_run: dict[str, Any]) -> None:
             "error", "Permission denied")
     odd = [name for name in items if name.startswith("names/")]
     assert len(odd) == 6 and all(items[name].status == "done" for name in odd)
+
+
+def _everything(hostile_run: dict[str, Any]) -> dict[str, Any]:
+    root = str(hostile_run["corpus"].root) + "/"
+    return {i.path.removeprefix(root): i for i in hostile_run["items"]}
+
+
+def test_issue_13_inputs_have_their_status(hostile_run: dict[str, Any]) -> None:
+    """Round 2 of hostile input: each of these once crashed, hid material, cost the pixels
+    or gave a nondeterministic or misleading reason."""
+    items = _everything(hostile_run)
+    exif = items["images/garbage-exif.jpg"]  # garbage EXIF: metadata lost, pixels matched
+    assert exif.status == "done" and exif.reason.startswith("EXIF unreadable: ")
+    huge = items["bombs/huge-13000x13000.png"]  # bounded decode, digests kept
+    assert (huge.status, huge.reason) == ("skipped", "limit: 13000x13000 pixels > "
+                                          "max_decode_pixels 50000000 (PNG decodes at full size)")
+    assert huge.media_sha256 is not None
+    bomb = items["bombs/bomb-first.tar.xz"]  # the bomb member stops only itself
+    assert (bomb.status, bomb.reason) == (
+        "done", "1 member skipped at a limit (expansion ratio > 1000)")
+    assert items["bombs/bomb-first.tar.xz › zeros.bin"].status == "skipped"
+    for k in range(3):
+        assert items[f"bombs/bomb-first.tar.xz › photo{k}.jpg"].status == "done"
+    cut = items["bombs/cut.tar.gz › photo1.jpg"]
+    assert (cut.status, cut.reason) == ("error", "read failed: truncated gzip input")
+    hidden = items["images/photo-with-zip.jpg"]  # data after the image's end: flagged, opened
+    assert hidden.status == "done" and "bytes after the image's end" in hidden.reason
+    inner = [path for path in items if path.startswith("images/photo-with-zip.jpg › (appended")
+             and path.endswith("hidden/inner.jpg")]
+    assert len(inner) == 1 and items[inner[0]].status == "done"
+    if hostile_run["corpus"].disks:
+        scanned = "disks/random-table.dd › offset 1048576 (ext4) › /pics/photo1.jpg"
+        assert items[scanned].status == "done"
+        assert "found by scanning" in items["disks/random-table.dd"].reason
+        damaged = items["disks/damaged-inode.img › fs (ext4) › /pics/photo0.jpg"]
+        assert damaged.status == "error" and damaged.reason.startswith("unreadable inode ")
+
+
+def test_reasons_are_deterministic(hostile_run: dict[str, Any]) -> None:
+    """No reason carries a memory address (a HEIC's BytesIO repr, libarchive's pointer)."""
+    reasons = [i.reason for i in hostile_run["items"] if i.reason]
+    assert reasons
+    for reason in reasons:
+        assert not re.search(r"0x[0-9a-f]{6,}|archive_p=", reason), reason
+    cut = _everything(hostile_run)["images/cut.heic"]
+    assert cut.status == "error" and cut.reason.startswith("corrupt image: ")
 
 
 def test_nothing_written_into_the_source(hostile_run: dict[str, Any]) -> None:
