@@ -135,3 +135,33 @@ def test_what_a_killed_run_spooled_is_swept_at_the_next_start(tmp_path: Path) ->
     assert not dead.exists() and not orphan.exists()
     assert unrelated.is_dir()
     assert _leftovers(tmp_path / "ws") == []
+
+
+def test_inspect_spools_into_a_private_folder_in_the_named_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``inspect`` has no workspace: with --spool-dir it describes the file with a private
+    folder there as its spool (so large members are decoded), removed afterwards."""
+    from typer.testing import CliRunner
+
+    import cumberland.pipeline.fingerprint as fingerprinting
+    from cumberland.cli import app
+
+    seen: list[tuple[str | None, bool, int]] = []
+
+    def spy(task: Task, settings: Settings) -> object:
+        folder = settings.spool_dir
+        mode = os.stat(folder).st_mode & 0o777 if folder else 0
+        seen.append((folder, bool(folder) and Path(folder).is_dir(), mode))
+        return real(task, settings)
+
+    real = fingerprinting.fingerprint
+    monkeypatch.setattr(fingerprinting, "fingerprint", spy)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    path = _archive(tmp_path)
+    done = CliRunner().invoke(app, ["inspect", str(path), "--json", "--spool-dir", str(spool)])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["contents"] == 2
+    [(folder, existed, mode)] = seen
+    assert folder is not None and Path(folder).parent == spool and existed and mode == 0o700
+    assert list(spool.iterdir()) == []

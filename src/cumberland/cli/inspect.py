@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -74,6 +76,9 @@ def inspect(
     trust_anchors: Annotated[Path | None, typer.Option(
         help="PEM file of C2PA trust anchors.")] = None,
     plugins: Annotated[Path | None, typer.Option(help="Folder of ONNX plug-ins.")] = None,
+    spool_dir: Annotated[Path | None, typer.Option(
+        help="Where archive members too large for memory are spooled while decoded (without "
+             "it they are hashed, not decoded).")] = None,
 ) -> None:
     """Print every signal of one file: hashes, type, EXIF, PDQ, AI-provenance with reasons."""
     if not file.is_file():
@@ -83,7 +88,12 @@ def inspect(
     from cumberland.pipeline.fingerprint import fingerprint
     from cumberland.records import Task
 
-    result = fingerprint(Task(0, os.fsencode(file.absolute()), file.name, None), settings)
+    task = Task(0, os.fsencode(file.absolute()), file.name, None)
+    if spool_dir is None:
+        result = fingerprint(task, settings)
+    else:  # a private folder (0700), removed however this ends
+        with tempfile.TemporaryDirectory(prefix="cumberland-inspect-", dir=spool_dir) as spool:
+            result = fingerprint(task, replace(settings, spool_dir=spool))
     info = _as_dict(result)
     if json_out:
         print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
