@@ -173,6 +173,8 @@ class LocalExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=not abort, cancel_futures=True)
             self._pool = None
+        self._alive.close()
+        self._lifeline.close()
 
 class DaskExecutor:
     """Chunks as tasks on a Dask distributed cluster; workers reopen evidence by path, so
