@@ -36,16 +36,25 @@ class PeerConfig:
         return PREFIX.size + MAX_HEADER + SIGNATURE + self.limits.max_request * 32
 
 
+DRAIN = 8 << 20  # an oversized body is read (and dropped) this far, so the refusal arrives
+
+
 async def _body(request: Request, limit: int) -> bytes:
+    """The body, or a refusal once it passes ``limit``. Up to ``DRAIN`` more bytes are read and
+    dropped before answering: closing a socket with unread data resets the connection, and the
+    peer would lose the one-line reason with it."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise DeconflictError(f"the request is over this server's limit of {limit:,} bytes")
+    if declared is not None and not declared.isdigit():
+        raise DeconflictError("the request's length is not a number")
     parts, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise DeconflictError(f"the request is over this server's limit of {limit:,} bytes")
-        parts.append(chunk)
+        if size > limit + DRAIN:
+            break
+        if size <= limit:
+            parts.append(chunk)
+    if size > limit:
+        raise DeconflictError(f"the request is over this server's limit of {limit:,} bytes")
     return b"".join(parts)
 
 
