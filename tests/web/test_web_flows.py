@@ -116,7 +116,8 @@ def test_viewer_full_resolution_zoom_rotate_next_and_back(
     first = tab.locator(".tile[data-sha]").first
     expect(first).to_have_attribute("data-sha", ev.by_name["big_camera.jpg"])  # the largest
     first.focus()
-    tab.keyboard.press("Enter")
+    with tab.expect_navigation():  # waits for the page's load, so its keys are bound
+        tab.keyboard.press("Enter")
     expect(tab).to_have_url(re.compile(rf"/media/{ev.by_name['big_camera.jpg']}\?"))
     picture = tab.locator("#picture")
     expect(picture).to_have_attribute("src", re.compile(r"/thumb$"))
@@ -134,12 +135,14 @@ def test_viewer_full_resolution_zoom_rotate_next_and_back(
     tab.keyboard.press("]")
     assert "rotate(90deg)" in (picture.get_attribute("style") or "")
     expect(tab.locator("#exif")).to_contain_text("DemoCam")
-    tab.keyboard.press("j")  # next in the grid's order (by size, descending)
+    with tab.expect_navigation():
+        tab.keyboard.press("j")  # next in the grid's order (by size, descending)
     expect(tab).to_have_url(re.compile(r"sort=size"))
     second = tab.url.split("/media/")[1].split("?")[0]
     assert second != ev.by_name["big_camera.jpg"]
     expect(tab.locator("#picture")).to_have_attribute("src", re.compile(r"/thumb$"))  # not revealed
-    tab.keyboard.press("Escape")  # back to the grid, at this item
+    with tab.expect_navigation():
+        tab.keyboard.press("Escape")  # back to the grid, at this item
     expect(tab).to_have_url(re.compile(r"/review\?"))
     expect(tab.locator(f'.tile[data-sha="{second}"]')).to_be_focused()
     tab.context.close()
