@@ -13,14 +13,15 @@ Scores (lower = more similar):
   (``query_variants(regions=False)``: 8 dihedral + 8 unpadded) and the reference's hash.
 * ``cascade-b`` (reference library): min Hamming distance over all query variants
   (``regions=True``) and all reference hashes (full + ``reference_variants`` regions); a
-  reference that ``cascade()`` confirms by ORB/RANSAC gets ``-inliers`` instead, ranking
+  reference that ``confirm()`` verifies by ORB/RANSAC gets ``-inliers`` instead, ranking
   above every hash distance. Its candidates for verification are the loose PDQ ones and,
   for a query no hash stage matched, those its ORB descriptors vote for in a
   ``DescriptorIndex`` of all references (descriptors cached under bench/.cache/ too).
 
-Beside the sweep, each cascade regime is also run as production runs it (``cascade()`` at
-Settings' distance and quality, features as ``matching/case.py`` computes them) for its
-cost per query and its recall / wrong matches at that operating point.
+Beside the sweep, each cascade regime is also run as production runs it (the hash stages,
+then ``confirm()`` for libraries, at Settings' distance and quality, exactly the functions
+``matching/case.py`` calls) for its cost per query and its recall / wrong matches at that
+operating point.
 
     .venv/bin/python bench/robustness.py            # full: 300 originals, 10,000 synthetic
     .venv/bin/python bench/robustness.py --quick    # 30 originals, 1,000 synthetic
@@ -53,11 +54,11 @@ from cumberland.matching.robust import (
     Features,
     ReferenceHashes,
     Variant,
-    cascade,
+    confirm,
     features,
-    needs_features,
     query_variants,
     reference_variants,
+    settle,
     verify,
 )
 from cumberland.settings import Settings
@@ -410,7 +411,7 @@ def score_original(index: int) -> list[QueryResult]:
         # regime (a): what match_case does for hash-only lists
         t0 = time.perf_counter()
         va = query_variants(rgb, regions=False)
-        found_a = cascade(library, va, maxd, minq, False)
+        found_a = settle(library.search(va, maxd, minq, False), maxd)
         res.cost["cascade-a"] = time.perf_counter() - t0
         res.pairs["cascade-a"] = _pair(hash_scores(refs, va, minq, False), index)
         res.hit["cascade-a"] = any(f.ref == index for f in found_a)
@@ -421,9 +422,7 @@ def score_original(index: int) -> list[QueryResult]:
         t0 = time.perf_counter()
         vb = query_variants(rgb, regions=True)
         loose = library.search(vb, VERIFY_RADIUS, minq, True)
-        check = needs_features(loose, maxd, True)
-        found_b = cascade(library, vb, maxd, minq, True, features(rgb) if check else None,
-                          lazy if check else None, [descriptors])
+        found_b = confirm(loose, maxd, lambda pixels=rgb: pixels, [descriptors], lambda _: lazy)
         res.cost["cascade-b"] = time.perf_counter() - t0 - (lazy.spent - spent)
         scores = hash_scores(refs, vb, minq, True)
         for f in found_b:

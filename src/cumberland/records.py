@@ -109,6 +109,33 @@ class VideoFrame:
 
 
 @dataclass(slots=True)
+class Output:
+    """The typed record one signal computed for one media, and where each part is kept.
+
+    ``data`` becomes the signal's row in the ``signals`` table (None: no row); ``reasons``
+    say why, in words (kept in the row). The other fields land on the media itself: its PDQ
+    hash and quality, its AI-assessment level, keys merged into its ``meta``, its vPDQ frames
+    and its thumbnail. ``value`` is the Python object behind the output, for signals computed
+    after it in the same run; it never leaves the worker.
+    """
+
+    data: dict[str, Any] | None = None
+    reasons: list[str] = field(default_factory=list)
+    pdq: tuple[bytes, int] | None = None
+    ai_level: str | None = None
+    meta: dict[str, Any] | None = None
+    frames: list[VideoFrame] | None = None
+    thumbnail: bytes | None = None
+    value: Any = None
+
+    def row(self) -> dict[str, Any] | None:
+        """What the ``signals`` table keeps: the data, with the reasons when it has none."""
+        if self.data is None or not self.reasons or "reasons" in self.data:
+            return self.data
+        return {**self.data, "reasons": self.reasons}
+
+
+@dataclass(slots=True)
 class MediaRecord:
     sha256: bytes
     md5: bytes
@@ -123,6 +150,8 @@ class MediaRecord:
     ai_level: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     frames: list[VideoFrame] = field(default_factory=list)
+    #: name -> version of every signal computed for this media (the staleness ledger)
+    versions: dict[str, int | str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -169,3 +198,43 @@ class Child:
     deleted: bool = False
     times: FileTimes = field(default_factory=FileTimes)
     locator: list[dict[str, Any]] | None = None
+
+
+@dataclass(slots=True)
+class EnrichTask:
+    """One media whose signals are missing or stale, and how a worker reads it again.
+
+    ``locators`` lead to items of the case holding it (JSON, ``sources/locator.py``); the
+    first that still reads as ingested (checked against ``sha256``) is used. When none
+    does (evidence moved or changed, items from before locators) the worker falls back to
+    ``thumb_path`` and computes only signals that allow it. ``stored`` holds what the
+    signals being recomputed read from signals that are not: earlier rows by name under
+    ``rows``, and the media's ``meta``, ``pdq`` and ``pdq_quality``.
+    """
+
+    sha256: bytes
+    kind: str
+    mime: str
+    names: list[str]
+    locators: list[list[dict[str, Any]]] = field(default_factory=list)
+    thumb_path: str | None = None
+    size: int | None = None
+    stored: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EnrichResult:
+    """What a worker recomputed for one media: outputs by signal and the versions they were
+    computed at, how many decodes that took and what the inputs came from (``file``,
+    ``thumbnail``, or ``store`` when only stored outputs were read). ``left`` names signals
+    that could not be computed without the original, ``note`` says why; ``error`` is set
+    when nothing could be computed."""
+
+    sha256: bytes
+    outputs: dict[str, Output | None] = field(default_factory=dict)
+    versions: dict[str, int | str] = field(default_factory=dict)
+    decodes: int = 0
+    source: str = "file"
+    left: list[str] = field(default_factory=list)
+    note: str | None = None
+    error: str | None = None

@@ -12,9 +12,11 @@ import pytest
 from PIL import Image
 
 from cumberland.demo import synthetic_image
+from cumberland.records import Output
 from cumberland.settings import Settings
 from cumberland.signals.image import ImageLimitError, decode_image
 from cumberland.signals.pdq import hamming
+from cumberland.signals.registry import describe
 from golden.patterns import golden_dir
 
 
@@ -24,12 +26,23 @@ def _jpeg(image: Image.Image, quality: int = 90, **opts: object) -> bytes:
     return buf.getvalue()
 
 
+def _signal(data: bytes, name: str, settings: Settings | None = None) -> Output:
+    out = describe(data, settings or Settings(), {name})[name]
+    assert out is not None
+    return out
+
+
+def _pdq(data: bytes, settings: Settings | None = None) -> tuple[bytes, int]:
+    pdq = _signal(data, "pdq", settings).pdq
+    assert pdq is not None
+    return pdq
+
+
 def test_pdq_equals_pdqhash_on_the_same_pixels() -> None:
     data = _jpeg(synthetic_image(7, (900, 700)))
     decoded = decode_image(data, Settings())
     bits, quality = pdqhash.compute(decoded.rgb)
-    assert decoded.facts.pdq == np.packbits(bits.astype(np.uint8)).tobytes()
-    assert decoded.facts.pdq_quality == quality
+    assert _pdq(data) == (np.packbits(bits.astype(np.uint8)).tobytes(), quality)
 
 
 def test_pdq_hex_is_meta_order() -> None:
@@ -37,10 +50,9 @@ def test_pdq_hex_is_meta_order() -> None:
     square-128x128.jpg (pdq/python/README.md; pdq-photo-hasher prints it too), so hashes
     exchange with Meta's tools as text in either direction."""
     data = (golden_dir() / "pdq" / "square-128x128.jpg").read_bytes()
-    facts = decode_image(data, Settings()).facts
-    assert facts.pdq is not None
-    assert facts.pdq.hex() == "d8f8f1eec0f4a84f0e37022a078f63f0b36e2ed596621e1d33e6239c4e9c9b22"
-    assert facts.pdq_quality == 100
+    pdq, quality = _pdq(data)
+    assert pdq.hex() == "d8f8f1eec0f4a84f0e37022a078f63f0b36e2ed596621e1d33e6239c4e9c9b22"
+    assert quality == 100
 
 
 def test_draft_decode_stays_close_to_full_resolution() -> None:
@@ -50,26 +62,24 @@ def test_draft_decode_stays_close_to_full_resolution() -> None:
     full = decode_image(data, Settings(pdq_draft_min_side=0))
     assert fast.facts.decode_scale == 2
     assert fast.facts.width == full.facts.width == 2400
-    assert fast.facts.pdq and full.facts.pdq
-    assert hamming(fast.facts.pdq, full.facts.pdq) <= 10
+    fast_pdq = _pdq(data, Settings(pdq_draft_min_side=512))[0]
+    assert hamming(fast_pdq, _pdq(data, Settings(pdq_draft_min_side=0))[0]) <= 10
 
 
 @pytest.mark.parametrize("variant", ["resized", "reencoded"])
 def test_resized_or_reencoded_copy_matches_within_31(variant: str) -> None:
     original = synthetic_image(21)
     copy = original.resize((320, 240)) if variant == "resized" else original
-    a = decode_image(_jpeg(original, 95), Settings()).facts
-    b = decode_image(_jpeg(copy, 40), Settings()).facts
-    assert a.pdq and b.pdq
-    assert (a.pdq_quality or 0) >= 50
-    assert hamming(a.pdq, b.pdq) <= 31
+    a, quality = _pdq(_jpeg(original, 95))
+    b, _ = _pdq(_jpeg(copy, 40))
+    assert quality >= 50
+    assert hamming(a, b) <= 31
 
 
 def test_unrelated_images_are_far_apart() -> None:
-    a = decode_image(_jpeg(synthetic_image(1)), Settings()).facts
-    b = decode_image(_jpeg(synthetic_image(2)), Settings()).facts
-    assert a.pdq and b.pdq
-    assert hamming(a.pdq, b.pdq) > 31
+    a, _ = _pdq(_jpeg(synthetic_image(1)))
+    b, _ = _pdq(_jpeg(synthetic_image(2)))
+    assert hamming(a, b) > 31
 
 
 def test_exif_fields_and_upright_thumbnail() -> None:
@@ -79,14 +89,15 @@ def test_exif_fields_and_upright_thumbnail() -> None:
     exif[0x0112] = 6  # rotated: the thumbnail must come out portrait
     exif[0x8825] = {1: "S", 2: (33.0, 51.0, 36.0), 3: "W", 4: (70.0, 0.0, 0.0)}
     data = _jpeg(synthetic_image(5, (400, 300)), exif=exif)
-    facts = decode_image(data, Settings()).facts
-    assert facts.exif["make"] == "DemoCam"
-    assert facts.exif["model"] == "DC-1"
-    assert facts.exif["orientation"] == 6
-    assert facts.exif["gps"]["lat"] == pytest.approx(-33.86, abs=0.01)
-    assert facts.exif["gps"]["lon"] == pytest.approx(-70.0, abs=0.01)
-    assert facts.thumbnail is not None
-    thumb = Image.open(io.BytesIO(facts.thumbnail))
+    found = _signal(data, "exif").value
+    assert found["make"] == "DemoCam"
+    assert found["model"] == "DC-1"
+    assert found["orientation"] == 6
+    assert found["gps"]["lat"] == pytest.approx(-33.86, abs=0.01)
+    assert found["gps"]["lon"] == pytest.approx(-70.0, abs=0.01)
+    thumbnail = _signal(data, "thumbnail").thumbnail
+    assert thumbnail is not None
+    thumb = Image.open(io.BytesIO(thumbnail))
     assert thumb.height > thumb.width
     assert max(thumb.size) == 256
 
@@ -101,9 +112,7 @@ def test_decompression_bomb_is_refused() -> None:
 def test_tiny_image_gets_zero_quality() -> None:
     buf = io.BytesIO()
     Image.new("RGB", (3, 3), (1, 2, 3)).save(buf, "PNG")
-    facts = decode_image(buf.getvalue(), Settings()).facts
-    assert facts.pdq == bytes(32)
-    assert facts.pdq_quality == 0
+    assert _pdq(buf.getvalue()) == (bytes(32), 0)
 
 
 def _with_segment(data: bytes, marker: int, payload: bytes) -> bytes:
@@ -124,11 +133,10 @@ def test_garbage_exif_costs_the_metadata_not_the_pixels() -> None:
     rng = np.random.default_rng(7)
     hostile = _with_segment(clean, 0xE1, b"Exif\0\0" + rng.bytes(1024))
     hostile = _with_segment(hostile, 0xE2, b"MPF\0" + rng.bytes(4096))
-    facts = decode_image(hostile, Settings()).facts
-    assert facts.exif == {}
-    assert facts.metadata_error is not None and "not a TIFF file" in facts.metadata_error
-    expected = decode_image(clean, Settings()).facts
-    assert facts.pdq == expected.pdq and facts.thumbnail is not None
+    exif = _signal(hostile, "exif")
+    assert exif.value == {} and exif.meta is not None
+    assert "not a TIFF file" in exif.meta["metadata_error"]
+    assert _pdq(hostile) == _pdq(clean) and _signal(hostile, "thumbnail").thumbnail
 
 
 def _png(width: int, height: int) -> bytes:
@@ -155,14 +163,14 @@ def test_images_that_cannot_be_reduced_while_decoding_have_a_pixel_budget() -> N
         decode_image(_png(1000, 500), Settings(max_decode_pixels=400_000))
     assert str(caught.value) == "1000x500 pixels > max_decode_pixels 400000 (PNG decodes at " \
         "full size)"
-    assert decode_image(_png(600, 500), Settings(max_decode_pixels=400_000)).facts.pdq
+    assert decode_image(_png(600, 500), Settings(max_decode_pixels=400_000)).facts.width == 600
 
 
 def test_large_jpeg_fits_the_pixel_budget_by_decoding_reduced() -> None:
     buf = io.BytesIO()
     synthetic_image(9, (2400, 1600)).save(buf, "JPEG", quality=85)
     facts = decode_image(buf.getvalue(), Settings(max_decode_pixels=1_000_000)).facts
-    assert facts.decode_scale == 2 and facts.width == 2400 and facts.pdq
+    assert facts.decode_scale == 2 and facts.width == 2400
     with pytest.raises(ImageLimitError) as caught:
         decode_image(buf.getvalue(), Settings(max_decode_pixels=1_000_000, pdq_draft_min_side=0))
     assert str(caught.value) == ("2400x1600 pixels > max_decode_pixels 1000000 (JPEG decodes "

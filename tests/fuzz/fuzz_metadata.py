@@ -8,6 +8,8 @@ importable without atheris: ``test_fuzz_metadata_smoke.py`` runs them in CI.
 Contract under test:
 - ``decode_image`` either succeeds or raises one of ``DECODE_ERRORS`` (what the fingerprint
   step records as ``corrupt image`` / ``limit``); anything else would surface as ``internal``.
+- every registered signal of a decoded picture gives an output; a failing one records a
+  one-line error; the PDQ hash is 32 bytes.
 - ``provenance.assess`` never raises; its errors are one line each.
 """
 
@@ -21,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from cumberland.demo import synthetic_image
 from cumberland.settings import Settings
-from cumberland.signals import provenance
+from cumberland.signals import provenance, registry
 from cumberland.signals.image import ImageLimitError, decode_image
 
 # Small pixel cap: fuzzing finds parser bugs, not how long a 100 MP decode takes.
@@ -46,8 +48,12 @@ def target(data: bytes) -> None:
     except DECODE_ERRORS:
         decoded = None
     if decoded is not None:
-        assert isinstance(decoded.facts.exif, dict)
-        assert decoded.facts.pdq is None or len(decoded.facts.pdq) == 32
+        outputs = registry.describe(data, SETTINGS)
+        for out in outputs.values():
+            error = (out.data or {}).get("error") if out is not None else None
+            assert error is None or "\n" not in error, repr(error)
+        pdq = outputs["pdq"]
+        assert pdq is not None and pdq.pdq is not None and len(pdq.pdq[0]) == 32
     report = provenance.assess(data, decoded.image if decoded is not None else None)
     for error in report.errors:
         assert "\n" not in error, repr(error)

@@ -49,8 +49,8 @@ def test_crop_and_pad_found_by_local_features_unrelated_not(tmp_path: Path) -> N
             refs.append(seed)
             variants.append(v)
     hashes = robust.ReferenceHashes(refs, variants, 50)
-    assert robust.cascade(hashes, robust.query_variants(np.asarray(altered), True),
-                          31, 50, True) == []
+    found = hashes.search(robust.query_variants(np.asarray(altered), True), 31, 50, True)
+    assert robust.settle(found, 31) == []
 
     ws = Workspace(tmp_path / "ws")
     assert add_library(ws, lib, "refs").added == 50

@@ -18,12 +18,14 @@ from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.settings import Settings
 from cumberland.signals.image import decode_image
 from cumberland.signals.pdq import (
+    HashGroup,
     groups_from_json,
     groups_to_json,
     hamming,
     pdq_from_rgb,
     query_groups,
 )
+from cumberland.signals.registry import describe
 from cumberland.store.workspace import Workspace
 
 ORIGINAL = synthetic_image(2)
@@ -42,26 +44,34 @@ def _padded(image: Image.Image) -> Image.Image:
     return back
 
 
+def _variants(data: bytes) -> tuple[list[HashGroup], tuple[bytes, int]]:
+    """The ``pdq-variants`` and ``pdq`` signals of one file."""
+    outputs = describe(data, Settings(), {"pdq", "pdq-variants"})
+    plain, varied = outputs["pdq"], outputs["pdq-variants"]
+    assert plain is not None and plain.pdq is not None
+    return (groups_from_json(varied.data) if varied and varied.data else []), plain.pdq
+
+
 def test_decode_yields_dihedral_unpadded_and_region_hashes() -> None:
-    facts = decode_image(_png(_padded(ORIGINAL)), Settings()).facts
-    views = [g.view for g in facts.pdq_variants]
+    variants, pdq = _variants(_png(_padded(ORIGINAL)))
+    views = [g.view for g in variants]
     assert views == ["pdq", "pdq-unpadded", "pdq-region", "pdq-region"]
-    assert all(len(g.hashes) == 8 for g in facts.pdq_variants)
-    whole = facts.pdq_variants[0]
-    assert whole.hashes[0] == facts.pdq and whole.quality == facts.pdq_quality
+    assert all(len(g.hashes) == 8 for g in variants)
+    whole = variants[0]
+    assert (whole.hashes[0], whole.quality) == pdq
     # a rotated copy's own hash is far from the plain hash, near a stored dihedral variant
     rotated = pdq_from_rgb(np.asarray(_padded(ORIGINAL).rotate(90, expand=True)))[0]
     assert hamming(rotated, whole.hashes[0]) > 31
     assert min(hamming(rotated, h) for h in whole.hashes[1:]) <= 31
     # the unpadded view is close to the unpadded original
-    assert hamming(facts.pdq_variants[1].hashes[0], pdq_from_rgb(np.asarray(ORIGINAL))[0]) <= 31
+    assert hamming(variants[1].hashes[0], pdq_from_rgb(np.asarray(ORIGINAL))[0]) <= 31
 
 
 def test_no_border_no_unpadded_view_and_flat_images_get_none() -> None:
-    views = [g.view for g in decode_image(_png(ORIGINAL), Settings()).facts.pdq_variants]
+    views = [g.view for g in _variants(_png(ORIGINAL))[0]]
     assert views == ["pdq", "pdq-region", "pdq-region"]
-    flat = decode_image(_png(Image.new("RGB", (300, 200), (90, 90, 90))), Settings()).facts
-    assert (flat.pdq_quality or 0) < Settings().pdq_min_quality and flat.pdq_variants == []
+    flat, (_, quality) = _variants(_png(Image.new("RGB", (300, 200), (90, 90, 90))))
+    assert quality < Settings().pdq_min_quality and flat == []
 
 
 def test_groups_round_trip_through_json_and_match_query_variants() -> None:

@@ -1,4 +1,8 @@
-"""The robust cascade finds rotated, mirrored, padded and cropped copies, not other pictures."""
+"""The robust cascade finds rotated, mirrored, padded and cropped copies, not other pictures.
+
+Each regime is tested as matching/case.py runs it: (b) the query's stored variants searched
+at the verification radius, then ``robust.confirm``; (a) through triage against a PDQ list
+(``match_pdq``: the plain hash, then the stored variants of what it missed)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from cumberland.demo import synthetic_image
 from cumberland.matching import robust
 from cumberland.matching.library import LibraryError, add_library
 from cumberland.pipeline.triage import TriageRequest, triage
-from cumberland.signals.pdq import hamming, pdq_from_rgb
+from cumberland.signals.pdq import hamming, pdq_from_rgb, query_groups
 from cumberland.store.workspace import Workspace
 
 
@@ -51,36 +55,57 @@ def refs() -> tuple[robust.ReferenceHashes, dict[int, robust.Features]]:
     return robust.ReferenceHashes(refs, variants, 50), feats
 
 
-def _run(refs: tuple[robust.ReferenceHashes, dict[int, robust.Features]], image: Image.Image,
-         regime_b: bool) -> dict[int, robust.Found]:
+def _library(refs: tuple[robust.ReferenceHashes, dict[int, robust.Features]],
+             image: Image.Image) -> dict[int, robust.Found]:
+    """Regime (b) as match_libraries runs it on one query."""
     rgb = np.asarray(image.convert("RGB"))
-    variants = robust.query_variants(rgb, regions=regime_b)
-    found = robust.cascade(refs[0], variants, 31, 50, regime_b,
-                           robust.features(rgb) if regime_b else None, refs[1])
-    return {f.ref: f for f in found}
+    stored = robust.variants_from_groups(query_groups(rgb, regions=True), regions=True)
+    found = refs[0].search_many([stored], robust.VERIFY_RADIUS, 50, True)[0]
+    read: list[int] = []
+
+    def pixels() -> np.ndarray:  # type: ignore[type-arg]
+        read.append(1)
+        return rgb
+
+    matched = robust.confirm(found, 31, pixels, (),
+                             lambda ids: {i: refs[1][i] for i in ids if i in refs[1]})
+    out = {f.ref: f for f in matched}
+    # the query's pixels are read only for loose candidates keypoints must confirm
+    assert bool(read) == bool(robust.to_verify(found, 31))
+    return out
 
 
 @pytest.mark.parametrize("name", list(ALTERED))
 def test_regime_b_finds_altered_copy_with_its_method(refs, name: str) -> None:  # type: ignore[no-untyped-def]
     image, methods = ALTERED[name]
-    found = _run(refs, image, True)
+    found = _library(refs, image)
     assert list(found) == [2]
     assert found[2].method in methods
     if found[2].method == "local-features":
         assert (found[2].inliers or 0) >= robust.MIN_INLIERS
 
 
-@pytest.mark.parametrize("name", ["rot90", "mirror", "pad"])
-def test_regime_a_uses_query_side_variants(refs, name: str) -> None:  # type: ignore[no-untyped-def]
-    image, _ = ALTERED[name]
-    found = _run(refs, image, False)
-    assert list(found) == [2]
-    assert found[2].method in {"pdq-dihedral", "pdq-unpadded"}
+def test_regime_a_uses_query_side_variants(tmp_path: Path) -> None:
+    """A hash-only PDQ list holding the original: match_pdq finds the rotated, mirrored and
+    padded copies by their stored variants, and nothing for an unrelated picture."""
+    digest, quality = pdq_from_rgb(np.asarray(ORIGINAL))
+    listed = tmp_path / "known.pdq"
+    listed.write_text(f"{digest.hex()},{quality},original.png\n")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for name in ("rot90", "mirror", "pad"):
+        ALTERED[name][0].save(evidence / f"{name}.png")
+    synthetic_image(100).save(evidence / "unrelated.png")
+    result = triage(Workspace(tmp_path / "ws"),
+                    TriageRequest(sources=[evidence], alert_sets=[listed]))
+    methods = {Path(m["path"]).name: m["method"] for m in result.summary["matches"]}
+    assert methods == {"rot90.png": "pdq-dihedral", "mirror.png": "pdq-dihedral",
+                       "pad.png": "pdq-unpadded"}
 
 
 def test_unrelated_picture_does_not_match(refs) -> None:  # type: ignore[no-untyped-def]
     for seed in (100, 101, 102):
-        assert _run(refs, synthetic_image(seed), True) == {}
+        assert _library(refs, synthetic_image(seed)) == {}
 
 
 def test_unpad_removes_solid_border_only() -> None:

@@ -52,9 +52,24 @@ def test_c2pa_files_have_manifest_findings() -> None:
     assert next(f for f in xca.findings if f.signal == "c2pa").data["tampered"] is True
 
 
+# sd-prompt-reader's bad images: what each must give (level, generators, errors)
+BAD_IMAGES = {
+    "empty_file.png": ("none", set(), []),  # nothing to read is not an error
+    "empty_image.jpg": ("none", set(), []),
+    "empty_image.png": ("none", set(), []),
+    # parameters written after the image data, which Pillow's info never sees
+    "text_after_idat.png": ("strong", {"AUTOMATIC1111"}, []),
+}
+
+
 def test_bad_images_never_raise() -> None:
-    for path in _files("genai/metadata/bad_images"):
-        assess(path.read_bytes(), None)
+    files = _files("genai/metadata/bad_images")
+    assert {p.name for p in files} == set(BAD_IMAGES)
+    for path in files:
+        report = assess(path.read_bytes(), None)
+        generators = {f.data["generator"] for f in report.findings
+                      if f.kind == "generator-metadata"}
+        assert (report.level, generators, report.errors) == BAD_IMAGES[path.name], path.name
 
 
 def test_no_photo_gets_declared_ai_or_strong() -> None:

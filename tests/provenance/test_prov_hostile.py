@@ -94,9 +94,16 @@ def test_bad_exif_block() -> None:
 
 
 def test_exif_with_absurd_counts() -> None:
-    block = bytearray(tiff_block([(0x010F, "ascii", "Canon")]))
+    """An entry claiming 2 GiB of data is skipped (not read, not trusted) and the report
+    says so; the same block with an honest count names the camera."""
+    honest = tiff_block([(0x010F, "ascii", "Canon")])
+    block = bytearray(honest)
     block[10 + 4 : 10 + 8] = struct.pack("<I", 0x7FFFFFFF)  # count of the Make entry
-    assess(jpeg_with_segments([(0xE1, b"Exif\x00\x00" + bytes(block))]), None)
+    report = assess(jpeg_with_segments([(0xE1, b"Exif\x00\x00" + bytes(block))]), None)
+    assert report.errors == ["exif: Tag data larger than file. Skipping tag 271"]
+    assert report.level == "none" and not report.findings
+    camera = assess(jpeg_with_segments([(0xE1, b"Exif\x00\x00" + honest)]), None)
+    assert camera.level == "camera-metadata" and not camera.errors
 
 
 def _samples() -> list[bytes]:
@@ -113,11 +120,22 @@ def _samples() -> list[bytes]:
     ]
 
 
+LEVELS = ("none", "camera-metadata", "weak", "strong", "declared-ai")
+
+
 @pytest.mark.parametrize("index", range(5))
 def test_truncated_files_never_raise(index: int) -> None:
+    """Cut anywhere, a file gives a report of one-line errors; once the cut is inside its
+    picture data the truncation is recorded; and it never gains evidence it did not have."""
     data = _samples()[index]
+    whole = assess(data, None)
     for cut in sorted({1, 2, 8, 16, 33, 64, len(data) // 3, len(data) // 2, len(data) - 5}):
-        assess(data[:cut], None)
+        report = assess(data[:cut], None)
+        assert all("\n" not in e and len(e) < 400 for e in report.errors)
+        if cut >= len(data) // 3:
+            assert any("truncated" in e or "past the end" in e or "decoder" in e
+                       for e in report.errors), (cut, report.errors)
+        assert LEVELS.index(report.level) <= LEVELS.index(whole.level)
 
 
 def test_truncated_png_reported() -> None:

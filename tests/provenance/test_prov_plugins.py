@@ -11,6 +11,7 @@ from onnx import TensorProto, helper
 from PIL import Image
 from prov_helpers import encode
 
+from cumberland.settings import Settings
 from cumberland.signals.plugins import OnnxDetector, PluginError, load_plugins, parse_manifest
 from cumberland.signals.provenance import assess
 
@@ -121,3 +122,28 @@ def test_preprocess_layout(folder: Path) -> None:
     batch = detector.preprocess([Image.new("RGB", (3, 3), (255, 0, 0))])
     assert batch.shape == (1, 3, 8, 8) and batch.dtype.name == "float32"
     assert batch[0, 2].max() == pytest.approx(1.0) and batch[0, 0].max() == 0  # BGR: red last
+
+
+def test_each_plug_in_is_a_signal_with_its_manifest_version(
+        folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from typer.testing import CliRunner
+
+    from cumberland.cli import app
+    from cumberland.signals.registry import describe
+
+    listed = CliRunner().invoke(app, ["signals", "list", "--json", "--plugins", str(folder)])
+    assert listed.exit_code == 0, listed.output
+    versions = {d["name"]: d["version"] for d in map(json.loads, listed.stdout.splitlines())}
+    assert versions["onnx:brightness"] == "1" and versions["onnx:brightness-classifier"] == "2"
+    bright = Image.new("RGB", (300, 300), (240, 240, 240))
+    outputs = describe(encode(bright, "PNG"), Settings(plugins_dir=str(folder)))
+    report = outputs["provenance"]
+    assert report is not None and report.ai_level == "weak"
+    assert report.data is not None
+    by = {f["data"]["detector"]: f["by"] for f in report.data["findings"]}
+    assert by == {"brightness": "onnx:brightness",
+                  "brightness-classifier": "onnx:brightness-classifier"}
+    bad = tmp_path_factory.mktemp("bad")
+    (bad / "bad.json").write_text(json.dumps(dict(MANIFEST, kind="oracle")))
+    refused = CliRunner().invoke(app, ["signals", "list", "--plugins", str(bad)])
+    assert refused.exit_code == 2 and "kind must be one of" in refused.output

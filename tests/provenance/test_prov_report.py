@@ -6,7 +6,9 @@ import json
 
 from prov_helpers import A1111_TEXT, png_with, text_chunk
 
-from cumberland.signals.provenance import SIGNAL_VERSIONS, ProvenanceReport, assess
+from cumberland.settings import Settings
+from cumberland.signals import registry
+from cumberland.signals.provenance import ProvenanceReport, assess
 from cumberland.signals.provenance.model import Finding, strongest
 
 
@@ -17,7 +19,8 @@ def test_round_trip_json() -> None:
     raw = json.loads(json.dumps(report.to_dict()))
     again = ProvenanceReport.from_dict(raw)
     assert again == report
-    assert again.findings[0].version == SIGNAL_VERSIONS[again.findings[0].signal]
+    versions = {s.name: s.version for s in registry.active(Settings())}
+    assert again.findings[0].version == versions[again.findings[0].signal]
 
 
 def test_precedence() -> None:

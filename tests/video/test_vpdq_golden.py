@@ -19,8 +19,8 @@ from PIL import Image
 
 from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.settings import Settings
-from cumberland.signals.image import decode_image
 from cumberland.signals.pdq import hamming, pdq_dihedral_from_rgb, pdq_from_rgb
+from cumberland.signals.registry import describe
 from cumberland.signals.video import frame_step, hash_video
 from cumberland.store.workspace import Workspace
 from golden.patterns import IMAGES, golden_dir, picture
@@ -153,9 +153,9 @@ def test_pdq_of_the_reference_pictures_equals_pdq_photo_hasher(
         rgb = picture(*IMAGES[name])
     else:  # ThreatExchange's pictures, decoded the way every picture is at ingest
         data = (PDQ / name).read_bytes()
-        facts = decode_image(data, Settings()).facts
-        assert facts.pdq is not None
-        assert (facts.pdq.hex(), facts.pdq_quality) == (hashes[0], quality)
+        out = describe(data, Settings(), {"pdq"})["pdq"]
+        assert out is not None and out.pdq is not None
+        assert (out.pdq[0].hex(), out.pdq[1]) == (hashes[0], quality)
         rgb = np.asarray(Image.open(PDQ / name).convert("RGB"))
     digest, q = pdq_from_rgb(rgb)
     assert (digest.hex(), q) == (hashes[0], quality)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from typer.testing import CliRunner
 
 from cumberland.analysis.grid import Filters, offset_page, review_page
 from cumberland.analysis.priority import AI_PENALTY, is_camera_original, priority
 from cumberland.analysis.review import categorise, refresh_queue
 from cumberland.cli import app as cli
+from cumberland.demo import synthetic_image
 from cumberland.hashsets.detect import open_reader
 from cumberland.reports.vics_export import write_vics
+from cumberland.signals.pdq import pdq_from_rgb
 from cumberland.store import audit
 from cumberland.store.workspace import Workspace
 
@@ -133,16 +139,35 @@ def test_item_detail_and_dashboard(client: TestClient, built: Built) -> None:
 
 
 def test_similar_items_are_pdq_neighbours(tmp_path: Path) -> None:
-    ws = Workspace(tmp_path / "ws")
-    # the same picture twice at different JPEG sizes is two media, PDQ neighbours
-    case, shas = add_case(ws, "near", [500, 501])
+    from sqlalchemy import insert
+
+    from cumberland.store.models import Item, Media
     from cumberland.web.similar import SimilarCache
 
-    cache = SimilarCache()
+    ws = Workspace(tmp_path / "ws")
+    case, shas = add_case(ws, "near", [500, 501])  # two unrelated pictures
+    # the first picture again, recompressed: another media, a PDQ neighbour of the first
+    buf = io.BytesIO()
+    synthetic_image(500, (256, 192)).save(buf, "JPEG", quality=40)
+    copy = buf.getvalue()
+    sha = hashlib.sha256(copy).digest()
+    pdq, quality = pdq_from_rgb(np.asarray(Image.open(io.BytesIO(copy)).convert("RGB")))
+    with ws.engine.begin() as conn:
+        conn.execute(insert(Media).values(
+            sha256=sha, md5=hashlib.md5(copy).digest(), sha1=hashlib.sha1(copy).digest(),
+            size=len(copy), kind="image", mime="image/jpeg", width=256, height=192, pdq=pdq,
+            pdq_quality=quality, has_thumb=False, meta={}))
+        conn.execute(insert(Item).values(
+            case_id=case, source_id=1, path="/evidence/near/copy.jpg",
+            path_key=hashlib.sha1(b"copy").digest(), chain=["copy.jpg"], size=len(copy),
+            status="done", media_sha256=sha, mime="image/jpeg"))
+    refresh_queue(ws, case)
     own = bytes.fromhex(shas[0])
-    neighbours = cache.neighbours(ws, case, _pdq(ws, own), own)
-    assert all(n.sha256 != own for n in neighbours)
-    assert all(n.distance <= 31 for n in neighbours)
+    neighbours = SimilarCache().neighbours(ws, case, _pdq(ws, own), own)
+    assert [n.sha256 for n in neighbours] == [sha]  # the copy; not itself, not the other
+    assert 0 < neighbours[0].distance <= 31
+    assert SimilarCache().neighbours(ws, case, _pdq(ws, bytes.fromhex(shas[1])),
+                                     bytes.fromhex(shas[1])) == []
     ws.close()
 
 

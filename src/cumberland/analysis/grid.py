@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.sql import Select
 
+from cumberland.analysis.facts import UNKNOWN_KINDS
 from cumberland.store.models import Assignment, Item, Media, Opinion, ReviewEntry
 from cumberland.store.pathkey import prefix_condition
 from cumberland.store.workspace import Workspace
@@ -151,12 +152,13 @@ def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
         .join(Media, Media.sha256 == q.media_sha256)
         .join(Item, Item.id == q.item_id)
         .where(q.case_id == case))
-    if filters.status == "unknown":
-        query = query.where(q.matched.is_(False), q.known_good.is_(False))
+    if filters.status == "unknown":  # as analysis/facts.py defines it, on every surface
+        query = query.where(q.matched.is_(False), q.known_good.is_(False),
+                            q.kind.in_(UNKNOWN_KINDS))
     elif filters.status == "matched":
         query = query.where(q.matched.is_(True))
     elif filters.status == "known-good":
-        query = query.where(q.known_good.is_(True))
+        query = query.where(q.known_good.is_(True), q.matched.is_(False))
     if filters.category == "none":
         query = query.where(q.category.is_(None))
     elif filters.category.isdigit():

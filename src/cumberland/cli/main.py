@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.progress import (
@@ -102,6 +102,23 @@ class RichSink:
             self.progress.advance(self.task, count)
 
 
+def stopped(exc: BaseException) -> NoReturn:
+    """A run stopped by SIGTERM or Ctrl-C: say so, exit 128 + the signal."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    err.print(f"stopped by {signal.Signals(signum).name}: the run is recorded as "
+              "interrupted; run the same command again to resume", highlight=False)
+    raise typer.Exit(128 + signum) from None
+
+
+@contextmanager
+def progress_bar() -> Iterator[RichSink]:
+    """A Rich bar on stderr per phase of a long job (files/s, elapsed)."""
+    columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
+               MofNCompleteColumn(), RateColumn(), TimeElapsedColumn())
+    with RichProgress(*columns, console=err, transient=False) as bar:
+        yield RichSink(bar)
+
+
 def _summary_table(summary: dict[str, object]) -> Table:
     table = Table(title=f"Case {summary['case']}", show_header=False)
     table.add_column(style="bold")
@@ -116,6 +133,7 @@ def _summary_table(summary: dict[str, object]) -> Table:
         ("media matching alert sets", summary["matched_media"]),
         ("known-good media", summary["known_good"]),
         ("unknown images/videos", summary["unknown_media"]),
+        ("other media, unmatched", summary["other_media"]),
         *((f"  AI: {k}", v) for k, v in summary["ai_levels"].items()  # type: ignore[attr-defined]
           if k in ("declared-ai", "strong", "weak") and v),
         ("extension mismatches", summary["extension_mismatches"]),
@@ -161,6 +179,7 @@ def triage(
     from cumberland.pipeline.ingest import SourceError
     from cumberland.pipeline.triage import TriageRequest
     from cumberland.pipeline.triage import triage as run_triage
+    from cumberland.signals.plugins import PluginError
 
     for src in sources:
         if not os.path.lexists(src):
@@ -177,20 +196,15 @@ def triage(
         workers=workers or None, cluster=cluster, libraries=list(library or []),
         spool_root=spool_dir.absolute() if spool_dir else None,
     )
-    columns = (SpinnerColumn(), TextColumn("{task.description:<15}"), BarColumn(),
-               MofNCompleteColumn(), RateColumn(), TimeElapsedColumn())
     try:
         with workspace_errors(workspace), stop_on_sigterm():
             ws = open_workspace(workspace, db)
-            with RichProgress(*columns, console=err, transient=False) as bar:
-                outcome = run_triage(ws, request, RichSink(bar))
-    except (HashSetError, SourceError, ClusterError, LibraryError) as exc:
+            with progress_bar() as sink:
+                outcome = run_triage(ws, request, sink)
+    except (HashSetError, SourceError, ClusterError, LibraryError, PluginError) as exc:
         fail(str(exc))
     except (Stopped, KeyboardInterrupt) as exc:
-        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-        err.print(f"stopped by {signal.Signals(signum).name}: the run is recorded as "
-                  "interrupted; run the same command again to resume", highlight=False)
-        raise typer.Exit(128 + signum) from None
+        stopped(exc)
     for imp in outcome.imports:
         state = "unchanged, not re-imported" if imp.unchanged else f"{imp.entries:,} entries"
         console.print(f"hash set [bold]{imp.name}[/]: {state}", highlight=False)
@@ -313,24 +327,27 @@ def hashset_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS
 @case_app.command("list")
 def case_list(json_out: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
               db: DbOpt = None) -> None:
-    """Cases with their item counts."""
-    from sqlalchemy import func, select
+    """Cases with their numbers (the same facts as their report and dashboard)."""
+    from sqlalchemy import select
 
-    from cumberland.store.models import Case, Item
+    from cumberland.analysis.facts import case_facts
+    from cumberland.store.models import Case
 
     ws = open_workspace(workspace, db)
     with ws.engine.connect() as conn:
-        rows = conn.execute(
-            select(Case.name, func.count(Item.id), Case.created_at)
-            .outerjoin(Item, Item.case_id == Case.id).group_by(Case.id).order_by(Case.name)
-        ).all()
+        rows = conn.execute(select(Case.id, Case.name, Case.created_at).order_by(Case.name)).all()
+    listed = [(name, created, case_facts(ws, cid)) for cid, name, created in rows]
     if json_out:
-        for name, count, created in rows:
-            print(json.dumps({"case": name, "items": count, "created_at": created}))
+        for name, created, facts in listed:
+            print(json.dumps({"case": name, "items": facts.files_seen, "created_at": created,
+                              "facts": facts.to_dict()}))
         return
-    table = Table("case", "items", "created")
-    for name, count, created in rows:
-        table.add_row(name, f"{count:,}", time.strftime("%Y-%m-%d %H:%M", time.gmtime(created)))
+    table = Table("case", "items", "media", "alert", "known-good", "unknown", "created")
+    for name, created, facts in listed:
+        table.add_row(name, *(f"{n:,}" for n in (facts.files_seen, facts.unique_media,
+                                                  facts.alert, facts.known_good,
+                                                  facts.unknown)),
+                      time.strftime("%Y-%m-%d %H:%M", time.gmtime(created)))
     console.print(table)
 
 

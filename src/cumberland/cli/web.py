@@ -18,6 +18,7 @@ from cumberland.cli.common import (
     fail,
     open_workspace,
 )
+from cumberland.records import Role
 
 user_app = typer.Typer(help="Web users and case membership.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
@@ -106,7 +107,7 @@ def serve(
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Option(help="admin|investigator|reviewer|auditor")] = "reviewer",
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.REVIEWER,
     password: Annotated[str | None, typer.Option(
         help="Password (default: $CUMBERLAND_PASSWORD, else asked).")] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
@@ -125,8 +126,8 @@ def user_add(
         accounts.add_user(ws, name, role, secret)
     except accounts.AccountError as exc:
         fail(str(exc))
-    audit.append(ws, "cli", "user-add", target=name, details={"role": role})
-    console.print(f"user {name} ({role}) created", highlight=False)
+    audit.append(ws, "cli", "user-add", target=name, details={"role": role.value})
+    console.print(f"user {name} ({role.value}) created", highlight=False)
 
 
 @user_app.command("grant")

@@ -9,10 +9,11 @@ adds only what is new.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from cumberland.matching.exact import EXACT_METHODS, exact_matches
 from cumberland.matching.library import library_ids, load_libraries
@@ -23,20 +24,32 @@ from cumberland.matching.robust import (
     Found,
     ReferenceHashes,
     Variant,
-    features,
-    needs_features,
-    nominate,
-    settle,
+    confirm,
     variants_from_groups,
 )
 from cumberland.matching.video import match_videos
 from cumberland.settings import Settings
+from cumberland.signals.frames import VPDQ
+from cumberland.signals.pdq_signal import PDQ, VARIANTS
 from cumberland.store.models import Item, Match, Media
+from cumberland.store.sql import IN_CHUNK
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import insert_ignore
 
 QUERY_CHUNK = 2048  # case media searched at once (bounds the variants held in memory)
 MATCHES = Match.__table__
+#: the signals perceptual matching reads: when one is recomputed, its media is matched again
+MATCHED_SIGNALS = frozenset({PDQ.name, VARIANTS.name, VPDQ.name})
+
+
+def forget_perceptual(ws: Workspace, digests: Sequence[bytes]) -> None:
+    """Drop the perceptual matches of media whose hashes changed (enrichment): matching
+    adds what still holds, so a match the new hashes no longer support does not linger.
+    Exact matches depend on the bytes alone and stay."""
+    with ws.engine.begin() as conn:
+        for lo in range(0, len(digests), IN_CHUNK):
+            conn.execute(delete(Match).where(Match.media_sha256.in_(digests[lo:lo + IN_CHUNK]),
+                                             Match.method.not_in(EXACT_METHODS)))
 
 
 def _case_media(case: int):  # type: ignore[no-untyped-def]
@@ -142,14 +155,9 @@ def match_libraries(ws: Workspace, case: int, settings: Settings,
         rows = []
         for q, found in zip(chunk, loaded.hashes.search_many(
                 lists, VERIFY_RADIUS, settings.pdq_min_quality, True), strict=True):
-            rgb = (query_pixels(ws, q.sha256, settings)
-                   if needs_features(found, radius, bool(loaded.descriptors)) else None)
-            query_feats = features(rgb) if rgb is not None else None
-            candidates = (nominate(found, radius, query_feats, loaded.descriptors)
-                          if query_feats is not None else [])
-            feats = loaded.features([c.ref for c in candidates])
-            rows += [_row(q.sha256, loaded.entries[f.ref], f)
-                     for f in settle(found, radius, query_feats, feats, candidates)]
+            pixels = functools.partial(query_pixels, ws, q.sha256, settings)
+            rows += [_row(q.sha256, loaded.entries[f.ref], f) for f in confirm(
+                found, radius, pixels, loaded.descriptors, loaded.features)]
         _store(ws, rows)
 
 

@@ -32,6 +32,7 @@ from cumberland.matching.robust import (
 from cumberland.settings import Settings
 from cumberland.signals.crypto import digest_blocks
 from cumberland.signals.image import decode_image
+from cumberland.signals.pdq import pdq_from_rgb
 from cumberland.store.models import HashEntry, HashSet, LibraryHash, LibraryImage
 from cumberland.store.workspace import Workspace
 
@@ -135,6 +136,7 @@ def add_library(
                 outcome.already += 1
                 continue
             decoded = decode_image(data, settings)
+            pdq, pdq_quality = pdq_from_rgb(decoded.rgb)
             variants = reference_variants(decoded.rgb)
             feats = features(decoded.rgb)
         except Exception as exc:  # any unreadable or undecodable file: note it, go on
@@ -145,7 +147,7 @@ def add_library(
         with ws.engine.begin() as conn:
             entry = int(conn.execute(insert(HashEntry).values(
                 hashset_id=set_id, md5=digests.md5, sha1=digests.sha1, sha256=digests.sha256,
-                pdq=facts.pdq, pdq_quality=facts.pdq_quality, category=category,
+                pdq=pdq, pdq_quality=pdq_quality, category=category,
                 name=str(path.relative_to(folder)),
             ).returning(HashEntry.id)).scalar_one())
             target = features_path(ws, set_id, entry)

@@ -22,7 +22,7 @@ verified against stored keypoints, so the whole cascade runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -238,7 +238,7 @@ def nominate(found: dict[int, Found], max_distance: int, query_features: Feature
 
 
 def settle(found: dict[int, Found], max_distance: int, query_features: Features | None = None,
-           ref_features: dict[int, Features] | None = None,
+           ref_features: Mapping[int, Features] | None = None,
            candidates: Sequence[Found] | None = None) -> list[Found]:
     """Matches among one query's search results: hash stages within ``max_distance``, then,
     when features are given, ``candidates`` (default: the loose PDQ ones) confirmed by
@@ -256,22 +256,16 @@ def settle(found: dict[int, Found], max_distance: int, query_features: Features 
     return out
 
 
-def cascade(
-    refs: ReferenceHashes,
-    variants: Sequence[Variant],
-    max_distance: int,
-    min_quality: int,
-    regions: bool,
-    query_features: Features | None = None,
-    ref_features: dict[int, Features] | None = None,
-    descriptors: Sequence[DescriptorIndex] = (),
-) -> list[Found]:
-    """Matches of one query: hash stages within ``max_distance``, then, when features are
-    given, keypoint verification of the nearest looser candidates and (with ``descriptors``,
-    when no hash stage matched) of the references the query's descriptors vote for."""
-    radius = VERIFY_RADIUS if query_features is not None else max_distance
-    found = refs.search(variants, radius, min_quality, regions)
-    if query_features is None:
-        return settle(found, max_distance)
-    return settle(found, max_distance, query_features, ref_features,
-                  nominate(found, max_distance, query_features, descriptors))
+def confirm(found: dict[int, Found], max_distance: int, pixels: Callable[[], RGB | None],
+            descriptors: Sequence[DescriptorIndex],
+            ref_features: Callable[[list[int]], Mapping[int, Features]]) -> list[Found]:
+    """Regime (b) for one query after its hash stages (``found``, searched at
+    VERIFY_RADIUS): the matches within ``max_distance``, plus candidates (the nearest loose
+    ones and, when no hash stage matched, the references its descriptors vote for) that
+    keypoint verification confirms. Its pixels are read (``pixels``) only when candidates
+    call for keypoints; ``ref_features`` gives the candidates' stored keypoints."""
+    rgb = pixels() if needs_features(found, max_distance, bool(descriptors)) else None
+    query = features(rgb) if rgb is not None else None
+    candidates = nominate(found, max_distance, query, descriptors) if query is not None else []
+    return settle(found, max_distance, query, ref_features([c.ref for c in candidates]),
+                  candidates)

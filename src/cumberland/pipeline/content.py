@@ -23,10 +23,11 @@ from typing import IO, BinaryIO
 from cumberland.settings import Settings
 from cumberland.signals.crypto import Digests, MultiHasher
 from cumberland.signals.sniff import HEADER_BYTES, sniff
+from cumberland.sources.containers import KINDS as CONTAINERS
 from cumberland.sources.disk_image import boot_signature, looks_like_raw_disk
 
 # Kinds whose bytes are read again after hashing (decoded, or opened as containers).
-DECODED_KINDS = frozenset({"image", "video", "archive", "disk-image"})
+DECODED_KINDS = frozenset({"image", "video", *(c.kind for c in CONTAINERS)})
 
 
 def needs_content(head: bytes) -> bool:

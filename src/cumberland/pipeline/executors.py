@@ -5,7 +5,8 @@ a case has. If a worker dies (a native library crashing on hostile input, or an 
 time budget, see ``watchdog``), the chunks it took down are redone, each in a process of its
 own, and a chunk that dies again one item per process, so only the culprit is marked, never
 the run lost. Either way the same ``fingerprint_chunk`` runs remotely and results come back
-to the single writer here.
+to the single writer here. Enrichment runs its own chunk function the same way (``run_job``
+with a ``Job``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from cumberland.pipeline.fingerprint import fingerprint_chunk
 from cumberland.pipeline.watchdog import hold_lifeline, run_timed
@@ -48,8 +49,32 @@ class ClusterError(ValueError):
     """A --cluster value that is malformed or names a scheduler that cannot be reached."""
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Job(Generic[T, R]):
+    """What workers run on a chunk (a module-level function, so it pickles by name), and
+    what stands for a task whose worker died on it, given why."""
+
+    work: Callable[[list[T], Settings], list[R]]
+    died: Callable[[T, str], R]
+
+
+def _item_died(task: Task, reason: str) -> Result:
+    return Result(item_id=task.item_id, status="error", reason=reason)
+
+
+def _fingerprinting() -> Job[Task, Result]:
+    """Looked up when a run starts (tests swap ``fingerprint_chunk`` for a crashing one)."""
+    return Job(fingerprint_chunk, _item_died)
+
+
 class Executor(Protocol):
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]: ...
+
+    def run_job(self, chunks: Iterable[list[T]], job: Job[T, R]) -> Iterator[list[R]]: ...
 
     def close(self, abort: bool = False) -> None: ...
 
@@ -70,17 +95,17 @@ def _solo_worker(tasks: list[Task], settings: Settings, work: Any, out: Connecti
 
 
 @dataclass(slots=True)
-class _Solo:
+class _Solo(Generic[T, R]):
     """One chunk redone in a process of its own, so its death names it."""
 
-    tasks: list[Task]
+    tasks: list[T]
     process: ForkServerProcess
     results: Connection
 
-    def finish(self) -> list[Result] | None:
+    def finish(self) -> list[R] | None:
         """Its results, or None when the process died first (then ``exitcode`` says how)."""
         try:
-            results: list[Result] | None = self.results.recv()
+            results: list[R] | None = self.results.recv()
         except (EOFError, OSError):
             results = None
         self.results.close()
@@ -107,8 +132,11 @@ class LocalExecutor:
         return self._pool
 
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]:
+        return self.run_job(chunks, _fingerprinting())
+
+    def run_job(self, chunks: Iterable[list[T]], job: Job[T, R]) -> Iterator[list[R]]:
         pool = self._pool or self._new_pool()
-        in_flight: dict[Future[list[Result]], list[Task]] = {}
+        in_flight: dict[Future[list[R]], list[T]] = {}
         source = iter(chunks)
         exhausted = False
         while True:
@@ -117,11 +145,11 @@ class LocalExecutor:
                 if chunk is None:
                     exhausted = True
                     break
-                in_flight[pool.submit(run_timed, fingerprint_chunk, chunk, self.settings)] = chunk
+                in_flight[pool.submit(run_timed, job.work, chunk, self.settings)] = chunk
             if not in_flight:
                 return
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            broken: list[list[Task]] = []
+            broken: list[list[T]] = []
             for future in done:
                 chunk = in_flight.pop(future)
                 try:
@@ -132,26 +160,26 @@ class LocalExecutor:
                 # Every other chunk in flight died with the pool too: redo them all, apart.
                 broken.extend(in_flight.values())
                 in_flight.clear()
-                yield from self._redo(broken)
+                yield from self._redo(broken, job)
                 pool = self._new_pool()
 
-    def _start(self, tasks: list[Task]) -> _Solo:
+    def _start(self, tasks: list[T], job: Job[T, R]) -> _Solo[T, R]:
         results, out = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(target=_solo_worker, daemon=True, args=(
-            tasks, self.settings, fingerprint_chunk, out, self._lifeline))
+            tasks, self.settings, job.work, out, self._lifeline))
         process.start()
         out.close()
         return _Solo(tasks, process, results)
 
-    def _redo(self, chunks: list[list[Task]]) -> Iterator[list[Result]]:
+    def _redo(self, chunks: list[list[T]], job: Job[T, R]) -> Iterator[list[R]]:
         """Each chunk in a process of its own, ``workers`` at a time: a chunk whose process
         dies again is split into single items; a single item whose process dies is the
         culprit, recorded by how its process ended."""
         waiting = deque(chunks)
-        running: dict[Connection, _Solo] = {}
+        running: dict[Connection, _Solo[T, R]] = {}
         while waiting or running:
             while waiting and len(running) < self.workers:
-                solo = self._start(waiting.popleft())
+                solo = self._start(waiting.popleft(), job)
                 running[solo.results] = solo
             for ready in wait_ready(list(running)):
                 solo = running.pop(ready)  # type: ignore[call-overload]
@@ -163,7 +191,7 @@ class LocalExecutor:
                 else:
                     reason = (time_reason(self.settings)
                               if solo.process.exitcode == -signal.SIGALRM else CRASH_REASON)
-                    yield [Result(item_id=solo.tasks[0].item_id, status="error", reason=reason)]
+                    yield [job.died(solo.tasks[0], reason)]
 
     def close(self, abort: bool = False) -> None:
         """Wait for the workers to finish, or (``abort``: the run was stopped) end them now:
@@ -204,11 +232,13 @@ class DaskExecutor:
         else:
             raise ClusterError(f"--cluster {cluster!r}: use {CLUSTER_FORMS}")
 
-    def _submit(self, chunk: list[Task]) -> Any:
-        return self._client.submit(run_timed, fingerprint_chunk, chunk, self.settings,
-                                   pure=False)
+    def _submit(self, chunk: list[T], job: Job[T, R]) -> Any:
+        return self._client.submit(run_timed, job.work, chunk, self.settings, pure=False)
 
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[list[Result]]:
+        return self.run_job(chunks, _fingerprinting())
+
+    def run_job(self, chunks: Iterable[list[T]], job: Job[T, R]) -> Iterator[list[R]]:
         from distributed import as_completed
 
         try:
@@ -217,14 +247,14 @@ class DaskExecutor:
             raise ClusterError(f"no Dask worker joined within {WORKER_WAIT_S} s") from exc
         limit = 2 * max(1, sum(self._client.nthreads().values()))  # type: ignore[no-untyped-call]
         source = iter(chunks)
-        in_flight: dict[Any, list[Task]] = {}
+        in_flight: dict[Any, list[T]] = {}
         stream: Any = as_completed()  # type: ignore[no-untyped-call]
 
         def submit_next() -> bool:
             chunk = next(source, None)
             if chunk is None:
                 return False
-            future = self._submit(chunk)
+            future = self._submit(chunk, job)
             in_flight[future] = chunk
             stream.add(future)
             return True
@@ -232,22 +262,22 @@ class DaskExecutor:
         while len(in_flight) < limit and submit_next():
             pass
         for future in stream:
-            yield from self._collect(future, in_flight.pop(future))
+            yield from self._collect(future, in_flight.pop(future), job)
             submit_next()
 
-    def _collect(self, future: Any, chunk: list[Task]) -> Iterator[list[Result]]:
+    def _collect(self, future: Any, chunk: list[T], job: Job[T, R]) -> Iterator[list[R]]:
         """A chunk's results; if its workers kept dying (Dask gives up after a few tries),
         redo it one item per task so only the culprit is marked."""
         from distributed.scheduler import KilledWorker
 
         try:
-            results: list[Result] = future.result()
+            results: list[R] = future.result()
         except KilledWorker:
             if len(chunk) == 1:
-                results = [Result(item_id=chunk[0].item_id, status="error", reason=DIED_REASON)]
+                results = [job.died(chunk[0], DIED_REASON)]
             else:
                 for task in chunk:
-                    yield from self._collect(self._submit([task]), [task])
+                    yield from self._collect(self._submit([task], job), [task], job)
                 return
         finally:
             future.release()

@@ -16,29 +16,30 @@ import errno
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
 from cumberland.errors import one_line
 from cumberland.pipeline.content import Absorbed, Content, absorb
 from cumberland.pipeline.watchdog import item_started
-from cumberland.records import Child, MediaRecord, Result, SignalOutput, Task
+from cumberland.records import Child, MediaRecord, Result, Task
 from cumberland.settings import Settings
+from cumberland.signals import registry
+from cumberland.signals.base import Inputs
 from cumberland.signals.crypto import Digests
-from cumberland.signals.image import ImageLimitError, decode_image
-from cumberland.signals.pdq import VARIANTS_SIGNAL, VARIANTS_VERSION, groups_to_json
-from cumberland.signals.registry import ai_level, run_image_signals
+from cumberland.signals.exif import METADATA_ERROR
+from cumberland.signals.image import ImageLimitError
 from cumberland.signals.sniff import ContentType, extension_matches, sniff
 from cumberland.signals.trailing import image_end, is_padding
-from cumberland.signals.video import VideoError, hash_video
+from cumberland.signals.video import VideoError
 from cumberland.sources.archive import Budget, read_archive
 from cumberland.sources.base import BLOCK
+from cumberland.sources.containers import KINDS as CONTAINERS
+from cumberland.sources.containers import ContainerKind, Opening
 from cumberland.sources.disk_image import (
     SCAN_STEP,
     boot_signature,
     looks_like_raw_disk,
-    read_disk_image,
 )
 from cumberland.sources.encrypted import load_keys
 from cumberland.sources.evidence import NotRegularFile, open_evidence, open_path
@@ -180,15 +181,16 @@ class Subject:
     settings: Settings
     scope: Scope
 
+    def inputs(self) -> Inputs:
+        content = self.content
+        return Inputs(self.media.kind, self.settings, content.data, content.open)
+
 
 def _image(subject: Subject) -> None:
-    result, media, content = subject.result, subject.media, subject.content
+    result, media = subject.result, subject.media
+    inputs = subject.inputs()
     try:
-        if content.data is not None:
-            decoded = decode_image(content.data, subject.settings)
-        else:
-            with content.open() as fh:
-                decoded = decode_image(fh, subject.settings)
+        decoded = inputs.decoded()  # the one decode every pixel signal reads
     except ImageLimitError as exc:
         result.status, result.reason = "skipped", f"limit: {exc}"
         return
@@ -198,25 +200,18 @@ def _image(subject: Subject) -> None:
         return
     facts = decoded.facts
     media.width, media.height = facts.width, facts.height
-    media.pdq, media.pdq_quality = facts.pdq, facts.pdq_quality
-    media.meta = {
-        "format": facts.format,
-        "mode": facts.mode,
-        "animated": facts.animated,
-        "frames": facts.frames,
-        "decode_scale": facts.decode_scale,
-        "exif": facts.exif,
-    }
-    if facts.metadata_error is not None:  # a note: the picture itself was hashed and matched
-        media.meta["metadata_error"] = facts.metadata_error
-        result.reason = facts.metadata_error
-    result.thumbnail = facts.thumbnail
-    result.signals = run_image_signals(decoded, content.data, subject.settings)
-    if facts.pdq_variants:  # stored for matching, which then needs no second decode
-        result.signals.append(SignalOutput(VARIANTS_SIGNAL, VARIANTS_VERSION,
-                                           groups_to_json(facts.pdq_variants)))
-    media.ai_level = ai_level(result.signals)
+    media.meta = facts.meta()
+    _signals(subject, inputs)
+    note = media.meta.get(METADATA_ERROR)
+    if note is not None:  # a note: the picture itself was hashed and matched
+        result.reason = note
     _appended(subject)
+
+
+def _signals(subject: Subject, inputs: Inputs) -> None:
+    signals = registry.active(subject.settings)
+    outputs = registry.compute(inputs, signals)
+    registry.apply(outputs, signals, subject.media, subject.result)
 
 
 def _appended(subject: Subject) -> None:
@@ -240,44 +235,31 @@ def _appended(subject: Subject) -> None:
 
 def _video(subject: Subject) -> None:
     result, media = subject.result, subject.media
+    inputs = subject.inputs()
     try:
-        with subject.content.open() as fh:
-            facts = hash_video(fh, subject.settings)
+        facts = inputs.video()  # the one pass every frame signal reads
     except VideoError as exc:
         result.status, result.reason = "error", f"corrupt video: {exc}"
         return
     media.width, media.height = facts.width, facts.height
-    media.meta = facts.meta
-    media.frames = facts.frames
-    result.thumbnail = facts.thumbnail
+    media.meta = dict(facts.meta)
+    _signals(subject, inputs)
     if facts.error is not None:
         media.meta["error"] = facts.error
         result.status = "error"
         result.reason = f"video partly decoded ({len(facts.frames)} frames hashed): {facts.error}"
 
 
-def _archive_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
-    assert subject.scope.budget is not None
-    return read_archive(stream, subject.scope.budget, subject.name)
-
-
-def _disk_members(subject: Subject, stream: BinaryIO, report: Report) -> Iterator[Member]:
-    return read_disk_image(stream, subject.head, subject.content.path, open_path, report,
-                           load_keys(subject.settings.volume_keys))
-
-
-Reader = Callable[[Subject, BinaryIO, Report], Iterator[Member]]
-
-
-def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
-    """A handler that lists a container's members as children, each fully described."""
+def _container(container: ContainerKind) -> Callable[[Subject], None]:
+    """A handler that lists a container's members (``sources/containers.py``) as children,
+    each fully described."""
 
     def handle(subject: Subject) -> None:
         result, scope, settings = subject.result, subject.scope, subject.settings
         if scope.depth >= settings.max_depth:
             result.status, result.reason = "skipped", f"limit: nesting depth {settings.max_depth}"
             return
-        owns_budget = archive and scope.budget is None
+        owns_budget = container.budgeted and scope.budget is None
         if owns_budget:
             scope = Scope(scope.children, scope.locator, scope.parent, scope.prefix,
                           scope.depth, Budget(subject.media.size, settings), scope.used)
@@ -286,9 +268,11 @@ def _container(reader: Reader, archive: bool) -> Callable[[Subject], None]:
         found = unreadable = 0
         stopped: dict[str, int] = {}
         listing = ListingWriter() if _fans_out(subject) else None
+        opening = Opening(subject.head, subject.name, subject.content.path, scope.budget,
+                          report, open_path, load_keys(settings.volume_keys))
         try:
             with subject.content.open() as stream:
-                for member in reader(subject, stream, report):
+                for member in container.read(stream, opening):
                     found += 1
                     if listing is not None:
                         _list_member(scope, member, listing)
@@ -426,8 +410,7 @@ RAW_DISK_MIME = "application/x-raw-disk-image"
 HANDLERS: dict[str, Handler] = {
     "image": _image,
     "video": _video,
-    "archive": _container(_archive_members, archive=True),
-    "disk-image": _container(_disk_members, archive=False),
+    **{c.kind: _container(c) for c in CONTAINERS},
 }
 
 

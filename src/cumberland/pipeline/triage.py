@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cumberland.analysis.review import refresh_queue
-from cumberland.analysis.stacks import build_stacks
-from cumberland.matching.case import match_case
 from cumberland.matching.library import library_ids
+from cumberland.pipeline.analyse import analyse
+from cumberland.pipeline.enrich import EnrichOutcome, enrich_case
 from cumberland.pipeline.executors import make_executor
 from cumberland.pipeline.ingest import ingest
 from cumberland.pipeline.progress import Progress, Silent
@@ -42,6 +41,7 @@ class TriageOutcome:
     imports: list[ImportOutcome]
     report_json: Path | None
     report_html: Path | None
+    enriched: EnrichOutcome
 
 
 def triage(
@@ -66,10 +66,10 @@ def triage(
         raise
     try:
         ingest(ws, case, request.sources, settings, executor, progress)
+        # media seen before (this case resumed, or other cases) whose signals changed since
+        enriched = enrich_case(ws, case, settings, executor, progress)
         progress.phase("matching", None)
-        match_case(ws, case, settings, request.libraries or None)
-        build_stacks(ws, case, settings)
-        refresh_queue(ws, case)  # the review grid opens on this run's priorities
+        analyse(ws, case, settings, request.libraries or None, enriched.changed)
     except BaseException:
         executor.close(abort=True)  # stopped: end the workers now, not after their chunks
         finish_run(ws, run, "interrupted")
@@ -82,4 +82,4 @@ def triage(
     if request.report_dir is not None:
         json_path, html_path = write_reports(summary, request.report_dir)
     progress.advance()
-    return TriageOutcome(summary, imports, json_path, html_path)
+    return TriageOutcome(summary, imports, json_path, html_path, enriched)

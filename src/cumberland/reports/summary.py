@@ -8,12 +8,11 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cumberland import __version__
-from cumberland.analysis.stacks import stack_counts
+from cumberland.analysis.facts import case_facts
 from cumberland.store.hashset_import import set_facts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
 from cumberland.store.workspace import Workspace
 
-STATUSES = ("done", "skipped", "error", "encrypted")
 PROBLEM_LIMIT = 10_000
 
 
@@ -54,30 +53,15 @@ def alert_matches(conn: Connection, case: int) -> list[dict[str, Any]]:
 
 
 def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
+    """report.json: the case's facts (analysis/facts.py, what every surface shows) and the
+    lists behind them."""
+    facts = case_facts(ws, case)
     with ws.engine.connect() as conn:
         name = conn.scalar(select(Case.name).where(Case.id == case))
-        by_status = dict(conn.execute(
-            select(Item.status, func.count()).where(Item.case_id == case).group_by(Item.status)
-        ).all())
-        items = {s: int(by_status.pop(s, 0)) for s in STATUSES}
-        items.update({s: int(n) for s, n in by_status.items()})
         media = select(Media).where(Media.sha256.in_(_case_media(case))).subquery()
         by_type: dict[str, int] = dict(conn.execute(
             select(media.c.mime, func.count()).group_by(media.c.mime).order_by(media.c.mime)
         ).all())
-        by_kind: dict[str, int] = dict(conn.execute(
-            select(media.c.kind, func.count()).group_by(media.c.kind).order_by(media.c.kind)
-        ).all())
-        ai_levels: dict[str, int] = {
-            level or "not assessed": int(n) for level, n in conn.execute(
-                select(media.c.ai_level, func.count()).where(media.c.kind == "image")
-                .group_by(media.c.ai_level).order_by(media.c.ai_level))
-        }
-        unknown = _count(conn, select(media.c.sha256).where(
-            media.c.kind.in_(("image", "video")),
-            media.c.sha256.not_in(_matched_media(case, None)),
-        ))
-        known_good = _count(conn, _matched_media(case, "ignore"))
         known_good_items = _count(conn, select(Item.id).where(
             Item.case_id == case, Item.media_sha256.in_(_matched_media(case, "ignore"))))
         matches = alert_matches(conn, case)
@@ -108,20 +92,21 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "case": name,
         "sources": sources,
         "settings": run.settings if run else {},
-        "files_seen": sum(items.values()),
-        "items": items,
-        "unique_media": sum(by_type.values()),
+        "files_seen": facts.files_seen,
+        "items": facts.items,
+        "unique_media": facts.unique_media,
         "by_type": by_type,
-        "by_kind": by_kind,
+        "by_kind": facts.by_kind,
         "extension_mismatches": mismatches,
-        "ai_levels": ai_levels,
-        "known_good": known_good,
+        "ai_levels": facts.ai_levels,
+        "known_good": facts.known_good,
         "known_good_items": known_good_items,
-        "unknown_media": unknown,
-        "matched_media": len({m["sha256"] for m in matches}),
+        "unknown_media": facts.unknown,
+        "other_media": facts.other,
+        "matched_media": facts.alert,
         "matches": matches,
         "problems": problems,
         "encrypted": encrypted,
         "hashsets": sets,
-        "stacks": stack_counts(ws, case),
+        "stacks": facts.stacks,
     }

@@ -7,6 +7,10 @@ from typing import Any
 
 from PIL import ExifTags, Image
 
+from cumberland.errors import one_line
+from cumberland.records import Output
+from cumberland.signals.base import Consumes, Inputs, Signal, Stored
+
 _IFD = ExifTags.IFD
 _T = ExifTags.Base
 _G = ExifTags.GPS
@@ -31,6 +35,7 @@ _EXIF_TAGS = {
     "maker_note_present": _T.MakerNote,
 }
 _MAX_TEXT = 512
+METADATA_ERROR = "metadata_error"  # media meta key: metadata that did not parse, pixels did
 
 
 def _text(value: Any) -> Any:
@@ -87,3 +92,22 @@ def extract_exif(image: Image.Image) -> dict[str, Any]:
     if thumb:
         out["thumbnail_present"] = True
     return out
+
+
+def _compute(inputs: Inputs) -> Output:
+    try:
+        exif = extract_exif(inputs.header())
+    except Exception as exc:  # garbage EXIF costs the metadata, never the pixels (matching)
+        note = f"EXIF unreadable: {one_line(exc)}"
+        return Output(meta={"exif": {}, METADATA_ERROR: note}, reasons=[note], value={})
+    return Output(meta={"exif": exif}, value=exif)
+
+
+def _load(stored: Stored) -> Output:
+    exif = stored.meta.get("exif") or {}
+    return Output(meta={"exif": exif}, value=exif)
+
+
+SIGNAL = Signal.define(
+    "exif", 1, ["image"], [Consumes.BYTES], _compute,
+    "EXIF camera, times, GPS, software and orientation (media meta.exif)", load=_load)

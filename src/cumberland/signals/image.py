@@ -1,13 +1,12 @@
-"""Decode an image once and derive everything triage needs from those pixels.
+"""Decode an image once: the pixels every pixel-consuming signal reads (``signals/base.py``).
 
 JPEGs are decoded in the DCT domain at 1/2, 1/4 or 1/8 scale when the result keeps the
 shorter side above ``Settings.pdq_draft_min_side``: PDQ box-filters the picture down to
 64x64 anyway, so the drift is a few bits while the decode is several times cheaper
 (measured in bench/ingest.py against full-resolution pdqhash).
 
-The same pixels give the query-side PDQ variants the robust cascade searches with (the
-8 rotations/mirrors come with the plain hash at no extra cost; unpadded and central-region
-hashes only for hashes good enough to be matched at all), so matching never decodes again.
+Nothing is derived here: EXIF, PDQ and its variants, the thumbnail and the provenance
+signals are registered signals (``signals/registry.py``) that read these pixels.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -23,16 +22,10 @@ import pillow_heif
 from numpy.typing import NDArray
 from PIL import Image
 
-from cumberland.errors import one_line
 from cumberland.settings import Settings
-from cumberland.signals.exif import extract_exif
-from cumberland.signals.pdq import HashGroup, pdq_dihedral_from_rgb, query_groups
 
 pillow_heif.register_heif_opener()
 warnings.simplefilter("error", Image.DecompressionBombWarning)  # other opens in the process
-
-THUMB_QUALITY = 82
-
 
 class ImageLimitError(ValueError):
     """The image declares more pixels than the configured limit (a decompression bomb)."""
@@ -40,7 +33,7 @@ class ImageLimitError(ValueError):
 
 @dataclass(slots=True)
 class ImageFacts:
-    """What one decode of an image yields; JSON-friendly except thumbnail and variants."""
+    """What the decode itself tells about an image (JSON-friendly; kept in media.meta)."""
 
     format: str
     width: int
@@ -49,13 +42,10 @@ class ImageFacts:
     animated: bool = False
     frames: int = 1
     decode_scale: int = 1
-    pdq: bytes | None = None
-    pdq_quality: int | None = None
-    exif: dict[str, Any] = field(default_factory=dict)
-    metadata_error: str | None = None  # metadata that did not parse; the pixels still did
-    thumbnail: bytes | None = None
-    # query-side variants (signals/pdq.py); empty when pdq_quality is below the minimum
-    pdq_variants: list[HashGroup] = field(default_factory=list)
+
+    def meta(self) -> dict[str, Any]:
+        return {"format": self.format, "mode": self.mode, "animated": self.animated,
+                "frames": self.frames, "decode_scale": self.decode_scale}
 
 
 @dataclass(slots=True)
@@ -64,6 +54,7 @@ class DecodedImage:
 
     facts: ImageFacts
     image: Image.Image  # as loaded (mode kept, e.g. alpha), possibly at draft scale
+    picture: Image.Image  # the same pixels in RGB
     rgb: np.ndarray[Any, np.dtype[np.uint8]]
 
 
@@ -87,28 +78,6 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
     return image.convert("RGB")
-
-
-_ORIENT = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
-}
-
-
-def _thumbnail(rgb: Image.Image, size: int, orientation: Any) -> bytes:
-    """A small JPEG, turned upright by the EXIF orientation so reviewers see it as shot."""
-    thumb = rgb.copy()
-    thumb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    for op in _ORIENT.get(orientation, ()) if isinstance(orientation, int) else ():
-        thumb = thumb.transpose(op)
-    out = io.BytesIO()
-    thumb.save(out, "JPEG", quality=THUMB_QUALITY)
-    return out.getvalue()
 
 
 def _open(source: bytes | BinaryIO, settings: Settings) -> Image.Image:
@@ -171,15 +140,5 @@ def decode_image(source: bytes | BinaryIO, settings: Settings) -> DecodedImage:
         animated=bool(getattr(image, "is_animated", False)),
         frames=int(getattr(image, "n_frames", 1) or 1),
     )
-    try:
-        facts.exif = extract_exif(image)
-    except Exception as exc:  # garbage EXIF must not cost the pixels (matching)
-        facts.metadata_error = f"EXIF unreadable: {one_line(exc)}"
-    rgb_image, facts.decode_scale = _pixels(image, settings)
-    rgb = np.asarray(rgb_image, dtype=np.uint8)
-    dihedral, quality = pdq_dihedral_from_rgb(rgb)
-    facts.pdq, facts.pdq_quality = dihedral[0], quality
-    if quality >= settings.pdq_min_quality:
-        facts.pdq_variants = query_groups(rgb, regions=True, whole=(dihedral, quality))
-    facts.thumbnail = _thumbnail(rgb_image, settings.thumb_size, facts.exif.get("orientation"))
-    return DecodedImage(facts=facts, image=image, rgb=rgb)
+    picture, facts.decode_scale = _pixels(image, settings)
+    return DecodedImage(facts, image, picture, np.asarray(picture, dtype=np.uint8))

@@ -183,23 +183,29 @@ class OnnxDetector:
         return [float(v) for v in column]
 
 
-def load_plugins(folder: Path) -> list[Detector]:
-    """Every plug-in whose manifest (*.json, *.toml) sits in `folder`, sorted by name.
+def plugin_manifests(folder: Path) -> list[PluginManifest]:
+    """Every plug-in manifest (*.json, *.toml) in `folder`, validated, sorted by name.
 
-    A broken manifest or model raises PluginError: a configured detector that silently
-    disappears would make reports look cleaner than they are.
+    A broken manifest raises PluginError: a configured detector that silently disappears
+    would make reports look cleaner than they are.
     """
-    detectors: list[Detector] = []
-    names: set[str] = set()
+    manifests: dict[str, PluginManifest] = {}
     for path in sorted(folder.iterdir()):
         if path.suffix not in (".json", ".toml") or not path.is_file():
             continue
         manifest = parse_manifest(path)
-        if manifest.name in names:
+        if manifest.name in manifests:
             raise PluginError(f"{path.name}: duplicate plug-in name {manifest.name!r}")
-        names.add(manifest.name)
+        manifests[manifest.name] = manifest
+    return [manifests[name] for name in sorted(manifests)]
+
+
+def load_plugins(folder: Path) -> list[Detector]:
+    """Every plug-in of `folder` (``plugin_manifests``) with its model loaded."""
+    detectors: list[Detector] = []
+    for manifest in plugin_manifests(folder):
         try:
             detectors.append(OnnxDetector(manifest))
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise PluginError(f"{path.name}: model not loadable ({exc})"[:400]) from None
-    return sorted(detectors, key=lambda d: d.name)
+            raise PluginError(f"{manifest.model.name}: model not loadable ({exc})"[:400]) from None
+    return detectors

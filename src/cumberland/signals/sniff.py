@@ -2,11 +2,15 @@
 
 A small signature table is enough for the kinds triage routes on; it also tells HEIC from
 AVIF and MP4 from QuickTime by the ISO-BMFF brand, which generic tables often conflate.
+Containers (archives, disk images) are declared with their readers' formats in
+``sources/signatures.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from cumberland.sources.signatures import FORMATS, container_format
 
 HEADER_BYTES = 4096
 
@@ -37,19 +41,6 @@ MKV = _ct("video", "video/x-matroska", "mkv", "webm")
 MPEGTS = _ct("video", "video/mp2t", "ts", "mts", "m2ts")
 FLV = _ct("video", "video/x-flv", "flv")
 WMV = _ct("video", "video/x-ms-asf", "wmv", "asf")
-ZIP = _ct("archive", "application/zip", "zip", "docx", "xlsx", "pptx", "jar", "apk", "odt")
-SEVENZ = _ct("archive", "application/x-7z-compressed", "7z")
-RAR = _ct("archive", "application/vnd.rar", "rar")
-GZIP = _ct("archive", "application/gzip", "gz", "tgz")
-BZIP2 = _ct("archive", "application/x-bzip2", "bz2", "tbz2")
-XZ = _ct("archive", "application/x-xz", "xz", "txz")
-ZSTD = _ct("archive", "application/zstd", "zst", "tzst")
-TAR = _ct("archive", "application/x-tar", "tar")
-EWF = _ct("disk-image", "application/x-ewf", "e01", "ex01", "s01", "l01")
-VMDK = _ct("disk-image", "application/x-vmdk", "vmdk")
-VHD = _ct("disk-image", "application/x-vhd", "vhd")
-VHDX = _ct("disk-image", "application/x-vhdx", "vhdx")
-QCOW = _ct("disk-image", "application/x-qemu-disk", "qcow2", "qcow")
 PDF = _ct("document", "application/pdf", "pdf")
 SQLITE = _ct("document", "application/vnd.sqlite3", "sqlite", "db", "sqlite3")
 RAW_CAMERA = _ct("image", "image/x-raw", "cr2", "nef", "arw", "dng", "orf", "rw2", "raf")
@@ -60,7 +51,6 @@ TEXT = _ct("other", "text/plain", "txt", "csv", "log", "md", "json", "xml", "htm
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _MOV_BRANDS = {b"qt  "}
-_EWF_MAGIC = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00", b"LVF\x09\x0d\x0a\xff\x00")
 _RAW_TIFF_MARKERS = (b"CR\x02", b"\x00\x00NIKON", b"DNGVersion")
 
 
@@ -113,32 +103,9 @@ def sniff(head: bytes) -> ContentType:
         return WMV
     if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
         return MPEGTS
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return ZIP
-    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
-        return SEVENZ
-    if head.startswith(b"Rar!\x1a\x07"):
-        return RAR
-    if head.startswith(b"\x1f\x8b"):
-        return GZIP
-    if head.startswith(b"BZh"):
-        return BZIP2
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return XZ
-    if head.startswith(b"\x28\xb5\x2f\xfd"):
-        return ZSTD
-    if len(head) >= 262 and head[257:262] == b"ustar":
-        return TAR
-    if head.startswith(_EWF_MAGIC):
-        return EWF
-    if head.startswith(b"KDMV"):  # a sparse VMDK extent with its embedded descriptor
-        return VMDK
-    if head.startswith(b"vhdxfile"):
-        return VHDX
-    if head.startswith(b"conectix"):  # a dynamic VHD's copy of its footer
-        return VHD
-    if head.startswith(b"QFI\xfb"):
-        return QCOW
+    container = container_format(head)  # archives and disk images: sources/signatures.py
+    if container is not None:
+        return ContentType(container.kind, container.mime, container.extensions)
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"SQLite format 3\x00"):
@@ -162,12 +129,9 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 _KNOWN_EXTENSIONS = frozenset(
-    ext for ct in (JPEG, PNG, GIF, WEBP, TIFF, BMP, HEIC, AVIF, MP4, MOV, AVI, MKV, MPEGTS, FLV,
-                   WMV, ZIP, SEVENZ, RAR, GZIP, BZIP2, XZ, ZSTD, TAR, EWF, VMDK, VHD, VHDX,
-                   QCOW, PDF, SQLITE,
-                   RAW_CAMERA)
-    for ext in ct.extensions
-)
+    [ext for ct in (JPEG, PNG, GIF, WEBP, TIFF, BMP, HEIC, AVIF, MP4, MOV, AVI, MKV, MPEGTS, FLV,
+                    WMV, PDF, SQLITE, RAW_CAMERA)
+     for ext in ct.extensions] + [ext for f in FORMATS for ext in f.extensions])
 
 
 def extension_matches(name: str, content: ContentType) -> bool | None:

@@ -31,6 +31,7 @@ from cumberland.sources.base import BLOCK, display_name
 from cumberland.sources.encrypted import SCHEMES, scheme_of, unlock
 from cumberland.sources.locator import CryptStep, EntryStep, ImageStep, Step, VolumeStep
 from cumberland.sources.member import ContainerError, Member, Report
+from cumberland.sources.signatures import container_format
 
 ReadAt = Callable[[int, int], bytes]
 OpenPath = Callable[[bytes], BinaryIO]
@@ -39,7 +40,6 @@ _FS_NAMES = {"EXT2": "ext2", "EXT3": "ext3", "EXT4": "ext4", "EXFAT": "exFAT", "
              "NTFS": "NTFS", "FAT12": "FAT12", "FAT16": "FAT16", "FAT32": "FAT32",
              "ISO9660": "ISO 9660", "APFS": "APFS", "FFS1": "UFS1", "FFS2": "UFS2"}
 _MAX_DIR_DEPTH = 256
-EWF_MAGIC = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00", b"LVF\x09\x0d\x0a\xff\x00")
 
 
 SCAN_STEP = 1024 * 1024  # partitions start on MiB boundaries since Windows Vista
@@ -145,14 +145,9 @@ def _split_siblings(path: bytes) -> list[bytes]:
 def image_format(head: bytes, path: bytes | None) -> str:
     """The ``ImageStep`` format of an image from its first bytes (and, for split raw, the
     segments beside its file)."""
-    if head.startswith(EWF_MAGIC):
-        return "ewf"
-    if head.startswith(b"KDMV"):
-        return "vmdk"
-    if head.startswith((b"conectix", b"vhdxfile")):
-        return "vhdi"
-    if head.startswith(b"QFI\xfb"):
-        return "qcow"
+    declared = container_format(head)
+    if declared is not None and declared.image_format is not None:
+        return declared.image_format
     if path is not None and len(_split_siblings(path)) > 1:
         return "split"
     return "raw"

@@ -15,18 +15,19 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 
+from cumberland.records import Role
 from cumberland.store.models import Case, CaseMember, Reveal, User, WebSession
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import insert_ignore, upsert
 
-ROLES = ("admin", "investigator", "reviewer", "auditor")
+ROLES = tuple(Role)
 #: what each role may do beyond reading the cases it is a member of ("manage": split a case
 #: among reviewers and settle their disagreements)
 POWERS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"categorise", "reveal", "export", "audit", "manage"}),
-    "investigator": frozenset({"categorise", "reveal", "export", "manage"}),
-    "reviewer": frozenset({"categorise", "reveal"}),
-    "auditor": frozenset({"audit"}),
+    Role.ADMIN: frozenset({"categorise", "reveal", "export", "audit", "manage"}),
+    Role.INVESTIGATOR: frozenset({"categorise", "reveal", "export", "manage"}),
+    Role.REVIEWER: frozenset({"categorise", "reveal"}),
+    Role.AUDITOR: frozenset({"audit"}),
 }
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as much as a wrong password.
@@ -57,7 +58,7 @@ def add_user(ws: Workspace, name: str, role: str, password: str) -> int:
     with ws.session() as session, session.begin():
         if session.scalar(select(User.id).where(User.name == name)) is not None:
             raise AccountError(f"user {name!r} already exists")
-        user = User(name=name, role=role, password_hash=_hasher.hash(password),
+        user = User(name=name, role=str(role), password_hash=_hasher.hash(password),
                     created_at=time.time(), disabled=False)
         session.add(user)
         session.flush()

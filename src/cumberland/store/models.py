@@ -120,6 +120,9 @@ class Media(Base):
     has_thumb: Mapped[bool] = mapped_column(Boolean, default=False)
     ai_level: Mapped[str | None] = mapped_column(String(20), nullable=True)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # name -> version of every signal computed for this media (NULL: none)
+    signal_versions: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True)
 
 
 class SignalRecord(Base):

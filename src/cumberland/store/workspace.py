@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0014"
+HEAD = "0015"
 """The newest migration (tests/store check it is Alembic's head): a database already there
 opens without loading Alembic, which costs every command ~0.25 s."""
 DB_NAME = "cumberland.db"
@@ -166,10 +166,11 @@ class Workspace:
         hexd = sha256.hex()
         return self.thumbs / hexd[:2] / hexd[2:4] / f"{hexd}.jpg"
 
-    def write_thumb(self, sha256: bytes, data: bytes) -> None:
-        """Write a thumbnail once; content addressing makes rewrites unnecessary."""
+    def write_thumb(self, sha256: bytes, data: bytes, replace: bool = False) -> None:
+        """Write a thumbnail once (content addressing makes rewrites unnecessary), or, with
+        ``replace``, anew: the thumbnail signal was recomputed (enrichment)."""
         path = self.thumb_path(sha256)
-        if path.exists():
+        if path.exists() and not replace:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

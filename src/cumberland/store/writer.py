@@ -12,15 +12,15 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from cumberland.records import Child, Result, Task
+from cumberland.records import Child, EnrichResult, Result, Task
 from cumberland.sources.base import Entry, path_key
 from cumberland.sources.listing import read_listing
-from cumberland.store.models import Case, Item, MediaFrame, SignalRecord, Source
-from cumberland.store.sql import insert_rows, param_marker
+from cumberland.store.models import Case, Item, Media, MediaFrame, SignalRecord, Source
+from cumberland.store.sql import in_chunks, insert_rows, param_marker
 from cumberland.store.workspace import Workspace
 
 ITEMS: Table = Item.__table__  # type: ignore[assignment]
@@ -158,7 +158,7 @@ def count_pending(ws: Workspace, case: int) -> int:
 
 
 MEDIA_COLUMNS = ("sha256", "md5", "sha1", "size", "kind", "mime", "width", "height", "pdq",
-                 "pdq_quality", "ai_level", "meta", "has_thumb")
+                 "pdq_quality", "ai_level", "meta", "has_thumb", "signal_versions")
 
 
 def _media_rows(ws: Workspace, results: Iterable[Result]) -> dict[str, list[dict[str, Any]]]:
@@ -172,6 +172,7 @@ def _media_rows(ws: Workspace, results: Iterable[Result]) -> dict[str, list[dict
             "kind": m.kind, "mime": m.mime, "width": m.width, "height": m.height,
             "pdq": m.pdq, "pdq_quality": m.pdq_quality, "ai_level": m.ai_level,
             "meta": m.meta, "has_thumb": r.thumbnail is not None,
+            "signal_versions": m.versions or None,
         })
         rows["signals"].extend(
             {"media_sha256": m.sha256, "name": s.name, "version": s.version, "data": s.data}
@@ -196,7 +197,8 @@ def apply_results(ws: Workspace, results: list[Result]) -> None:
         insert_rows(conn, "media", MEDIA_COLUMNS, ("sha256",), [
             (m["sha256"], m["md5"], m["sha1"], m["size"], m["kind"], m["mime"], m["width"],
              m["height"], m["pdq"], m["pdq_quality"], m["ai_level"],
-             json.dumps(m["meta"]) if m["meta"] else "{}", m["has_thumb"])
+             json.dumps(m["meta"]) if m["meta"] else "{}", m["has_thumb"],
+             json.dumps(m["signal_versions"]) if m["signal_versions"] else None)
             for m in _dedupe(rows["media"], "sha256")])
         upsert(conn, SIGNALS, ["media_sha256", "name"],
                _dedupe(rows["signals"], "media_sha256", "name"))
@@ -285,3 +287,54 @@ def _dedupe(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
     for row in rows:
         seen.setdefault(tuple(row[k] for k in keys), row)
     return [seen[key] for key in sorted(seen)]
+
+
+def apply_enrichment(ws: Workspace, results: list[EnrichResult]) -> None:
+    """Write recomputed signals onto media that already exist, with their versions, in one
+    transaction: a killed enrichment loses at most this batch and redoes only that."""
+    done = [r for r in results if r.versions]
+    if not done:
+        return
+    with ws.engine.begin() as conn:
+        current = {bytes(sha): (versions, meta) for sha, versions, meta in in_chunks(
+            conn, select(Media.sha256, Media.signal_versions, Media.meta), Media.sha256,
+            sorted(r.sha256 for r in done))}
+        for r in sorted(done, key=lambda r: r.sha256):  # key order: see _dedupe
+            if r.sha256 in current:
+                _enrich_media(ws, conn, r, *current[r.sha256])
+
+
+def _enrich_media(ws: Workspace, conn: Connection, r: EnrichResult,
+                  versions: dict[str, Any] | None, meta: dict[str, Any] | None) -> None:
+    values: dict[str, Any] = {"signal_versions": {**(versions or {}), **r.versions}}
+    merged = dict(meta or {})
+    rows: list[dict[str, Any]] = []
+    for name, out in r.outputs.items():
+        row = out.row() if out is not None else None
+        if row is None:
+            conn.execute(delete(SignalRecord).where(SignalRecord.media_sha256 == r.sha256,
+                                                    SignalRecord.name == name))
+        else:
+            version = r.versions[name]
+            rows.append({"media_sha256": r.sha256, "name": name,
+                         "version": version if isinstance(version, int) else 0, "data": row})
+        if out is None:
+            continue
+        if out.pdq is not None:
+            values["pdq"], values["pdq_quality"] = out.pdq
+        if out.ai_level is not None:
+            values["ai_level"] = out.ai_level
+        merged.update(out.meta or {})
+        if out.frames is not None:
+            conn.execute(delete(MediaFrame).where(MediaFrame.media_sha256 == r.sha256))
+            if out.frames:
+                conn.execute(insert_ignore(conn, FRAMES, ["media_sha256", "idx"]), _dedupe(
+                    [{"media_sha256": r.sha256, "idx": f.idx, "ts": f.ts, "pdq": f.pdq,
+                      "quality": f.quality} for f in out.frames], "media_sha256", "idx"))
+        if out.thumbnail is not None:
+            ws.write_thumb(r.sha256, out.thumbnail, replace=True)
+            values["has_thumb"] = True
+    if merged != (meta or {}):
+        values["meta"] = merged
+    upsert(conn, SIGNALS, ["media_sha256", "name"], rows)
+    conn.execute(update(Media).where(Media.sha256 == r.sha256).values(**values))

@@ -6,13 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cumberland.analysis import sharing
+from cumberland.analysis.facts import case_facts
 from cumberland.analysis.review import decision_counts, load_schemes
 from cumberland.store import accounts, audit
 from cumberland.store.anchors import verify_all
-from cumberland.store.models import Case, Item, Media, ReviewEntry, Run
+from cumberland.store.models import Case, Item, Run
 from cumberland.store.workspace import Workspace
 from cumberland.store.writer import count_pending
 from cumberland.web.pages import render
@@ -35,39 +36,25 @@ def case_name(ws: Workspace, case_id: int) -> str:
 
 
 def dashboard_counts(ws: Workspace, case_id: int) -> dict[str, Any]:
-    """Counts by status, type, match, category, AI level; errors; runs and pending items."""
-    q = ReviewEntry
+    """The case's facts (analysis/facts.py: the numbers every surface shows) as charts, its
+    errors, runs and whether one is running."""
+    facts = case_facts(ws, case_id)
     with ws.engine.connect() as conn:
-        def grouped(column: Any, *where: Any, source: Any = q) -> dict[str, int]:
-            rows = conn.execute(select(column, func.count()).select_from(source)
-                                .where(*where).group_by(column).order_by(column))
-            return {str(k if k is not None else "none"): int(n) for k, n in rows}
-
-        in_case = q.case_id == case_id
-        by_match = {
-            "alert match": int(conn.scalar(select(func.count()).where(
-                in_case, q.matched.is_(True))) or 0),
-            "known good": int(conn.scalar(select(func.count()).where(
-                in_case, q.known_good.is_(True), q.matched.is_(False))) or 0),
-            "unknown": int(conn.scalar(select(func.count()).where(
-                in_case, q.known_good.is_(False), q.matched.is_(False))) or 0),
-        }
-        ai = grouped(func.coalesce(Media.ai_level, "none"), in_case,
-                     source=q.__table__.join(Media.__table__, Media.sha256 == q.media_sha256))
         errors = conn.execute(select(Item.path, Item.status, Item.reason).where(
             Item.case_id == case_id, Item.status.in_(("error", "encrypted")))
             .order_by(Item.id).limit(ERROR_LIMIT)).all()
         runs = conn.execute(select(Run.id, Run.status, Run.started_at, Run.finished_at)
                             .where(Run.case_id == case_id).order_by(Run.id.desc()).limit(5)).all()
-        return {
-            "by_status": grouped(Item.status, Item.case_id == case_id, source=Item),
-            "by_kind": grouped(q.kind, in_case),
-            "by_match": by_match,
-            "by_ai": ai,
-            "errors": errors,
-            "runs": runs,
-            "running": any(r.status == "running" for r in runs),
-        }
+    return {
+        "by_status": facts.items,
+        "by_kind": facts.by_kind,
+        "by_match": {"alert match": facts.alert, "known good": facts.known_good,
+                     "unknown": facts.unknown, "other": facts.other},
+        "by_ai": facts.ai_levels,
+        "errors": errors,
+        "runs": runs,
+        "running": any(r.status == "running" for r in runs),
+    }
 
 
 @router.get("/cases/{case_id}")

@@ -69,7 +69,7 @@ def detect(ev: Evidence) -> list[Finding]:
     make, model = exif.text(MAKE, 200), exif.text(MODEL, 200)
     if not make and not model:
         return []
-    size = ev.image.size if ev.image is not None else None
+    size = ev.size
     data: dict[str, Any] = {
         "make": make,
         "model": model,

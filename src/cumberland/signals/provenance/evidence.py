@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
@@ -23,15 +24,54 @@ MAX_REDECODE_PIXELS = 4_000_000
 
 @dataclass(slots=True)
 class Evidence:
-    """The file's bytes, its walked metadata, parsed EXIF and decoded pixels (when decodable)."""
+    """The file's bytes, its walked metadata and parsed EXIF; its pixels on first use.
+
+    ``image`` is decoded only when a signal asks for it (C2PA, XMP and camera EXIF read
+    bytes only), from the caller's decode when that is full-size (see ``gather``).
+    """
 
     data: bytes
     container: Container
     exif: ExifView | None
-    image: Image.Image | None
+    header: Image.Image | None = None
     errors: list[str] = field(default_factory=list)
+    pixels: Callable[[], Image.Image | None] | None = None
     #: True when ``image`` is a reduced decode: pixel-exact signals (watermarks) must skip it.
     reduced: bool = False
+    _image: Image.Image | None = None
+    _settled: bool = False
+
+    @property
+    def image(self) -> Image.Image | None:
+        if not self._settled:
+            self._settled = True
+            self._image, self.reduced = self._settle()
+        return self._image
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) from the header, without decoding."""
+        if self.container.size is not None:
+            return self.container.size
+        return self.header.size if self.header is not None else None
+
+    def _settle(self) -> tuple[Image.Image | None, bool]:
+        """The caller's pixels unless they are a reduced (draft) decode, which would hide a
+        watermark: then the file is decoded again at full resolution (up to a size)."""
+        image = None
+        if self.pixels is not None:
+            try:
+                image = self.pixels()
+            except Exception as exc:  # the caller's decode failed: ours records why
+                image = None
+                self.errors.append(f"decode: {one_line(exc)}")
+                return None, False
+        header = self.container.size
+        reduced = image is not None and header is not None and header not in (
+            image.size, image.size[::-1])
+        if image is None or (reduced and header and header[0] * header[1] <= MAX_REDECODE_PIXELS):
+            return decode(self.data, self.errors), False
+        return image, reduced
 
 
 def decode(data: bytes, errors: list[str]) -> Image.Image | None:
@@ -59,27 +99,34 @@ def decode(data: bytes, errors: list[str]) -> Image.Image | None:
         return None
 
 
-def gather(data: bytes, image: Image.Image | None) -> Evidence:
-    """Walk containers and EXIF once and settle the pixels; problems land in `errors`.
+def _open_header(data: bytes) -> Image.Image | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Image.open(io.BytesIO(data))
+    except Exception:  # not an image Pillow knows, or a hostile header: metadata walk only
+        return None
 
-    The caller's image is used unless the header says it is a reduced (draft) decode, which
-    would hide a watermark: then the file is decoded again at full resolution.
+
+def gather(data: bytes,
+           pixels: Image.Image | Callable[[], Image.Image | None] | None = None) -> Evidence:
+    """Walk containers and EXIF once; problems land in `errors`.
+
+    ``pixels``: the caller's decoded image, or a way to get it on first use; without it the
+    file is decoded here when a signal first needs pixels.
     """
     container = read_container(data)
-    errors: list[str] = []
-    header = container.size
-    reduced = image is not None and header is not None and header not in (
-        image.size, image.size[::-1])
-    if image is None or (reduced and header and header[0] * header[1] <= MAX_REDECODE_PIXELS):
-        image = decode(data, errors)
-        reduced = False
-    finish_container(data, container, image)
-    errors += container.errors
+    header = _open_header(data)
+    finish_container(data, container, header)
+    errors = list(container.errors)
     exif = None
     if container.exif:
         try:
             exif = load_exif(container.exif)
+            errors += [f"exif: {note}" for note in exif.skipped]
         except ValueError as exc:
             errors.append(f"exif: {exc}")
-    return Evidence(data=data, container=container, exif=exif, image=image, errors=errors,
-                    reduced=reduced)
+    given = pixels
+    source = (lambda: given) if isinstance(given, Image.Image) else given
+    return Evidence(data=data, container=container, exif=exif, header=header, errors=errors,
+                    pixels=source)

@@ -35,6 +35,8 @@ class ExifView:
     exif: dict[int, Any] = field(default_factory=dict)
     gps: dict[int, Any] = field(default_factory=dict)
     ifd1: dict[int, Any] = field(default_factory=dict)
+    #: what Pillow skipped while parsing (an entry whose data runs past the block...)
+    skipped: list[str] = field(default_factory=list)
 
     def get(self, tag: int) -> Any:
         """A tag from IFD0 or the Exif sub-IFD (None when absent)."""
@@ -55,8 +57,8 @@ def load_exif(raw: bytes) -> ExifView:
     """Parse a TIFF-structured EXIF block; raises ValueError with a one-line reason if it is bad."""
     exif = Image.Exif()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             exif.load(raw)
             view = ExifView(raw=raw, ifd0=dict(exif.items()))
             view.exif = dict(exif.get_ifd(EXIF_IFD).items()) if EXIF_IFD in exif else {}
@@ -64,4 +66,6 @@ def load_exif(raw: bytes) -> ExifView:
             view.ifd1 = dict(exif.get_ifd(ExifTags.IFD.IFD1).items())
     except Exception as exc:  # Pillow raises many kinds on malformed TIFF structures
         raise ValueError(f"EXIF block unreadable ({type(exc).__name__}: {exc})"[:300]) from None
+    # Pillow only warns when it skips an entry: the report says so, once per message
+    view.skipped = list(dict.fromkeys(" ".join(str(w.message).split())[:200] for w in caught))
     return view

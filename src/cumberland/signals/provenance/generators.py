@@ -489,14 +489,14 @@ def from_xmp_descriptions(descriptions: list[str]) -> list[Finding]:
     return [_midjourney(d, "xmp:description") for d in descriptions if _JOB_ID.search(d)]
 
 
-def detect(ev: Evidence) -> list[Finding]:
+def detect(ev: Evidence, errors: list[str]) -> list[Finding]:
     """All generator findings, one per generator (the first, richest source wins)."""
     found: list[Finding] = []
     for source in _SOURCES:
         try:
             found += source(ev)
         except ValueError as exc:  # _BadInput, LimitExceeded, decode errors
-            ev.errors.append(f"{NAME}: {str(exc)[:300]}")
+            errors.append(f"{NAME}: {str(exc)[:300]}")
     unique: dict[str, Finding] = {}
     for f in found:
         unique.setdefault(f.data["generator"], f)

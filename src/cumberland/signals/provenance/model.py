@@ -26,6 +26,13 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
     #: level this finding supports on its own ("none" for context-only findings)
     level: Level = "none"
+    #: the registered signal that produced it (C2PA's claim generator yields generator
+    #: findings, for one); empty when it is ``signal``
+    by: str = ""
+
+    @property
+    def producer(self) -> str:
+        return self.by or self.signal
 
 
 @dataclass(slots=True)
@@ -52,6 +59,7 @@ class ProvenanceReport:
                 kind=str(f["kind"]),
                 data=dict(f.get("data") or {}),
                 level=_level(f.get("level")),
+                by=str(f.get("by") or ""),
             )
             for f in raw.get("findings", [])
         ]
