@@ -52,6 +52,51 @@ def synthetic_image(seed: int, size: tuple[int, int] = SIZE) -> Image.Image:
     return image
 
 
+def mug_on_table(size: tuple[int, int] = (1600, 1200), seed: int = 7) -> Image.Image:
+    """A mug with a logo on a wooden table in front of a window, drawn from shapes: the
+    benign picture Trace An Object's tests and screenshots cut objects out of."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    y = np.linspace(0, 1, h)[:, None, None]
+    wall = (np.array([214, 222, 230]) * (1 - y) + np.array([176, 188, 200]) * y)
+    pixels = np.broadcast_to(wall, (h, w, 3)).copy()
+    image = Image.fromarray(np.clip(pixels + rng.normal(0, 3, (h, w, 3)), 0, 255)
+                            .astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    # a window with a view of hills
+    wx0, wy0, wx1, wy1 = int(w * .58), int(h * .08), int(w * .92), int(h * .48)
+    draw.rectangle((wx0, wy0, wx1, wy1), fill=(150, 200, 240), outline=(250, 250, 250),
+                   width=max(4, w // 200))
+    draw.polygon([(wx0, wy1), (wx0, int(h * .36)), (int(w * .7), int(h * .28)),
+                  (int(w * .8), int(h * .34)), (wx1, int(h * .3)), (wx1, wy1)],
+                 fill=(90, 150, 80))
+    draw.line((int((wx0 + wx1) / 2), wy0, int((wx0 + wx1) / 2), wy1), fill=(250, 250, 250),
+              width=max(3, w // 300))
+    # the table, with wood grain
+    top = int(h * .62)
+    draw.rectangle((0, top, w, h), fill=(150, 98, 52))
+    for i in range(18):
+        gy = top + int((h - top) * (i + rng.uniform(0, .8)) / 18)
+        draw.line((0, gy, w, gy + int(rng.uniform(-8, 8))), fill=(128, 80, 40), width=2)
+    # the mug: body, rim, handle, and a star logo with a word on it
+    mx0, mx1 = int(w * .22), int(w * .42)
+    my0, my1 = int(h * .38), int(h * .7)
+    rim = int((mx1 - mx0) * .16)
+    draw.rounded_rectangle((mx0, my0, mx1, my1), radius=rim, fill=(200, 40, 48))
+    draw.ellipse((mx0, my0 - rim // 2, mx1, my0 + rim // 2), fill=(150, 24, 30),
+                 outline=(230, 230, 230), width=max(2, w // 400))
+    hx0, hx1 = mx1 - rim // 2, mx1 + int((mx1 - mx0) * .32)
+    draw.ellipse((hx0, my0 + rim, hx1, my1 - rim * 2), outline=(200, 40, 48),
+                 width=max(6, w // 90))
+    cx, cy, r = (mx0 + mx1) // 2, (my0 + my1) // 2, (mx1 - mx0) // 5
+    star = [(cx + (r if k % 2 == 0 else r * .45) * np.sin(k * np.pi / 5),
+             cy - (r if k % 2 == 0 else r * .45) * np.cos(k * np.pi / 5)) for k in range(10)]
+    draw.polygon(star, fill=(250, 214, 64))
+    font = ImageFont.load_default(size=max(12, (mx1 - mx0) // 7))
+    draw.text((cx, cy + int(r * 1.5)), "STELLA", fill=(250, 250, 250), font=font, anchor="mm")
+    return image.filter(ImageFilter.GaussianBlur(0.6))
+
+
 def _save(image: Image.Image, path: Path, fmt: str, **options: Any) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()

@@ -76,6 +76,7 @@ class Role(StrEnum):
     INVESTIGATOR = "investigator"
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
+    APPROVER = "approver"  # second person who lets a traced object out (Trace An Object)
 
 
 @dataclass(slots=True)

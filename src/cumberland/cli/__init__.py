@@ -7,6 +7,7 @@ from cumberland.cli import deconflict as _deconflict  # noqa: F401  (registers c
 from cumberland.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from cumberland.cli import library as _library  # noqa: F401  (registers commands)
 from cumberland.cli import main as _main  # noqa: F401  (registers commands)
+from cumberland.cli import objects as _objects  # noqa: F401  (registers commands)
 from cumberland.cli import platform as _platform  # noqa: F401  (registers commands)
 from cumberland.cli import signals as _signals  # noqa: F401  (registers commands)
 from cumberland.cli import web as _web  # noqa: F401  (registers commands)

@@ -22,12 +22,15 @@ from cumberland.store.writer import insert_ignore, upsert
 
 ROLES = tuple(Role)
 #: what each role may do beyond reading the cases it is a member of ("manage": split a case
-#: among reviewers and settle their disagreements)
+#: among reviewers and settle their disagreements; "trace": cut objects out of revealed
+#: pictures for Trace An Object; "approve": let someone else's object be published)
 POWERS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset({"categorise", "reveal", "export", "audit", "manage"}),
-    Role.INVESTIGATOR: frozenset({"categorise", "reveal", "export", "manage"}),
+    Role.ADMIN: frozenset({"categorise", "reveal", "export", "audit", "manage", "trace",
+                           "approve"}),
+    Role.INVESTIGATOR: frozenset({"categorise", "reveal", "export", "manage", "trace"}),
     Role.REVIEWER: frozenset({"categorise", "reveal"}),
     Role.AUDITOR: frozenset({"audit"}),
+    Role.APPROVER: frozenset({"approve"}),
 }
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as much as a wrong password.
