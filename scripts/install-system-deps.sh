@@ -17,6 +17,7 @@ PACKAGES=(
   postgresql          # real server for the PostgreSQL tests
   chromium            # real browser for the web tests and PDF reports
   fonts-dejavu-core   # text in generated demo images
+  libimage-exiftool-perl  # exiftool: tests check that published object images carry no metadata
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

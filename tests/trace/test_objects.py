@@ -3,6 +3,7 @@ re-encoded with no metadata, random ids, and the safety rules before approval.""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
@@ -205,6 +206,30 @@ def test_a_face_found_refuses_and_none_found_approves(scene: Scene,
     monkeypatch.setattr(safety, "_detector", lambda: ("test", lambda px: []))
     done = approve(scene.ws, obj.public_id, "anna", SETTINGS)
     assert done.state == "approved" and "face_override" not in done.checks
+
+
+def test_a_detector_that_cannot_run_fails_closed(scene: Scene,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(pixels: np.ndarray) -> list[object]:
+        raise FileNotFoundError("yunet.onnx: not the file docs/models.md records")
+
+    monkeypatch.setattr(safety, "_detector", lambda: ("test", broken))
+    obj = add_object(scene.ws, draft(scene), "ivan", SETTINGS)
+    assert obj.checks["faces"]["status"] == "unavailable"
+    assert "could not run: yunet.onnx" in obj.checks["faces"]["note"]
+    with pytest.raises(ObjectError, match="could not run"):
+        approve(scene.ws, obj.public_id, "anna", SETTINGS)
+
+
+@pytest.mark.skipif(importlib.util.find_spec(safety.FACES_MODULE) is None,
+                    reason="the face detector (signals/faces.py, issue 15) is not on this branch")
+def test_the_real_detector_clears_the_mug(scene: Scene) -> None:
+    """With the victim-identification detector installed, a crop of a mug is checked (and
+    found clear) rather than left to an override."""
+    obj = add_object(scene.ws, draft(scene), "ivan", SETTINGS)
+    assert obj.checks["faces"]["status"] == "clear", obj.checks["faces"]
+    assert obj.checks["faces"]["detector"] == safety.FACES_MODULE
+    assert approve(scene.ws, obj.public_id, "anna", SETTINGS).state == "approved"
 
 
 def _alert_list(scene: Scene, pixels: np.ndarray, name: str) -> None:

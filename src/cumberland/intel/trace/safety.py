@@ -13,6 +13,7 @@ image search could find from a piece of it; there is no override for this check.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,18 +53,43 @@ class FaceCheck:
                 "detector": self.detector}
 
 
+FACES_MODULE = "cumberland.signals.faces"
+# Stricter than the faces signal's defaults: here a missed face costs more than a refusal.
+FACE_MIN_SCORE = 0.5
+FACE_MIN_SIZE = 8
+
+
 def _detector() -> tuple[str, Detector] | None:
-    """The face detector and its name, or None while none is installed."""
-    return None
+    """The face detector and its name, or None while none is installed.
+
+    Looked up by name so this module stands while the victim-identification signals are not
+    part of the install (or not yet on this branch)."""
+    try:
+        faces = importlib.import_module(FACES_MODULE)
+    except ImportError:
+        return None
+    detect_faces = faces.detect_faces
+
+    def detect(pixels: RGB) -> Sequence[Any]:
+        return list(detect_faces(pixels, min_size=FACE_MIN_SIZE,
+                                 min_score=FACE_MIN_SCORE).faces)
+
+    return FACES_MODULE, detect
 
 
 def find_faces(pixels: RGB) -> FaceCheck:
-    """Faces in the crop, by the one detector Cumberland has (fails closed without it)."""
+    """Faces in the crop, by the one detector Cumberland has (fails closed without it, or
+    when it cannot run: a model file missing or not the one recorded)."""
     found = _detector()
     if found is None:
         return FaceCheck("unavailable", note=NO_DETECTOR)
     name, detect = found
-    boxes = list(detect(pixels))
+    try:
+        boxes = list(detect(np.ascontiguousarray(pixels)))
+    except Exception as exc:  # any failure of the detector fails closed
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return FaceCheck("unavailable", note=f"the face detector could not run: {reason}",
+                         detector=name)
     if boxes:
         return FaceCheck("faces", len(boxes), f"{len(boxes)} face(s) found in the crop", name)
     return FaceCheck("clear", detector=name)
