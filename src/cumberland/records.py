@@ -97,6 +97,9 @@ class Task:
     display: str
     size: int | None
     locator: list[dict[str, Any]] | None = None
+    # The item's artefact categories (sources/artefacts/catalogue.py): a container passes
+    # some on to its members.
+    artefacts: str | None = None
 
 
 @dataclass(slots=True)
@@ -199,6 +202,7 @@ class Child:
     deleted: bool = False
     times: FileTimes = field(default_factory=FileTimes)
     locator: list[dict[str, Any]] | None = None
+    artefacts: str | None = None
 
 
 @dataclass(slots=True)

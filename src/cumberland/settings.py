@@ -71,6 +71,9 @@ class Settings:
     volume_keys: str | None = None
     # Folder of ONNX plug-ins (model + manifest): agency-supplied detectors and classifiers.
     plugins_dir: str | None = None
+    # An agency's own catalogue of path rules (TOML), added to the built-in one
+    # (sources/artefacts/catalogue.toml; docs/artefacts.md).
+    catalogue: str | None = None
 
     def to_dict(self) -> dict[str, int | str | None]:
         return asdict(self)

@@ -171,6 +171,9 @@ def triage(
     volume_keys: Annotated[Path | None, typer.Option(
         help="File of keys for encrypted volumes, one a line: BitLocker recovery passwords "
              "or passwords, LUKS passphrases (only the path is recorded).")] = None,
+    catalogue: Annotated[Path | None, typer.Option(
+        help="An agency's own catalogue of path rules (TOML), added to the built-in one "
+             "(docs/artefacts.md).")] = None,
     db: DbOpt = None,
 ) -> None:
     """Ingest SOURCES read-only, match against the hash sets, write the report."""
@@ -180,6 +183,7 @@ def triage(
     from cumberland.pipeline.triage import TriageRequest
     from cumberland.pipeline.triage import triage as run_triage
     from cumberland.signals.plugins import PluginError
+    from cumberland.sources.artefacts.catalogue import CatalogueError
 
     for src in sources:
         if not os.path.lexists(src):
@@ -188,7 +192,8 @@ def triage(
                         workers=workers,
                         trust_anchors=str(trust_anchors.absolute()) if trust_anchors else None,
                         plugins_dir=str(plugins.absolute()) if plugins else None,
-                        volume_keys=str(volume_keys.absolute()) if volume_keys else None)
+                        volume_keys=str(volume_keys.absolute()) if volume_keys else None,
+                        catalogue=str(catalogue.absolute()) if catalogue else None)
     report_dir = report_dir or (workspace / "reports" / case)
     request = TriageRequest(
         sources=list(sources), case=case, alert_sets=list(hashset or []),
@@ -201,7 +206,8 @@ def triage(
             ws = open_workspace(workspace, db)
             with progress_bar() as sink:
                 outcome = run_triage(ws, request, sink)
-    except (HashSetError, SourceError, ClusterError, LibraryError, PluginError) as exc:
+    except (HashSetError, SourceError, ClusterError, LibraryError, PluginError,
+            CatalogueError) as exc:
         fail(str(exc))
     except (Stopped, KeyboardInterrupt) as exc:
         stopped(exc)

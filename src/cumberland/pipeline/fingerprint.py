@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image, UnidentifiedImageError
 
@@ -32,10 +32,12 @@ from cumberland.signals.image import ImageLimitError
 from cumberland.signals.sniff import ContentType, extension_matches, sniff
 from cumberland.signals.trailing import image_end, is_padding
 from cumberland.signals.video import VideoError
-from cumberland.sources.archive import Budget, read_archive
+from cumberland.sources.archive import Budget
+from cumberland.sources.artefacts.catalogue import Catalogue, catalogue
+from cumberland.sources.artefacts.recycle import RecycleError, is_record_path, parse_record_file
 from cumberland.sources.base import BLOCK
 from cumberland.sources.containers import KINDS as CONTAINERS
-from cumberland.sources.containers import ContainerKind, Opening
+from cumberland.sources.containers import ARCHIVE, ContainerKind, Opening
 from cumberland.sources.disk_image import (
     SCAN_STEP,
     boot_signature,
@@ -142,20 +144,29 @@ def _read_located(locator: Locator, settings: Settings) -> Absorbed:
 class Scope:
     """Where an item sits among containers: children go to ``children`` under ``parent``
     (-1: the task's own item) with chains starting ``prefix``; ``budget`` is the outermost
-    archive's, shared by everything nested inside it."""
+    archive's, shared by everything nested inside it; ``artefacts`` are the categories of
+    the container whose members are being read (some pass on to them)."""
 
     children: list[Child]
     locator: Locator
+    catalogue: Catalogue
     parent: int = -1
     prefix: list[str] = field(default_factory=list)
     depth: int = 0
     budget: Budget | None = None
     used: set[str] = field(default_factory=set)
+    artefacts: str | None = None
 
     def inside(self, index: int, locator: Locator) -> Scope:
-        chain = self.children[index].chain
-        return Scope(self.children, locator, index, chain, self.depth + 1, self.budget,
-                     self.used)
+        child = self.children[index]
+        return Scope(self.children, locator, self.catalogue, index, child.chain,
+                     self.depth + 1, self.budget, self.used, child.artefacts)
+
+    def categories(self, member: Member) -> str | None:
+        """A member's categories: from its path inside the container, and those the
+        container passes on."""
+        chain = member.chain
+        return self.catalogue.classify(chain[-1] if chain else "", self.artefacts)
 
     def unique(self, chain: list[str]) -> list[str]:
         """Archives may hold one name twice (and FAT deleted names collide): number repeats
@@ -261,8 +272,7 @@ def _container(container: ContainerKind) -> Callable[[Subject], None]:
             return
         owns_budget = container.budgeted and scope.budget is None
         if owns_budget:
-            scope = Scope(scope.children, scope.locator, scope.parent, scope.prefix,
-                          scope.depth, Budget(subject.media.size, settings), scope.used)
+            scope = replace(scope, budget=Budget(subject.media.size, settings))
             subject.scope = scope
         report = Report()
         found = unreadable = 0
@@ -310,12 +320,13 @@ def _container(container: ContainerKind) -> Callable[[Subject], None]:
     return handle
 
 
-# Archives whose members can be reached one by one without decompressing the ones before
-# (zip's central directory, tar's headers): their members fan out like a disk image's when
-# there are at least Settings.fanout_members of them. A nested archive inside a fanned-out
-# one then has limits of its own (its ratio against its own size), so the whole expansion
-# stays bounded by the ratio times the outer archive's size.
-FANOUT_ARCHIVES = frozenset({"application/zip", "application/x-tar"})
+# Containers whose members can be reached one by one without decompressing the ones before
+# (zip's central directory, tar's headers, a thumbnail cache's entries): their members fan
+# out like a disk image's when there are at least Settings.fanout_members of them. A nested
+# archive inside a fanned-out one then has limits of its own (its ratio against its own
+# size), so the whole expansion stays bounded by the ratio times the outer archive's size.
+FANOUT_ARCHIVES = frozenset({"application/zip", "application/x-tar", "application/x-thumbcache",
+                             "application/x-ole-storage"})
 
 
 def _fans_out(subject: Subject) -> bool:
@@ -337,10 +348,11 @@ def _has_members(subject: Subject, count: int) -> bool:
     """Whether the archive lists at least ``count`` members (a look at its directory; a
     smaller one is read in one go here, where its limits are counted as a whole)."""
     found = 0
+    opening = Opening(subject.head, subject.name, subject.content.path,
+                      Budget(subject.media.size, subject.settings), Report(), open_path)
     try:
         with subject.content.open() as stream:
-            for _member in read_archive(stream, Budget(subject.media.size, subject.settings),
-                                        subject.name):
+            for _member in ARCHIVE.read(stream, opening):
                 found += 1
                 if found >= count:
                     return True
@@ -355,18 +367,19 @@ def _list_member(scope: Scope, member: Member, listing: ListingWriter) -> None:
     status, reason = member.status, member.reason
     chain = scope.unique([*scope.prefix, *member.chain])
     locator = to_json((*scope.locator, *member.steps))
+    artefacts = scope.categories(member)
     try:
         if scope.budget is not None and status == "pending":
             scope.budget.start_member()
             scope.budget.consume(member.size or 0)
     except LimitReached as exc:
         listing.add(Listed(chain, locator, member.size, "skipped", f"limit: {exc}",
-                           member.deleted, member.times))
+                           member.deleted, member.times, artefacts))
         if isinstance(exc, MemberLimit):
             return  # stops this member only
         raise
     listing.add(Listed(chain, locator, member.size, status, reason, member.deleted,
-                       member.times))
+                       member.times, artefacts))
 
 
 def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
@@ -374,7 +387,7 @@ def _add_child(scope: Scope, member: Member, settings: Settings) -> Child:
     result = Result(item_id=0, status=member.status, reason=member.reason, size=member.size)
     locator = (*scope.locator, *member.steps)
     child = Child(scope.unique([*scope.prefix, *member.chain]), scope.parent, result,
-                  member.deleted, member.times, to_json(locator))
+                  member.deleted, member.times, to_json(locator), scope.categories(member))
     scope.children.append(child)
     if member.status != "pending" or member.blocks is None:
         return child
@@ -413,6 +426,23 @@ HANDLERS: dict[str, Handler] = {
     **{c.kind: _container(c) for c in CONTAINERS},
 }
 
+def _recycle_record(result: Result, media: MediaRecord, path: str, data: bytes) -> None:
+    """A recycle bin's record of a deleted file: kept with the media, linked to the item
+    holding the content after ingest (analysis/deleted.py)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        parsed = parse_record_file(name, data)
+    except RecycleError as exc:
+        result.status, result.reason = "error", f"recycle-bin record unreadable: {exc}"
+        return
+    if parsed is None:
+        return
+    media.mime = result.mime = parsed.mime
+    media.meta = {"recycle": parsed.to_json()}
+    result.ext_mismatch = False  # $IAB12CD.jpg names the deleted file, not its own bytes
+    if parsed.notes:
+        result.reason = "; ".join(parsed.notes)
+
 
 def _describe(result: Result, name: str, digests: Digests, head: bytes, content: Content,
               settings: Settings, scope: Scope) -> None:
@@ -435,6 +465,9 @@ def _describe(result: Result, name: str, digests: Digests, head: bytes, content:
         return
     if mime in _UNSUPPORTED:
         result.status, result.reason = "skipped", _UNSUPPORTED[mime]
+        return
+    if kind == "other" and content.data is not None and is_record_path(name):
+        _recycle_record(result, media, name, content.data)
         return
     handler = HANDLERS.get(kind)
     if handler is not None and content.dropped is not None:
@@ -471,8 +504,10 @@ def fingerprint(task: Task, settings: Settings) -> Result:
         result.status, result.reason = "skipped", f"limit: {exc}"
         return result
     try:
+        scope = Scope(result.children, locator, catalogue(settings.catalogue),
+                      depth=container_depth(locator), artefacts=task.artefacts)
         _describe(result, task.display, absorbed.digests, absorbed.head, absorbed.content,
-                  settings, Scope(result.children, locator, depth=container_depth(locator)))
+                  settings, scope)
     finally:
         absorbed.content.close()
     return result

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cumberland.pipeline.executors import Executor
 from cumberland.pipeline.progress import Progress
 from cumberland.records import Result
 from cumberland.settings import Settings
+from cumberland.sources.artefacts.catalogue import Catalogue, catalogue
+from cumberland.sources.base import Entry, display_name
 from cumberland.sources.folder import walk_folder
 from cumberland.store import writer
 from cumberland.store.workspace import Workspace
@@ -23,7 +26,18 @@ class SourceError(ValueError):
     """A SOURCE argument that cannot be used at all (missing, not readable)."""
 
 
-def add_source(ws: Workspace, case: int, source: Path) -> int:
+def categorised(entries: Iterable[Entry], root: bytes, rules: Catalogue) -> Iterator[Entry]:
+    """Entries with their artefact categories, from their path below the source's root
+    (where the examiner keeps the evidence says nothing of it)."""
+    top = display_name(root)
+    for entry in entries:
+        shown = entry.chain[0]
+        relative = shown[len(top):] if shown.startswith(top) else shown
+        entry.artefacts = rules.classify(relative or os.path.basename(top))
+        yield entry
+
+
+def add_source(ws: Workspace, case: int, source: Path, rules: Catalogue | None = None) -> int:
     """Enumerate one source into the case (once; a repeated or resumed run skips it)."""
     raw = os.fsencode(source.absolute())
     try:
@@ -33,7 +47,8 @@ def add_source(ws: Workspace, case: int, source: Path) -> int:
     kind = "folder" if stat.S_ISDIR(st.st_mode) else "file"
     source_id, enumerated = writer.source_id(ws, case, str(source.absolute()), raw, kind)
     if not enumerated:
-        writer.add_entries(ws, case, source_id, walk_folder(raw))
+        writer.add_entries(ws, case, source_id,
+                           categorised(walk_folder(raw), raw, rules or catalogue()))
         writer.mark_enumerated(ws, source_id)
     return source_id
 
@@ -79,7 +94,8 @@ def ingest(
     progress: Progress,
 ) -> None:
     progress.phase("enumerating", len(sources))
+    rules = catalogue(settings.catalogue)
     for source in sources:
-        add_source(ws, case, source)
+        add_source(ws, case, source, rules)
         progress.advance()
     fingerprint_pending(ws, case, settings, executor, progress)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cumberland.analysis.deleted import link_recycle_records
 from cumberland.matching.library import library_ids
 from cumberland.pipeline.analyse import analyse
 from cumberland.pipeline.enrich import EnrichOutcome, enrich_case
@@ -16,6 +17,7 @@ from cumberland.pipeline.runs import finish_run, start_run
 from cumberland.reports.files import write_reports
 from cumberland.reports.summary import case_summary
 from cumberland.settings import Settings
+from cumberland.sources.artefacts.catalogue import catalogue
 from cumberland.store import writer
 from cumberland.store.hashset_import import ImportOutcome, import_hashset, sweep_set_indexes
 from cumberland.store.workspace import Workspace
@@ -48,6 +50,7 @@ def triage(
     ws: Workspace, request: TriageRequest, progress: Progress | None = None
 ) -> TriageOutcome:
     progress = progress or Silent()
+    catalogue(request.settings.catalogue)  # a bad agency catalogue fails before any work
     sweep_set_indexes(ws)  # what a killed index-only import left
     imports = [import_hashset(ws, p, purpose="alert") for p in request.alert_sets]
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
@@ -66,6 +69,7 @@ def triage(
         raise
     try:
         ingest(ws, case, request.sources, settings, executor, progress)
+        link_recycle_records(ws, case)  # original paths and deletion times, for priority too
         # media seen before (this case resumed, or other cases) whose signals changed since
         enriched = enrich_case(ws, case, settings, executor, progress)
         progress.phase("matching", None)

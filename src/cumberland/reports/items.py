@@ -8,8 +8,21 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cumberland.sources.artefacts.catalogue import split
 from cumberland.store.models import HashSet, Item, Match, Media
 from cumberland.store.workspace import Workspace
+
+_CACHES = {"slice": "thumbcache", "stream": "Thumbs.db"}
+
+
+def cache_entry(locator: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """For a thumbnail found in a thumbnail cache: the cache, the entry's key (hash or
+    index) and the source the cache records for it (None where it records none)."""
+    last = locator[-1] if locator else None
+    if not last or last.get("t") not in _CACHES:
+        return None
+    return {"cache": _CACHES[last["t"]], "entry": last.get("entry"),
+            "source": last.get("source")}
 
 
 def iter_items(ws: Workspace, case: int) -> Iterator[dict[str, Any]]:
@@ -28,7 +41,8 @@ def iter_items(ws: Workspace, case: int) -> Iterator[dict[str, Any]]:
             })
         rows = conn.execution_options(yield_per=2000).execute(
             select(Item.path, Item.status, Item.reason, Item.media_sha256, Item.mime,
-                   Item.size, Item.ext_mismatch, Item.deleted, Media.kind, Media.ai_level)
+                   Item.size, Item.ext_mismatch, Item.deleted, Media.kind, Media.ai_level,
+                   Item.artefacts, Item.original_path, Item.deleted_at, Item.locator)
             .outerjoin(Media, Media.sha256 == Item.media_sha256)
             .where(Item.case_id == case).order_by(Item.id)
         )
@@ -40,4 +54,7 @@ def iter_items(ws: Workspace, case: int) -> Iterator[dict[str, Any]]:
                 "extension_mismatch": r.ext_mismatch, "deleted": r.deleted,
                 "ai_level": r.ai_level,
                 "matches": by_media.get(r.media_sha256, []) if r.media_sha256 else [],
+                "artefacts": split(r.artefacts),
+                "original_path": r.original_path, "deleted_at": r.deleted_at,
+                "cache_entry": cache_entry(r.locator),
             }

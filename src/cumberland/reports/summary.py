@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cumberland import __version__
+from cumberland.analysis.artefacts import catalogue_facts, category_counts
+from cumberland.analysis.deleted import deleted_pictures, deletions
 from cumberland.analysis.facts import case_facts
 from cumberland.store.hashset_import import set_facts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
@@ -86,6 +88,12 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
             select(Source.uri).where(Source.case_id == case).order_by(Source.id))]
         run = conn.execute(select(Run.settings).where(Run.case_id == case)
                            .order_by(Run.id.desc()).limit(1)).first()
+        artefacts = {"catalogue": catalogue_facts((run.settings or {}).get("catalogue")
+                                                  if run else None),
+                     **category_counts(conn, case)}
+        deleted_count, deleted_list = deleted_pictures(conn, case, PROBLEM_LIMIT)
+        recycle = {"records": sum(1 for _ in deletions(conn, case)),
+                   "deleted_pictures": deleted_count, "pictures": deleted_list}
     return {
         "generator": f"Cumberland {__version__}",
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -109,4 +117,6 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "encrypted": encrypted,
         "hashsets": sets,
         "stacks": facts.stacks,
+        "artefacts": artefacts,  # categories by where items were found (docs/artefacts.md)
+        "recycle_bins": recycle,  # what recycle bins say was deleted
     }

@@ -39,6 +39,7 @@ class Entry:
     reason: str | None = None
     times: FileTimes = field(default_factory=FileTimes)
     deleted: bool = False
+    artefacts: str | None = None  # artefact categories, comma-separated (None: none)
 
     @property
     def path(self) -> str:

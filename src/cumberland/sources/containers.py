@@ -14,8 +14,11 @@ from typing import BinaryIO
 
 from cumberland.records import MediaKind
 from cumberland.sources.archive import Budget, read_archive
+from cumberland.sources.artefacts.thumbcache import read_thumbcache
+from cumberland.sources.artefacts.thumbsdb import read_thumbs_db
 from cumberland.sources.disk_image import OpenPath, read_disk_image
 from cumberland.sources.member import Member, Report
+from cumberland.sources.signatures import container_format
 
 
 @dataclass(slots=True)
@@ -34,15 +37,35 @@ class Opening:
     keys: Sequence[str] = ()
 
 
+Reader = Callable[[BinaryIO, Opening], Iterator[Member]]
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerKind:
     kind: str
-    read: Callable[[BinaryIO, Opening], Iterator[Member]]
+    read: Reader
     budgeted: bool  # one budget (bytes, ratio, entries) for all inside the outermost one
+
+
+def _thumbcache(stream: BinaryIO, opening: Opening) -> Iterator[Member]:
+    return read_thumbcache(stream, opening.report, opening.budget)
+
+
+def _thumbs_db(stream: BinaryIO, opening: Opening) -> Iterator[Member]:
+    return read_thumbs_db(stream, opening.report, opening.budget)
+
+
+# Archive formats read by a reader of their own rather than libarchive, by format name
+# (``sources/signatures.py``): Windows thumbnail caches (``sources/artefacts/``).
+OWN_READERS: dict[str, Reader] = {"thumbcache": _thumbcache, "ole": _thumbs_db}
 
 
 def _archive(stream: BinaryIO, opening: Opening) -> Iterator[Member]:
     assert opening.budget is not None  # fingerprint gives archives their budget
+    declared = container_format(opening.head)
+    own = OWN_READERS.get(declared.name) if declared is not None else None
+    if own is not None:
+        return own(stream, opening)
     return read_archive(stream, opening.budget, opening.name)
 
 
@@ -51,7 +74,8 @@ def _disk_image(stream: BinaryIO, opening: Opening) -> Iterator[Member]:
                            opening.report, opening.keys)
 
 
+ARCHIVE = ContainerKind(MediaKind.ARCHIVE, _archive, budgeted=True)
 KINDS: tuple[ContainerKind, ...] = (
-    ContainerKind(MediaKind.ARCHIVE, _archive, budgeted=True),
+    ARCHIVE,
     ContainerKind(MediaKind.DISK_IMAGE, _disk_image, budgeted=False),
 )

@@ -3,7 +3,8 @@ image to the writer without holding 100 k objects (~60 bytes a member, zlib-comp
 lines), and how the writer reads them back a batch at a time.
 
 Each line is one member: chain (relative to the container), stored locator (the whole
-chain from the evidence file), size, status, reason, deleted, and the four times.
+chain from the evidence file), size, status, reason, deleted, artefact categories, and the
+four times.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Listed:
     reason: str | None
     deleted: bool
     times: FileTimes = field(default_factory=FileTimes)
+    artefacts: str | None = None
 
 
 class ListingWriter:
@@ -41,8 +43,9 @@ class ListingWriter:
     def add(self, member: Listed) -> None:
         t = member.times
         line = json.dumps([member.chain, member.locator, member.size, member.status,
-                           member.reason, member.deleted, t.created, t.modified, t.accessed,
-                           t.changed], ensure_ascii=False, separators=(",", ":"))
+                           member.reason, member.deleted, member.artefacts, t.created,
+                           t.modified, t.accessed, t.changed],
+                          ensure_ascii=False, separators=(",", ":"))
         self._parts.append(self._zip.compress(line.encode("utf-8", "surrogatepass") + b"\n"))
         self.count += 1
 
@@ -70,6 +73,6 @@ def read_listing(data: bytes) -> Iterator[Listed]:
 
 
 def _member(line: bytes) -> Listed:
-    chain, locator, size, status, reason, deleted, *times = json.loads(
+    chain, locator, size, status, reason, deleted, artefacts, *times = json.loads(
         line.decode("utf-8", "surrogatepass"))
-    return Listed(chain, locator, size, status, reason, deleted, FileTimes(*times))
+    return Listed(chain, locator, size, status, reason, deleted, FileTimes(*times), artefacts)

@@ -4,9 +4,11 @@ Modelled on dfVFS path specs. Each step says how to get from the bytes of the st
 the next layer: ``file`` (a path on the examiner's file system) → ``image`` (EWF, raw, split
 raw, VMDK, VHD/VHDX, QCOW2) → ``volume`` (a partition, by byte offset) → ``entry`` (a file in
 that volume's file system, by inode / MFT reference; the path is for display) → ``member``
-(an archive entry, by its index in archive order; the name is for display) → ... and so on
-for containers nested in containers. A chain is plain JSON (stored per item), so any process
-that sees the evidence at the same path can open the item again (``sources/reopen.py``).
+(an archive entry, by its index in archive order; the name is for display) → ``slice`` or
+``stream`` (an entry of a thumbnail cache: a byte range of the file, or a stream of an OLE
+compound file) → ... and so on for containers nested in containers. A chain is plain JSON
+(stored per item), so any process that sees the evidence at the same path can open the item
+again (``sources/reopen.py``).
 
 Display chains (``laptop.E01 › p2 (NTFS) › /Users/a/pics.7z › img.jpg``) are derived from
 the locator, never stored separately from it.
@@ -85,7 +87,34 @@ class TailStep:
     offset: int
 
 
-Step = FileStep | ImageStep | VolumeStep | CryptStep | EntryStep | MemberStep | TailStep
+@dataclass(frozen=True, slots=True)
+class SliceStep:
+    """``size`` bytes of the bytes before from ``offset``: one entry's data in a cache file
+    (``thumbcache_*.db``). ``name`` is for display, ``entry`` the cache's own key for it
+    (the entry hash), ``source`` what the cache says it was made from, where it says."""
+
+    offset: int
+    size: int
+    name: str
+    entry: str
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStep:
+    """A stream of the OLE compound file before (``Thumbs.db``), from byte ``offset`` of it
+    to its end; ``name``, ``entry`` and ``source`` as for a slice."""
+
+    stream: str
+    offset: int
+    name: str
+    entry: str
+    source: str | None = None
+
+
+Step = (FileStep | ImageStep | VolumeStep | CryptStep | EntryStep | MemberStep | TailStep
+        | SliceStep | StreamStep)
+CACHE_STEPS = (SliceStep, StreamStep)
 Locator = tuple[Step, ...]
 # The stored form: a list of JSON objects, one per step.
 Stored = list[dict[str, Any]]
@@ -113,6 +142,14 @@ def to_json(locator: Iterable[Step]) -> Stored:
             out.append({"t": "entry", "fs": step.fs, "inode": step.inode, "path": step.path})
         elif isinstance(step, TailStep):
             out.append({"t": "tail", "offset": step.offset})
+        elif isinstance(step, SliceStep):
+            out.append({"t": "slice", "offset": step.offset, "size": step.size,
+                        "name": step.name, "entry": step.entry,
+                        **({"source": step.source} if step.source is not None else {})})
+        elif isinstance(step, StreamStep):
+            out.append({"t": "stream", "stream": step.stream, "offset": step.offset,
+                        "name": step.name, "entry": step.entry,
+                        **({"source": step.source} if step.source is not None else {})})
         else:
             out.append({"t": "member", "index": step.index, "name": step.name})
     return out
@@ -140,6 +177,13 @@ def from_json(stored: Sequence[dict[str, Any]]) -> Locator:
                 steps.append(TailStep(int(obj["offset"])))
             elif kind == "member":
                 steps.append(MemberStep(int(obj["index"]), str(obj["name"])))
+            elif kind == "slice":
+                steps.append(SliceStep(int(obj["offset"]), int(obj["size"]), str(obj["name"]),
+                                       str(obj["entry"]), _optional(obj.get("source"))))
+            elif kind == "stream":
+                steps.append(StreamStep(str(obj["stream"]), int(obj["offset"]),
+                                        str(obj["name"]), str(obj["entry"]),
+                                        _optional(obj.get("source"))))
             else:
                 raise LocatorError(f"unknown locator step {obj!r}"[:200])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -149,6 +193,10 @@ def from_json(stored: Sequence[dict[str, Any]]) -> Locator:
     if not steps or not isinstance(steps[0], FileStep):
         raise LocatorError("a locator starts at a file")
     return tuple(steps)
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def display_chain(locator: Iterable[Step]) -> list[str]:
@@ -171,7 +219,7 @@ def display_chain(locator: Iterable[Step]) -> list[str]:
                 chain.append(f"{volume} ({CRYPT_SCHEMES[step.scheme]}, encrypted)")
         elif isinstance(step, EntryStep):
             chain += [f"{volume} ({crypt}{step.fs})", step.path]
-        elif isinstance(step, MemberStep):
+        elif isinstance(step, MemberStep | SliceStep | StreamStep):
             chain.append(step.name)
         elif isinstance(step, TailStep):
             chain.append(tail_label(step.offset))
@@ -184,7 +232,8 @@ def tail_label(offset: int) -> str:
 
 def container_depth(locator: Iterable[Step]) -> int:
     """How many containers the item sits in (each image, each archive)."""
-    return sum(isinstance(s, ImageStep | MemberStep | TailStep) for s in locator)
+    return sum(isinstance(s, ImageStep | MemberStep | TailStep | SliceStep | StreamStep)
+               for s in locator)
 
 
 def of_file(raw_path: bytes) -> Locator:

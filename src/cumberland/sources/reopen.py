@@ -20,6 +20,7 @@ from libarchive.exception import ArchiveError
 
 from cumberland.sources import disk_image
 from cumberland.sources.archive import archive_entries
+from cumberland.sources.artefacts import thumbsdb
 from cumberland.sources.base import BLOCK
 from cumberland.sources.locator import (
     CryptStep,
@@ -29,7 +30,9 @@ from cumberland.sources.locator import (
     Locator,
     LocatorError,
     MemberStep,
+    SliceStep,
     Step,
+    StreamStep,
     TailStep,
     VolumeStep,
 )
@@ -204,6 +207,11 @@ class Opener:
                 stream, path = disk_image.open_entry(fs, step.inode), None
             elif isinstance(step, TailStep):
                 stream, path = _tail(_need(stream, step), step.offset), None
+            elif isinstance(step, SliceStep):
+                stream = _slice(_need(stream, step), step.offset, step.size)
+                path = None
+            elif isinstance(step, StreamStep):
+                stream, path = self._ole_stream(key[:-1], _need(stream, step), step), None
             else:
                 stream, path = self._member(key[:-1], _need(stream, step), step), None
         if stream is None:
@@ -227,6 +235,20 @@ class Opener:
             self._drop(slot)
             raise
 
+    def _ole_stream(self, key: tuple[Step, ...], stream: BinaryIO, step: StreamStep
+                    ) -> BinaryIO:
+        """A Thumbs.db thumbnail: the compound file is kept open for the next one (read
+        into memory first when it is itself a member read forward)."""
+        if stream.seekable():
+            ole = self._cached((*key, _OLE), _closing_ole, stream)
+        else:
+            data = stream.read(self._member_limit + 1)
+            if len(data) > self._member_limit:
+                raise LimitReached(f"member expands past {self._member_limit} bytes")
+            ole = thumbsdb.open_ole(io.BytesIO(data))
+        data_stream = thumbsdb.open_thumbnail(ole, step)
+        return _slice(data_stream, step.offset, data_stream.seek(0, 2) - step.offset)
+
     def close(self) -> None:
         while self._cache:
             self._cache.popitem()[1][0].close()
@@ -246,13 +268,64 @@ def _tail(stream: BinaryIO, offset: int) -> BinaryIO:
     return stream
 
 
+class _SliceIO(io.RawIOBase):
+    """``size`` bytes of ``base`` from ``start``, as a file of their own. Seekable when the
+    base is (each read seeks it, so slices of one open file can take turns); otherwise read
+    forward once."""
+
+    def __init__(self, base: BinaryIO, start: int, size: int) -> None:
+        self._base, self._start, self._size, self._pos = base, start, max(0, size), 0
+        self._skipped = base.seekable()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._base.seekable()
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if not self.seekable():
+            raise OSError("slice of a stream that cannot seek")
+        base = {0: 0, 1: self._pos, 2: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        if self._base.seekable():
+            self._base.seek(self._start + self._pos)
+        elif not self._skipped:
+            _tail(self._base, self._start)
+            self._skipped = True
+        data = self._base.read(want)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _slice(stream: BinaryIO, start: int, size: int) -> BinaryIO:
+    return io.BufferedReader(_SliceIO(stream, start, size))
+
+
 _CURSOR = MemberStep(-1, "")  # cache slot of an archive's cursor, after the archive's key
+_OLE = MemberStep(-2, "")  # cache slot of an opened compound file (Thumbs.db)
 
 
 def _opened_for(key: tuple[Step, ...], locator: Locator) -> bool:
-    if key[-1] == _CURSOR:
+    if key[-1] in (_CURSOR, _OLE):
         key = key[:-1]
     return locator[: len(key)] == key
+
+
+def _closing_ole(stack: ExitStack, stream: BinaryIO) -> Any:
+    ole = thumbsdb.open_ole(stream)
+    stack.callback(ole.close)
+    return ole
 
 
 def _enter(stack: ExitStack, open_path: OpenPath, path: bytes) -> BinaryIO:

@@ -38,6 +38,15 @@ def _tar(head: bytes) -> bool:
     return len(head) >= 262 and head[257:262] == b"ustar"
 
 
+THUMBCACHE_VERSIONS = frozenset({20, 21, 26, 28, 30, 31, 32})  # sources/artefacts/thumbcache
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _thumbcache(head: bytes) -> bool:
+    return (head.startswith(b"CMMM") and len(head) >= 24 and head[4] in THUMBCACHE_VERSIONS
+            and not any(head[5:8]))
+
+
 _A, _D = MediaKind.ARCHIVE, MediaKind.DISK_IMAGE
 FORMATS: tuple[ContainerFormat, ...] = (
     ContainerFormat("zip", _A, "application/zip",
@@ -52,6 +61,13 @@ FORMATS: tuple[ContainerFormat, ...] = (
     ContainerFormat("zstd", _A, "application/zstd", ("zst", "tzst"),
                     _starts(b"\x28\xb5\x2f\xfd"), "zst"),
     ContainerFormat("tar", _A, "application/x-tar", ("tar",), _tar, "tar"),
+    # Windows thumbnail caches, read by readers of their own (sources/containers.py): an
+    # OLE compound file's members are the thumbnails it holds when laid out as a Thumbs.db
+    # (old Office documents and Outlook messages are compound files too, with none).
+    ContainerFormat("thumbcache", _A, "application/x-thumbcache", ("db",), _thumbcache,
+                    "thumbcache_*.db"),
+    ContainerFormat("ole", _A, "application/x-ole-storage",
+                    ("db", "doc", "xls", "ppt", "msg", "msi"), _starts(OLE_MAGIC), "Thumbs.db"),
     ContainerFormat("ewf", _D, "application/x-ewf", ("e01", "ex01", "s01", "l01"),
                     _starts(*EWF_MAGIC), "E01", "ewf"),
     # a sparse VMDK extent with its embedded descriptor

@@ -101,6 +101,12 @@ class Item(Base):
     modified: Mapped[float | None] = mapped_column(Float, nullable=True)
     accessed: Mapped[float | None] = mapped_column(Float, nullable=True)
     changed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Artefact categories from where it was found (sources/artefacts/catalogue.py), sorted
+    # and comma-separated: "camera-roll,cloud-sync". NULL: none.
+    artefacts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What a recycle bin recorded of it ($I, INFO2, .trashinfo; analysis/deleted.py).
+    original_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    deleted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Media(Base):

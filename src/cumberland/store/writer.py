@@ -82,13 +82,14 @@ def entry_row(case: int, source: int, entry: Entry, parent: int | None = None) -
         "deleted": entry.deleted, "ext_mismatch": False,
         "created": entry.times.created, "modified": entry.times.modified,
         "accessed": entry.times.accessed, "changed": entry.times.changed,
+        "artefacts": entry.artefacts,
     }
 
 
 _json_text = json.encoder.encode_basestring_ascii  # what json.dumps writes for one string
 ITEM_COLUMNS = ("case_id", "source_id", "parent_id", "path", "path_key", "chain", "raw_path",
                 "size", "status", "reason", "deleted", "ext_mismatch", "created", "modified",
-                "accessed", "changed", "locator")
+                "accessed", "changed", "locator", "artefacts")
 
 
 def entry_values(case: int, source: int, entry: Entry, parent: int | None = None,
@@ -100,7 +101,7 @@ def entry_values(case: int, source: int, entry: Entry, parent: int | None = None
             f"[{_json_text(chain[0])}]" if len(chain) == 1 else json.dumps(chain),
             entry.raw_path, entry.size, entry.status, entry.reason, entry.deleted, False,
             t.created, t.modified, t.accessed, t.changed,
-            None if locator is None else json.dumps(locator))
+            None if locator is None else json.dumps(locator), entry.artefacts)
 
 
 def add_entries(ws: Workspace, case: int, source: int, entries: Iterable[Entry],
@@ -132,7 +133,8 @@ def pending_tasks(ws: Workspace, case: int, chunk_size: int,
     while True:
         with ws.engine.connect() as conn:
             rows = conn.execute(
-                select(Item.id, Item.raw_path, Item.path, Item.size, Item.locator)
+                select(Item.id, Item.raw_path, Item.path, Item.size, Item.locator,
+                       Item.artefacts)
                 .where(Item.case_id == case, Item.status == "pending", Item.id > last)
                 .order_by(Item.id).limit(chunk_size * 64)
             ).all()
@@ -146,7 +148,8 @@ def pending_tasks(ws: Workspace, case: int, chunk_size: int,
             if chunk and (len(chunk) == chunk_size or held + size > chunk_bytes):
                 yield chunk
                 chunk, held = [], 0
-            chunk.append(Task(r.id, r.raw_path or b"", r.path, r.size, r.locator))
+            chunk.append(Task(r.id, r.raw_path or b"", r.path, r.size, r.locator,
+                              r.artefacts))
             held += size
         yield chunk
 
@@ -225,7 +228,7 @@ def _write_listing(conn: Connection, container: int, listing: bytes,
     rows: list[tuple[Any, ...]] = []
     for member in read_listing(listing):
         entry = Entry([*top.chain, *member.chain], None, member.size, member.status,
-                      member.reason, member.times, member.deleted)
+                      member.reason, member.times, member.deleted, member.artefacts)
         rows.append(entry_values(top.case_id, top.source_id, entry, container, member.locator))
         if len(rows) >= batch:
             insert_rows(conn, "items", ITEM_COLUMNS, ("case_id", "path_key"), rows)
@@ -252,7 +255,7 @@ def _write_children(conn: Connection, container: int, children: list[Child]) -> 
     for child in children:
         r = child.result
         entry = Entry([*top.chain, *child.chain], None, r.size, r.status, r.reason, child.times,
-                      child.deleted)
+                      child.deleted, child.artefacts)
         row = entry_row(top.case_id, top.source_id, entry, container)
         row.update(mime=r.mime, ext_mismatch=r.ext_mismatch,
                    media_sha256=r.media.sha256 if r.media else None, locator=child.locator)
@@ -277,7 +280,7 @@ def _write_children(conn: Connection, container: int, children: list[Child]) -> 
 
 
 _CHILD_FIELDS = ("size", "status", "reason", "mime", "ext_mismatch", "media_sha256", "deleted",
-                 "created", "modified", "accessed", "changed", "locator")
+                 "created", "modified", "accessed", "changed", "locator", "artefacts")
 
 
 def _dedupe(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
