@@ -90,3 +90,11 @@ def test_catalogue_with_a_broken_entry_keeps_the_entries_before_it() -> None:
     members, report = _read(data)
     assert [m.chain[-1] for m in members] == ["beach.jpg", "2.jpg"]
     assert any("Catalog entry" in e for e in report.errors)
+
+
+def test_a_compound_file_that_is_no_thumbnail_cache_has_no_members() -> None:
+    """Office documents are compound files too: read as containers, they list nothing."""
+    members, report = _read(kit.compound_file({"WordDocument": b"\x00" * 600,
+                                               "SummaryInformation": b"\x01" * 80}))
+    assert members == [] and report.errors == []
+    assert report.meta == {"compound_file": "no thumbnail cache"}

@@ -125,7 +125,7 @@ def test_thumbs_db_thumbnails_keep_their_catalogue_name_and_time(folder_run: dic
     entry = listed[lost.path]["cache_entry"]
     assert entry == {"cache": "Thumbs.db", "entry": "2", "source": "lost.jpg"}
     assert folder_run["reopened"][lost.path] == bytes(lost.media_sha256)
-    assert _by_suffix(items, "Thumbs.db").mime == "application/x-thumbs-db"
+    assert _by_suffix(items, "Thumbs.db").mime == "application/x-ole-storage"
 
 
 def test_recycle_bin_content_shows_its_original_path_and_time(folder_run: dict[str, Any]

@@ -21,6 +21,7 @@ HEADS = {  # the first bytes of a file of each format
     "gzip": b"\x1f\x8b\x08", "bzip2": b"BZh9", "xz": b"\xfd7zXZ\x00", "zstd": b"\x28\xb5\x2f\xfd",
     "tar": bytes(257) + b"ustar\x0000", "ewf": EWF_MAGIC[0], "vmdk": b"KDMV\x01",
     "vhdx": b"vhdxfile", "vhd": b"conectix", "qcow": b"QFI\xfb\x00\x00\x00\x03",
+    "thumbcache": b"CMMM\x20\x00\x00\x00", "ole": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
 }
 
 

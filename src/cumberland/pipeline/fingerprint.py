@@ -36,8 +36,8 @@ from cumberland.sources.archive import Budget
 from cumberland.sources.artefacts.catalogue import Catalogue, catalogue
 from cumberland.sources.artefacts.recycle import RecycleError, is_record_path, parse_record_file
 from cumberland.sources.base import BLOCK
-from cumberland.sources.containers import KINDS as CONTAINERS
 from cumberland.sources.containers import ARCHIVE, ContainerKind, Opening
+from cumberland.sources.containers import KINDS as CONTAINERS
 from cumberland.sources.disk_image import (
     SCAN_STEP,
     boot_signature,

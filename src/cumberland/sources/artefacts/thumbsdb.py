@@ -37,7 +37,6 @@ from cumberland.sources.base import BLOCK
 from cumberland.sources.locator import StreamStep
 from cumberland.sources.member import ContainerError, Member, Report
 
-THUMBS_DB_MIME = "application/x-thumbs-db"
 _NEW_NAME = re.compile(r"^(\d+)_([0-9a-fA-F]+)$")
 _FILETIME_EPOCH = 116_444_736_000_000_000  # 1601-01-01 to 1970-01-01 in 100 ns
 
@@ -118,6 +117,9 @@ def read_thumbs_db(stream: BinaryIO, report: Report, budget: Budget | None = Non
     stream.seek(0)
     ole = open_ole(stream)
     try:
+        if not is_thumbs_db(ole):  # an Office document or Outlook message: no thumbnails
+            report.meta["compound_file"] = "no thumbnail cache"
+            return
         facts: dict[str, Any] = {"format": "thumbs.db", "thumbnails": 0}
         report.meta["cache"] = facts
         names = catalog(ole, report, facts)
