@@ -31,9 +31,9 @@ class Settings:
     chunk_bytes: int = 16 * 1024 * 1024
     # Results written per transaction (each transaction is a checkpoint of finished items).
     write_batch: int = 256
-    # Archives (zip, tar) with at least this many members fan out: each member becomes a
-    # pending item that any worker fingerprints (disk images always fan out). Smaller ones
-    # are read in one go by the worker that opened them.
+    # Archives (zip, tar, tar.gz and other stream-only ones) with at least this many members
+    # fan out: each member becomes a pending item that any worker fingerprints (disk images
+    # always fan out). Smaller ones are read in one go by the worker that opened them.
     fanout_members: int = 256
     # Containers (archives, disk images) nested deeper than this are recorded, not opened.
     max_depth: int = 8

@@ -320,13 +320,15 @@ def _container(container: ContainerKind) -> Callable[[Subject], None]:
     return handle
 
 
-# Containers whose members can be reached one by one without decompressing the ones before
-# (zip's central directory, tar's headers, a thumbnail cache's entries): their members fan
-# out like a disk image's when there are at least Settings.fanout_members of them. A nested
-# archive inside a fanned-out one then has limits of its own (its ratio against its own
-# size), so the whole expansion stays bounded by the ratio times the outer archive's size.
-FANOUT_ARCHIVES = frozenset({"application/zip", "application/x-tar", "application/x-thumbcache",
-                             "application/x-ole-storage"})
+# Every archive kind fans out once it has Settings.fanout_members members: zip, tar and a
+# thumbnail cache reach a member by its directory, header or entry; a stream-only archive
+# (tar.gz, tar.xz, tar.zst, solid 7z, rar) by reading forward. A worker's Opener keeps that
+# archive's cursor open between chunks, and chunks arrive in archive order, so each worker
+# decompresses the stream about once, and a resumed run skips what was committed (it is
+# decompressed again, never fingerprinted again): the checkpoint is the chunk's
+# transaction, the resume position the first member still pending. A nested archive inside
+# a fanned-out one then has limits of its own (its ratio against its own size), so the
+# whole expansion stays bounded by the ratio times the outer archive's size.
 
 
 def _fans_out(subject: Subject) -> bool:
@@ -340,7 +342,7 @@ def _fans_out(subject: Subject) -> bool:
         return False
     if subject.media.kind == "disk-image":
         return True
-    return subject.media.mime in FANOUT_ARCHIVES and _has_members(
+    return subject.media.kind == "archive" and _has_members(
         subject, subject.settings.fanout_members)
 
 
@@ -370,6 +372,7 @@ def _list_member(scope: Scope, member: Member, listing: ListingWriter) -> None:
     artefacts = scope.categories(member)
     try:
         if scope.budget is not None and status == "pending":
+            scope.budget.prepaid = member.size or 0
             scope.budget.start_member()
             scope.budget.consume(member.size or 0)
     except LimitReached as exc:

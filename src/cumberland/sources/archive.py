@@ -75,6 +75,9 @@ class Budget:
         self.spent = 0
         self.member = 0
         self.entries = 0
+        # A listed member's declared size, already consumed: libarchive decompressing past
+        # its data (a stream-only archive being listed) does not count it a second time.
+        self.prepaid = 0
 
     def entry(self) -> None:
         self.entries += 1
@@ -92,6 +95,11 @@ class Budget:
             self.expanded -= self.member  # the members after this one get their share
             self.member = 0
             raise MemberLimit(f"expansion ratio > {self.max_ratio}")
+
+    def walked_past(self, n: int) -> None:
+        """``n`` bytes decompressed walking to the next header (unread member data)."""
+        n, self.prepaid = max(0, n - self.prepaid), 0
+        self.spend(n)
 
     def spend(self, n: int) -> None:
         self.spent += n
@@ -202,7 +210,7 @@ def read_archive(stream: BinaryIO, budget: Budget, container_name: str) -> Itera
             position = 0
             for entry in archive:
                 # What libarchive decompressed walking past unread data (a stopped member).
-                budget.spend(max(0, ffi.filter_bytes(archive._pointer, 0) - position))
+                budget.walked_past(ffi.filter_bytes(archive._pointer, 0) - position)
                 count += 1
                 raw = archive.format_name == b"raw"
                 if raw and not archive.filter_names:
