@@ -147,7 +147,7 @@ def _append(conn: Connection, who: str, action: str, case: int, target: str,
     audit.append_in(conn, who, action, case, target, details)
 
 
-def _commit(ws: Workspace, work: Any) -> Any:
+def commit_audited(ws: Workspace, work: Any) -> Any:
     """Run ``work(conn)`` in a transaction with its audit entry, retrying a lost audit tail."""
     for _ in range(audit.RETRIES):
         try:
@@ -196,7 +196,7 @@ def add_object(ws: Workspace, draft: Draft, user: str, settings: Settings) -> Tr
             "languages": languages, "image_sha256": values["image_sha256"].hex(),
             "faces": faces.as_dict(), "alerts": alerts.as_dict()})
 
-    _commit(ws, work)
+    commit_audited(ws, work)
     return get_object(ws, public_id)
 
 
@@ -262,7 +262,7 @@ def approve(ws: Workspace, public_id: str, user: str, settings: Settings,
                 {"faces": faces.as_dict(), "alerts": alerts.as_dict(),
                  "image_sha256": obj.image_sha256.hex(), "made_by": obj.created_by})
 
-    _commit(ws, work)
+    commit_audited(ws, work)
     return get_object(ws, public_id)
 
 
@@ -285,7 +285,7 @@ def withdraw(ws: Workspace, public_id: str, user: str, note: str | None = None
                 {"was": obj.state, "note": (note or "").strip()[:MAX_NOTE],
                  "published": obj.published_at is not None})
 
-    _commit(ws, work)
+    commit_audited(ws, work)
     return get_object(ws, public_id)
 
 
