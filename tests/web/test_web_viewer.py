@@ -179,3 +179,42 @@ def test_viewer_tables_and_grid_order(viewer: tuple[Evidence, TestClient, str]) 
     assert "sort=size" in page.split('id="next"')[1].split(">")[0]
     back = page.split('id="back"')[0].rsplit("href=", 1)[1]
     assert f"focus={ev.by_name[middle]}" in back
+
+
+def test_a_member_of_an_encrypted_volume_opens_with_the_keys_its_case_was_given(
+        tmp_path: Path) -> None:
+    from cumberland.pipeline.enrich import EnrichRequest, enrich
+    from cumberland.settings import Settings
+    from cumberland.store.models import Run
+    from sources.evidence_kit import ext4_image, jpeg, luks_volume, mbr_disk
+
+    picture = jpeg(3, (320, 240))
+    work = tmp_path / "work"
+    work.mkdir()
+    inner = ext4_image(work / "fs.img", {"DCIM/a.jpg": picture}, work, size_mb=4)
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    mbr_disk(seized / "laptop.dd", luks_volume(work / "luks.img", inner, "horse", work))
+    keys = tmp_path / "keys.txt"
+    keys.write_text("horse\n")
+    ws = Workspace(tmp_path / "ws")
+    triage(ws, TriageRequest(sources=[seized], case="c", workers=1,
+                             settings=Settings(volume_keys=str(keys))))
+    accounts.add_user(ws, "vera", "reviewer", PASSWORD)
+    accounts.grant(ws, "vera", "c")
+    client = TestClient(create_app(ws, web_config()))
+    csrf = login(client, "vera")
+    sha = hashlib.sha256(picture).hexdigest()
+    _reveal(client, csrf, 1, sha)
+    response = client.get(f"/cases/1/media/{sha}/full")  # the keys file the triage named
+    assert response.status_code == 200, response.text
+    assert Image.open(io.BytesIO(response.content)).size == (320, 240)
+    enrich(ws, EnrichRequest("c"))  # enrichment reopens with them too
+    with ws.engine.connect() as conn:
+        runs = [s.get("volume_keys") for s in conn.scalars(select(Run.settings).order_by(Run.id))]
+    assert runs == [str(keys), str(keys)]
+    with ws.engine.begin() as conn:  # runs that were given no keys: the volume stays locked
+        conn.execute(update(Run).values(settings={}))
+    response = client.get(f"/cases/1/media/{sha}/full")
+    assert response.status_code == 409 and "LUKS volume: needs" in response.text
+    ws.close()

@@ -23,7 +23,7 @@ import os
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,7 +47,7 @@ from cumberland.signals.video import VideoError
 from cumberland.sources.locator import LocatorError, from_json, to_json
 from cumberland.store import writer
 from cumberland.store.models import Item, Media, SignalRecord
-from cumberland.store.reopen import item_locator, open_verified
+from cumberland.store.reopen import case_volume_keys, item_locator, open_verified
 from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace
 
@@ -346,7 +346,10 @@ def enrich(ws: Workspace, request: EnrichRequest, progress: Progress | None = No
     progress = progress or Silent()
     case = writer.case_id(ws, request.case, create=False)
     _signals(request.settings, request.signals)
-    run, settings = start_run(ws, case, request.settings, {"enrich": request.signals or "all"})
+    asked = request.settings
+    if asked.volume_keys is None:  # members of encrypted volumes: the keys ingest was given
+        asked = replace(asked, volume_keys=case_volume_keys(ws, case))
+    run, settings = start_run(ws, case, asked, {"enrich": request.signals or "all"})
     try:
         executor = executor or make_executor(settings, request.workers, request.cluster)
     except BaseException:

@@ -29,7 +29,7 @@ from cumberland.sources.encrypted import load_keys
 from cumberland.sources.evidence import open_path
 from cumberland.sources.locator import Locator, LocatorError, from_json, of_file
 from cumberland.sources.reopen import Opener
-from cumberland.store.models import Item
+from cumberland.store.models import Item, Run
 from cumberland.store.workspace import Workspace
 
 COPIES_TRIED = 8  # items holding one media that are tried before giving up
@@ -85,6 +85,20 @@ def open_verified(locator: Locator, sha256: bytes, settings: Settings,
         raise ReopenError(str(exc)) from exc
     finally:
         opener.close()
+
+
+def case_volume_keys(ws: Workspace, case: int) -> str | None:
+    """The keys file (``--volume-keys``) the case's latest run that had one was given:
+    only its path is stored, so the viewer and enrichment reopen items inside encrypted
+    volumes the way ingest read them, without the examiner naming the file again (and a
+    file that was removed opens nothing)."""
+    with ws.engine.connect() as conn:
+        for (settings,) in conn.execute(
+                select(Run.settings).where(Run.case_id == case).order_by(Run.id.desc())):
+            keys = (settings or {}).get("volume_keys")
+            if keys:
+                return str(keys)
+    return None
 
 
 @contextmanager

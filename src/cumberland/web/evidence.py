@@ -19,7 +19,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -28,10 +28,10 @@ from cumberland.settings import Settings
 from cumberland.sources.base import BLOCK
 from cumberland.sources.evidence import open_evidence
 from cumberland.store.models import Item
-from cumberland.store.reopen import ReopenError, open_item
+from cumberland.store.reopen import ReopenError, case_volume_keys, open_item
 from cumberland.store.workspace import Workspace
 
-SETTINGS = Settings()  # the reopen limits of ingest's defaults (volume keys: none)
+SETTINGS = Settings()  # the reopen limits of ingest's defaults (volume keys: the case's)
 
 
 class Unavailable(Exception):
@@ -43,6 +43,7 @@ class Located:
     item_id: int
     path: str  # display chain
     raw_path: bytes | None  # None: a container member (reopened by its locator)
+    volume_keys: str | None = None  # the case's keys file, for members of encrypted volumes
 
 
 def locate(ws: Workspace, case: int, sha256: bytes) -> Located:
@@ -55,15 +56,17 @@ def locate(ws: Workspace, case: int, sha256: bytes) -> Located:
         raise Unavailable("no item of this case holds this media")
     plain = [r for r in rows if r.raw_path and r.parent_id is None]
     chosen = plain[0] if plain else rows[0]
-    return Located(int(chosen.id), str(chosen.path),
-                   bytes(chosen.raw_path) if plain else None)
+    if plain:
+        return Located(int(chosen.id), str(chosen.path), bytes(chosen.raw_path))
+    return Located(int(chosen.id), str(chosen.path), None, case_volume_keys(ws, case))
 
 
 @contextmanager
 def opened(ws: Workspace, located: Located) -> Iterator[BinaryIO]:
     """The item's bytes, checked against its SHA-256 (through the devices API)."""
     try:
-        with open_item(ws, located.item_id, SETTINGS) as fh:
+        settings = replace(SETTINGS, volume_keys=located.volume_keys)
+        with open_item(ws, located.item_id, settings) as fh:
             yield fh
     except ReopenError as exc:
         raise Unavailable(f"{located.path}: {exc}") from None
