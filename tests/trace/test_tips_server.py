@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -246,3 +247,49 @@ def test_a_site_it_cannot_serve_is_refused(tmp_path: Path, site: Path) -> None:
             load(site)
     with pytest.raises(FeedError, match="not a readable feed"):
         load(tmp_path / "nowhere")
+
+
+def test_tips_arriving_together_share_a_commit_and_a_token_still_counts_once(
+        app: server.TipsApp) -> None:
+    import asyncio
+
+    async def send(body: bytes) -> int:
+        sent: list[dict[str, object]] = []
+        scope = {"type": "http", "method": "POST", "path": "/tip", "headers": [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode())]}
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def record(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, record)  # type: ignore[arg-type]
+        return int(sent[0]["status"])  # type: ignore[call-overload]
+
+    async def together() -> list[int]:
+        same = encoded(tip_form(IDS[0], "one token, sent twice at once"))
+        others = [encoded(tip_form(IDS[1], f"tip {n}")) for n in range(5)]
+        return list(await asyncio.gather(send(same), *map(send, others), send(same)))
+
+    answers = asyncio.run(together())
+    assert sorted(answers) == [303] * 6 + [400]
+    assert len(stored(app)) == 6
+
+
+@pytest.mark.parametrize(("text", "contact", "taken"), [
+    ("Vu au marché\u00a0: rue Mercière 🧑\u200d🍳", "", True),  # no-break space, joiner
+    ("Seen", "me\n@example", False),  # a line break in the contact field
+    ("Seen\u202ein Ghent", "", True),  # a direction mark is text, not a control
+    ("Seen \U000e0001 tag", "", True),
+    ("Seen \udfff", "", False),
+])
+def test_what_counts_as_text(text: str, contact: str, taken: bool) -> None:
+    fields = {"object": IDS[0], "lang": "en", "text": text, "contact": contact}
+    body = "&".join(f"{k}={quote(v, errors='surrogatepass')}" for k, v in fields.items())
+    if taken:
+        assert form.parse(body.encode()).text == text
+    else:
+        with pytest.raises(form.FormError):
+            form.parse(body.encode())

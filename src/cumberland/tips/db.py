@@ -15,8 +15,9 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,17 @@ CREATE TABLE IF NOT EXISTS spent (work BLOB PRIMARY KEY, minute INTEGER NOT NULL
     WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_spent_minute ON spent (minute);
 """
+@dataclass(frozen=True, slots=True)
+class NewTip:
+    object_id: str
+    lang: str
+    text: str
+    contact: str
+    lane: str  # "pow" or "plain"
+    work: bytes | None  # the proof-of-work digest (spent once), None in the plain lane
+    minute: int | None
+
+
 TIP_KEYS = ("uid", "object", "lang", "received", "text", "contact", "lane")
 
 
@@ -90,20 +102,24 @@ class TipsDb:
                 "INSERT INTO objects VALUES (?, ?, 1) ON CONFLICT (id) DO UPDATE SET "
                 "title = excluded.title, listed = 1", sorted(objects.items()))
 
-    def add(self, object_id: str, lang: str, text: str, contact: str, lane: str,
-            work: bytes | None, minute: int | None, now: float) -> bool:
-        """Store a tip; False (nothing stored) when its proof-of-work token was spent."""
-        uid = secrets.token_hex(16)
+    def add_many(self, tips: Sequence[NewTip], now: float) -> list[bool]:
+        """Store tips in one transaction (the server commits what arrived together); False
+        for each whose proof-of-work token was spent already (nothing of it stored)."""
+        done = []
+        received = hour(now)
         with self.conn:
             self.conn.execute("BEGIN")
-            if work is not None:
-                done = self.conn.execute("INSERT OR IGNORE INTO spent VALUES (?, ?)",
-                                         (work, minute))
-                if done.rowcount != 1:
-                    return False
-            self.conn.execute("INSERT INTO tips VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              (uid, object_id, lang, hour(now), text, contact or None, lane))
-        return True
+            for tip in tips:
+                if tip.work is not None and self.conn.execute(
+                        "INSERT OR IGNORE INTO spent VALUES (?, ?)",
+                        (tip.work, tip.minute)).rowcount != 1:
+                    done.append(False)
+                    continue
+                self.conn.execute("INSERT INTO tips VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                  (secrets.token_hex(16), tip.object_id, tip.lang, received,
+                                   tip.text, tip.contact or None, tip.lane))
+                done.append(True)
+        return done
 
     def forget_spent(self, before_minute: int) -> None:
         self.conn.execute("DELETE FROM spent WHERE minute < ?", (before_minute,))
