@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityWeights:
+    """Points that move a media within its tier of the review queue (unknown, then matched,
+    then known-good: never crossed). Bonuses bring it forward, penalties back; the defaults
+    are documented in docs/artefacts.md and tested (tests/artefacts/test_priority.py).
+
+    Thumbnails from a thumbnail cache are never ranked as icons or system files: they stand
+    for pictures the user had, which may be gone."""
+
+    camera: int = 30  # camera EXIF (make, model or maker notes) or camera provenance
+    origin_folder: int = 25  # in a camera roll or a messaging app's media
+    user_folder: int = 15  # pictures, desktop and documents, downloads, screenshots, cloud sync
+    full_size: int = 20  # longer side at least full_size_px
+    deleted: int = 15  # deleted or recovered, in a recycle bin, or held by a thumbnail cache
+    ai_weak: int = 10  # penalties by the provenance level (signals/provenance/model.py)
+    ai_strong: int = 20
+    ai_declared: int = 30
+    system_folder: int = 30  # every copy in system or program folders
+    icon: int = 60  # tiny (longer side at most icon_max_px) with alpha or in such a folder
+    full_size_px: int = 1024
+    icon_max_px: int = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,8 @@ class Settings:
     # An agency's own catalogue of path rules (TOML), added to the built-in one
     # (sources/artefacts/catalogue.toml; docs/artefacts.md).
     catalogue: str | None = None
+    # How the review queue orders media within a tier (analysis/priority.py).
+    priority: PriorityWeights = field(default_factory=PriorityWeights)
 
-    def to_dict(self) -> dict[str, int | str | None]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from cumberland.analysis.grid import Filters, offset_page, review_page
-from cumberland.analysis.priority import AI_PENALTY, is_camera_original, priority
+from cumberland.analysis.priority import describe, rank
 from cumberland.analysis.review import categorise, refresh_queue
 from cumberland.cli import app as cli
 from cumberland.demo import synthetic_image
@@ -28,30 +29,35 @@ from cumberland.store.workspace import Workspace
 from .conftest import PASSWORD, Built, add_case, login
 
 
+def _rank(**facts: Any) -> int:
+    return rank(describe(**facts))[0]
+
+
 def test_priority_puts_unknown_camera_non_ai_first() -> None:
-    camera = is_camera_original({"exif": {"make": "DemoCam"}})
-    assert camera and not is_camera_original({"exif": {}})
-    assert is_camera_original({}, "camera-metadata")
     order = sorted([
-        ("matched", priority(True, False, True, None)),
-        ("known-good", priority(False, True, True, None)),
-        ("unknown-ai", priority(False, False, False, "declared-ai")),
-        ("unknown-plain", priority(False, False, False, None)),
-        ("unknown-camera", priority(False, False, True, None)),
-        ("unknown-weak", priority(False, False, False, "weak")),
+        ("matched", _rank(matched=True, camera=True)),
+        ("known-good", _rank(known_good=True, camera=True)),
+        ("unknown-ai", _rank(ai_level="declared-ai")),
+        ("unknown-plain", _rank()),
+        ("unknown-camera", _rank(camera=True)),
+        ("unknown-provenance-camera", _rank(ai_level="camera-metadata")),
+        ("unknown-weak", _rank(ai_level="weak")),
     ], key=lambda pair: pair[1])
-    assert [name for name, _ in order] == ["unknown-camera", "unknown-plain", "unknown-weak",
-                                           "unknown-ai", "matched", "known-good"]
-    assert max(AI_PENALTY.values()) < 100  # criteria never cross the match tiers
+    assert [name for name, _ in order] == [
+        "unknown-camera", "unknown-provenance-camera", "unknown-plain", "unknown-weak",
+        "unknown-ai", "matched", "known-good"]
+    assert order[0][1] == order[1][1]
 
 
 def test_queue_priority_matches_the_python_rule(built: Built) -> None:
     page = review_page(built.ws, built.cases["alpha"], Filters(status="all"))
     shas = built.media["alpha"]
     by_sha = {t.sha256.hex(): t for t in page.tiles}
-    assert by_sha[shas[1]].priority == priority(False, False, True, None)
-    assert by_sha[shas[5]].priority == priority(False, False, False, None)
-    assert by_sha[shas[3]].priority == priority(True, False, False, None)
+    assert by_sha[shas[1]].priority == _rank(camera=True)
+    assert by_sha[shas[5]].priority == _rank()
+    assert by_sha[shas[3]].priority == _rank(matched=True)
+    assert by_sha[shas[1]].reasons == "unknown,camera"
+    assert by_sha[shas[3]].reasons == "matched"
     assert [t.priority for t in page.tiles] == sorted(t.priority for t in page.tiles)
     assert {t.sha256.hex() for t in page.tiles[:2]} == {shas[1], shas[2]}  # camera first
     assert by_sha[shas[0]].n_items == 3  # one tile for the duplicates (a stack)

@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.sql import Select
 
 from cumberland.analysis.facts import UNKNOWN_KINDS
+from cumberland.analysis.priority import in_categories
 from cumberland.store.models import Assignment, Item, Media, Opinion, ReviewEntry
 from cumberland.store.pathkey import prefix_condition
 from cumberland.store.workspace import Workspace
@@ -31,6 +32,7 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 HEX = re.compile(r"^[0-9a-f]+$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # catalogue category names
 MAX_INT = 2**62
 
 
@@ -44,6 +46,7 @@ class Filters:
     path_prefix: str = ""
     deleted: bool = False  # only media with at least one deleted item
     name: str = ""  # some item's path contains this (any case)
+    found_in: str = ""  # some item is in this artefact category (docs/artefacts.md)
     hash: str = ""  # MD5, SHA-1 or SHA-256 hex; 64 hex digits also match PDQ in ``similar``
     similar: frozenset[bytes] = frozenset()  # media whose PDQ is near ``hash`` (the caller's)
     camera: str = ""  # EXIF make or model contains this
@@ -64,6 +67,7 @@ class Filters:
             sort=self.sort if self.sort in SORTS else "priority",
             name=self.name[:200], hash=self.hash.strip().lower()[:64],
             camera=self.camera[:100], path_prefix=self.path_prefix[:500],
+            found_in=self.found_in if CATEGORY_NAME.fullmatch(self.found_in) else "",
             taken_from=self.taken_from if DATE.fullmatch(self.taken_from) else "",
             taken_to=self.taken_to if DATE.fullmatch(self.taken_to) else "",
             size_min=_bounded(self.size_min), size_max=_bounded(self.size_max))
@@ -88,6 +92,7 @@ class Tile:
     size: int = 0
     taken: str = "~"
     sort_key: Any = None
+    reasons: str = ""  # why it is where it is in the priority order (analysis/priority.py)
 
     @property
     def cursor(self) -> str:
@@ -148,7 +153,7 @@ def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
     query: Select[*tuple[Any, ...]] = (
         select(q.media_sha256, q.priority, q.kind, q.matched, q.known_good, q.category,
                q.n_items, Media.mime, Media.ai_level, Item.path, q.size, q.taken,
-               sort_column.label("sort_key"))
+               sort_column.label("sort_key"), q.reasons)
         .join(Media, Media.sha256 == q.media_sha256)
         .join(Item, Item.id == q.item_id)
         .where(q.case_id == case))
@@ -206,6 +211,8 @@ def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
                                                                    autoescape=True))
     if filters.deleted:
         item_conditions.append(other.c.deleted.is_(True))
+    if filters.found_in:
+        item_conditions.append(in_categories(other.c.artefacts, (filters.found_in,)))
     if item_conditions:
         # The matching media are found once through the items indexes, then the queue is
         # walked in order against that set (a per-row EXISTS walked 1 M rows).
@@ -217,7 +224,7 @@ def _filtered(case: int, filters: Filters) -> Select[*tuple[Any, ...]]:
 def _tile(row: Any) -> Tile:
     return Tile(bytes(row.media_sha256), int(row.priority), row.kind, row.mime, row.ai_level,
                 bool(row.matched), bool(row.known_good), row.category, int(row.n_items),
-                row.path, int(row.size or 0), str(row.taken), row.sort_key)
+                row.path, int(row.size or 0), str(row.taken), row.sort_key, row.reasons or "")
 
 
 def _ordered(query: Select[*tuple[Any, ...]], filters: Filters, cursor: tuple[Any, bytes] | None,

@@ -24,7 +24,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from cumberland.analysis.priority import camera_sql, priority_sql
+from cumberland.analysis.priority import (
+    ItemFacts,
+    facts_sql,
+    item_aggregates,
+    rank_sql,
+    weights_from,
+)
+from cumberland.settings import PriorityWeights
 from cumberland.store import audit
 from cumberland.store.models import (
     Decision,
@@ -92,27 +99,41 @@ def _purpose_match(purpose: str, sha: Any) -> Any:
 _QUEUE_LOCK = 0x5245_5649_0000_0000  # "REVI" + case id: one advisory lock per case
 
 
-def refresh_queue(ws: Workspace, case: int) -> int:
-    """Rebuild the case's queue from items, media, matches and decisions; returns its size."""
+def _weights(conn: Connection, case: int) -> PriorityWeights:
+    """The priority weights of the case's latest run (web rebuilds rank as triage did)."""
+    recorded = conn.scalar(select(Run.settings).where(Run.case_id == case)
+                           .order_by(Run.id.desc()).limit(1))
+    return weights_from((recorded or {}).get("priority"))
+
+
+def refresh_queue(ws: Workspace, case: int, weights: PriorityWeights | None = None) -> int:
+    """Rebuild the case's queue from items, media, matches and decisions; returns its size.
+    ``weights`` default to those the case's latest run recorded."""
+    if weights is None:
+        with ws.engine.connect() as conn:
+            weights = _weights(conn, case)
     groups = (select(Item.media_sha256.label("sha"), func.min(Item.id).label("first"),
-                     func.count().label("n"))
+                     func.count().label("n"),
+                     *(v.label(k) for k, v in item_aggregates(
+                         Item.artefacts, Item.deleted, Item.deleted_at).items()))
               .where(Item.case_id == case, Item.media_sha256.is_not(None))
               .group_by(Item.media_sha256).subquery())
     matched = _purpose_match("alert", groups.c.sha)
     known_good = _purpose_match("ignore", groups.c.sha)
+    items = ItemFacts(groups.c.origin, groups.c.user, groups.c.deleted, groups.c.cache,
+                      groups.c.system)
+    priority, reasons = rank_sql(facts_sql(matched, known_good, items, Media, weights), weights)
     taken = func.coalesce(func.substr(Media.meta[("exif", "datetime_original")].as_string(),
                                       1, 19), "~")
-    rows = (select(literal(case), groups.c.sha,
-                   priority_sql(matched, known_good, camera_sql(Media.meta, Media.ai_level),
-                                Media.ai_level),
+    rows = (select(literal(case), groups.c.sha, priority,
                    Media.kind, matched, known_good, Decision.category, groups.c.first,
-                   groups.c.n, func.substr(Item.path, 1, 300), Media.size, taken)
+                   groups.c.n, func.substr(Item.path, 1, 300), Media.size, taken, reasons)
             .join(Media, Media.sha256 == groups.c.sha)
             .join(Item, Item.id == groups.c.first)
             .outerjoin(Decision, and_(Decision.case_id == case,
                                       Decision.media_sha256 == groups.c.sha)))
     columns = ["case_id", "media_sha256", "priority", "kind", "matched", "known_good",
-               "category", "item_id", "n_items", "path_sort", "size", "taken"]
+               "category", "item_id", "n_items", "path_sort", "size", "taken", "reasons"]
     with ws.engine.begin() as conn:
         transaction_lock(conn, _QUEUE_LOCK + case)  # two runs into one case rebuild in turn
         stamp = _stamp(conn, case)

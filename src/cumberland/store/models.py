@@ -321,6 +321,8 @@ class ReviewEntry(Base):
     path_sort: Mapped[str] = mapped_column(String(300), default="")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     taken: Mapped[str] = mapped_column(String(19), default="~")
+    # Why it sits where it does: the codes of analysis/priority.py, comma-separated.
+    reasons: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Assignment(Base):

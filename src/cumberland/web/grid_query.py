@@ -17,7 +17,8 @@ from cumberland.web.security import parse_id
 MAX_CATEGORY = 99
 MAX_PDQ_DISTANCE = 48
 NAMES = ("status", "category", "source", "deleted", "gps", "smin", "smax", "pdq", "desc",
-         "share", "ai", "kind", "path", "name", "hash", "camera", "from", "to", "sort")
+         "share", "ai", "kind", "path", "name", "hash", "camera", "from", "to", "sort",
+         "found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def parse(request: Request, ws: Workspace, user: int, has_share: bool) -> GridQu
         assigned_to=int(share[1:]) if share.startswith("u") else None,
         ai_level=raw["ai"], kind=raw["kind"], path_prefix=raw["path"], name=raw["name"],
         hash=raw["hash"], camera=raw["camera"], taken_from=raw["from"], taken_to=raw["to"],
-        sort=raw["sort"] or "priority").cleaned()
+        found_in=raw["found"], sort=raw["sort"] or "priority").cleaned()
     distance = min(MAX_PDQ_DISTANCE, _number(raw["pdq"], "distance", 2**62) or 0)
     return GridQuery(filters, args, share, distance)
 

@@ -10,10 +10,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from cumberland.analysis.priority import explain
 from cumberland.reports.charts import bar_chart
+from cumberland.sources.artefacts.catalogue import catalogue
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.globals["bar_chart"] = bar_chart
+templates.env.globals["artefact_categories"] = catalogue().labels()  # the grid's "Found in"
+templates.env.filters["reasons"] = lambda codes: "; ".join(explain(codes))
 templates.env.filters["when"] = lambda t: (
     time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + " UTC" if t else "")
 
