@@ -4,6 +4,7 @@ Each command group lives in its own module and registers itself on the shared Ty
 """
 
 from cumberland.cli import deconflict as _deconflict  # noqa: F401  (registers commands)
+from cumberland.cli import find as _find  # noqa: F401  (registers commands)
 from cumberland.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from cumberland.cli import library as _library  # noqa: F401  (registers commands)
 from cumberland.cli import main as _main  # noqa: F401  (registers commands)

@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from cumberland.errors import one_line
 from cumberland.records import MediaRecord, Output, Result, SignalOutput
 from cumberland.settings import Settings
-from cumberland.signals import exif, frames, pdq_signal, thumbnail
+from cumberland.signals import exif, frames, local_features, pdq_signal, thumbnail
 from cumberland.signals.base import Inputs, Signal
 from cumberland.signals.provenance import parts
 from cumberland.signals.sniff import sniff
@@ -38,6 +38,7 @@ BUILTIN: tuple[Signal, ...] = (
     parts.WATERMARK,
     parts.CAMERA,
     parts.SIGNAL,
+    local_features.SIGNAL,
 )
 PROVENANCE = parts.NAME
 

@@ -25,11 +25,12 @@ Only the hashed frames are converted to RGB; the cost of the rest is the decode 
 
 from __future__ import annotations
 
+import functools
 import io
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Generic, TypeVar
 
 import av
 import numpy as np
@@ -43,6 +44,13 @@ from cumberland.signals.pdq import hamming, pdq_from_rgb
 
 SHEET_TILES = 4
 _RESERVOIR = 2 * SHEET_TILES
+# Keyframes for local features (signals/local_features.py): a sampled frame at least this
+# many PDQ bits from the last keyframe (a new shot), at most KEYFRAMES of them spread over
+# the video, each kept at most KEYFRAME_SIDE pixels on its longer side.
+KEYFRAME_DISTANCE = 64
+KEYFRAMES = 16
+KEYFRAME_SIDE = 640
+T = TypeVar("T")
 # The stored version of a video's vPDQ frames. 2: the reference's frames, conversion and
 # timestamps; 1 sampled on whole seconds, skipped non-reference frames, scaled to 512 px.
 VPDQ_VERSION = 2
@@ -63,30 +71,53 @@ class VideoFacts:
     frames: list[VideoFrame] = field(default_factory=list)
     thumbnail: bytes | None = None
     error: str | None = None  # set when decoding stopped early; frames before it are kept
+    # (time in seconds, RGB at most KEYFRAME_SIDE) of the first frame of each shot, spread
+    keyframes: list[tuple[float, NDArray[np.uint8]]] = field(default_factory=list)
 
 
-class _Sheet:
-    """Evenly spread tiles over a video of unknown length: keep every ``stride``-th offered
-    frame, halving the kept set and doubling the stride whenever it fills up."""
+class _Spread(Generic[T]):
+    """Evenly spread picks over a stream of unknown length: keep every ``stride``-th offered
+    item, halving the kept set and doubling the stride whenever it holds ``capacity``."""
 
-    def __init__(self, tile: int) -> None:
-        self.tile, self.stride, self.seen = tile, 1, 0
-        self.kept: list[Image.Image] = []
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.stride, self.seen = capacity, 1, 0
+        self.kept: list[T] = []
 
-    def offer(self, rgb: NDArray[np.uint8]) -> None:
+    def offer(self, make: Callable[[], T]) -> None:
+        """``make`` runs only for an item kept (a resize costs more than the offer)."""
         if self.seen % self.stride == 0:
-            small = Image.fromarray(rgb)
-            small.thumbnail((self.tile, self.tile))
-            self.kept.append(small)
-            if len(self.kept) >= _RESERVOIR:
+            self.kept.append(make())
+            if len(self.kept) >= self.capacity:
                 self.kept, self.stride = self.kept[::2], self.stride * 2
         self.seen += 1
 
+
+def _small(rgb: NDArray[np.uint8], side: int) -> Image.Image:
+    small = Image.fromarray(rgb)
+    small.thumbnail((side, side))
+    return small
+
+
+def _keyframe(at: float, rgb: NDArray[np.uint8]) -> tuple[float, NDArray[np.uint8]]:
+    return at, np.asarray(_small(rgb, KEYFRAME_SIDE))
+
+
+class _Sheet:
+    """The contact sheet's tiles, spread over the video."""
+
+    def __init__(self, tile: int) -> None:
+        self.tile = tile
+        self.spread: _Spread[Image.Image] = _Spread(_RESERVOIR)
+
+    def offer(self, rgb: NDArray[np.uint8]) -> None:
+        self.spread.offer(lambda: _small(rgb, self.tile))
+
     def render(self) -> bytes | None:
-        if not self.kept:
+        kept = self.spread.kept
+        if not kept:
             return None
-        step = max(1, len(self.kept) / SHEET_TILES)
-        tiles = [self.kept[int(i * step)] for i in range(min(SHEET_TILES, len(self.kept)))]
+        step = max(1, len(kept) / SHEET_TILES)
+        tiles = [kept[int(i * step)] for i in range(min(SHEET_TILES, len(kept)))]
         cols = 2 if len(tiles) > 1 else 1
         rows = math.ceil(len(tiles) / cols)
         sheet = Image.new("RGB", (cols * self.tile, rows * self.tile), (24, 24, 24))
@@ -183,7 +214,9 @@ def _hash_frames(container: Any, stream: Any, settings: Settings, facts: VideoFa
     step = frame_step(fps, settings.video_frame_interval_ms)
     prune = settings.video_prune_distance
     sheet = _Sheet(max(16, settings.thumb_size // 2))
+    keys: _Spread[tuple[float, NDArray[np.uint8]]] = _Spread(KEYFRAMES)
     last: bytes | None = None
+    last_key: bytes | None = None
     n = sampled = 0
     try:
         for n, frame in enumerate(_decoded(container, stream)):
@@ -197,6 +230,9 @@ def _hash_frames(container: Any, stream: Any, settings: Settings, facts: VideoFa
             last = pdq
             facts.frames.append(VideoFrame(n, frame_time(n, fps), pdq, quality))
             sheet.offer(rgb)
+            if last_key is None or hamming(pdq, last_key) >= KEYFRAME_DISTANCE:
+                last_key = pdq
+                keys.offer(functools.partial(_keyframe, frame_time(n, fps), rgb))
     except (av.FFmpegError, ValueError, OSError, MemoryError) as exc:
         facts.error = f"decoding stopped at {n / fps:.1f} s: {one_line(exc)}"
     t, duration = n / fps, facts.meta["duration"]
@@ -205,3 +241,4 @@ def _hash_frames(container: Any, stream: Any, settings: Settings, facts: VideoFa
     facts.meta.update(frames_sampled=sampled, frames_hashed=len(facts.frames),
                       vpdq_version=VPDQ_VERSION)
     facts.thumbnail = sheet.render()
+    facts.keyframes = keys.kept

@@ -1,0 +1,215 @@
+"""Instance retrieval over a whole workspace: a bag of visual words over ORB descriptors.
+
+A descriptor index over every keypoint (matching/descriptors.py, fine for a reference
+library) would hold 16 KB of descriptors per picture in memory: 1.6 GB at 100 k pictures,
+16 GB at a million. Here each keypoint is reduced to a visual word of a trained vocabulary
+and the index keeps, per word, the pictures that have it: ~4 bytes per distinct word of a
+picture (~1.8 KB a picture). A query's words vote for the pictures holding them, weighted by
+how rare each word is (idf squared: a word in every picture says nothing), and the best
+few hundred go on to geometric verification (matching/geometry.py), which decides.
+
+The vocabulary is two-level: ``TOP`` centroids, each split into up to ``LEAF`` more, so a
+descriptor is assigned with TOP + LEAF Hamming comparisons instead of TOP * LEAF. Centroids
+are trained with k-means on the descriptors' bits (faiss) and rounded back to bits (a
+k-majority vocabulary). A query descriptor also counts for its second-nearest leaf
+(``QUERY_LEAVES``): ORB descriptors of one corner seen twice sit near a leaf boundary often
+enough that this doubles the words found again, while the indexed side stays one word a
+keypoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+from numpy.typing import NDArray
+
+BITS = 256
+TOP = 256
+LEAF = 256
+TRAIN_PER_CENTROID = 24  # descriptors per leaf centroid to train on
+TOP_SAMPLE = TOP * 64  # the top level trains on at most this many (its floats stay small)
+SAMPLE = TOP * LEAF * TRAIN_PER_CENTROID  # a full vocabulary's training sample
+QUERY_LEAVES = 2
+KMEANS_ITERATIONS = 8
+
+
+def _floats(codes: NDArray[np.uint8]) -> NDArray[np.float32]:
+    return np.unpackbits(codes, axis=1).astype(np.float32)
+
+
+def _kmeans(codes: NDArray[np.uint8], k: int, seed: int) -> NDArray[np.uint8]:
+    """k binary centroids of ``codes`` (k-means on bits, rounded back to bits)."""
+    k = max(1, min(k, len(codes)))
+    if k == len(codes):
+        return np.ascontiguousarray(codes)
+    km = faiss.Kmeans(BITS, k, niter=KMEANS_ITERATIONS, seed=seed, verbose=False,
+                      spherical=False, min_points_per_centroid=1,
+                      max_points_per_centroid=10_000)
+    km.train(_floats(codes))
+    centroids: NDArray[np.float32] = np.asarray(km.centroids, np.float32)
+    return np.packbits(centroids > 0.5, axis=1)
+
+
+def _flat(centroids: NDArray[np.uint8]) -> faiss.IndexBinaryFlat:
+    index = faiss.IndexBinaryFlat(BITS)
+    index.add(np.ascontiguousarray(centroids))
+    return index
+
+
+class Vocabulary:
+    """Two-level binary vocabulary; word = top * LEAF + leaf."""
+
+    def __init__(self, top: NDArray[np.uint8], leaves: NDArray[np.uint8],
+                 leaf_counts: NDArray[np.int32]) -> None:
+        self.top, self.leaves, self.leaf_counts = top, leaves, leaf_counts
+        self._top = _flat(top)
+        self._leaf = [_flat(leaves[i, :max(1, int(leaf_counts[i]))]) for i in range(len(top))]
+
+    @property
+    def size(self) -> int:
+        return len(self.top) * LEAF
+
+    @classmethod
+    def train(cls, sample: NDArray[np.uint8], seed: int = 0) -> Vocabulary:
+        """From a sample of descriptors (a few hundred thousand make a full vocabulary;
+        a small workspace gets fewer leaves, never an error)."""
+        sample = np.ascontiguousarray(sample, dtype=np.uint8)
+        if not len(sample):
+            raise ValueError("no descriptors to train a vocabulary on")
+        top_k = int(min(TOP, max(1, len(sample) // TRAIN_PER_CENTROID)))
+        rng = np.random.default_rng(seed)
+        few = sample if len(sample) <= TOP_SAMPLE else \
+            sample[np.sort(rng.choice(len(sample), TOP_SAMPLE, replace=False))]
+        top = _kmeans(few, top_k, seed)
+        _, cell = _flat(top).search(sample, 1)
+        cell = cell.ravel()
+        leaves = np.zeros((len(top), LEAF, BITS // 8), np.uint8)
+        counts = np.zeros(len(top), np.int32)
+        for c in range(len(top)):
+            members = sample[cell == c]
+            if not len(members):
+                leaves[c, 0], counts[c] = top[c], 1
+                continue
+            k = int(min(LEAF, max(1, len(members) // TRAIN_PER_CENTROID)))
+            got = _kmeans(members, k, seed + 1 + c)
+            leaves[c, :len(got)], counts[c] = got, len(got)
+        return cls(top, leaves, counts)
+
+    def assign(self, codes: NDArray[np.uint8], leaves: int = 1) -> NDArray[np.int64]:
+        """Words of ``codes``: (n, leaves), the nearest leaves of each code's nearest top
+        centroid (-1 where a cell has fewer leaves)."""
+        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        out = np.full((len(codes), leaves), -1, np.int64)
+        if not len(codes):
+            return out
+        _, cell = self._top.search(codes, 1)
+        cell = cell.ravel()
+        order = np.argsort(cell, kind="stable")
+        bounds = np.searchsorted(cell[order], np.arange(len(self.top) + 1))
+        for c in range(len(self.top)):
+            rows = order[bounds[c]:bounds[c + 1]]
+            if not len(rows):
+                continue
+            k = min(leaves, self._leaf[c].ntotal)
+            _, leaf = self._leaf[c].search(codes[rows], k)
+            out[rows, :k] = c * LEAF + leaf
+        return out
+
+    def save(self, path: Path) -> None:
+        save_arrays(path, top=self.top, leaves=self.leaves, leaf_counts=self.leaf_counts)
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        z = np.load(path)
+        return cls(z["top"], z["leaves"], z["leaf_counts"])
+
+
+def save_arrays(path: Path, **arrays: NDArray[np.generic]) -> None:
+    """Written to a temporary name and renamed: a reader never sees a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
+    os.replace(tmp, path)
+
+
+@dataclass(slots=True)
+class Postings:
+    """Per word, the sorted ids of the pictures holding it (CSR: ``starts`` into ``docs``)."""
+
+    starts: NDArray[np.int64]
+    docs: NDArray[np.uint32]
+    count: int  # pictures indexed (ids 0..count-1)
+
+    @classmethod
+    def build(cls, words: NDArray[np.int64], docs: NDArray[np.int64], vocabulary_size: int,
+              count: int) -> Postings:
+        """From parallel (word, picture) arrays; a word repeated in one picture counts once."""
+        keep = words >= 0
+        key = np.unique(words[keep] * np.int64(count + 1) + docs[keep])
+        w, d = key // (count + 1), key % (count + 1)
+        starts = np.searchsorted(w, np.arange(vocabulary_size + 1)).astype(np.int64)
+        return cls(starts, d.astype(np.uint32), count)
+
+    def merge(self, other: Postings) -> Postings:
+        """These pictures and ``other``'s (its ids shifted after these)."""
+        size = len(self.starts) - 1
+        lens_a, lens_b = np.diff(self.starts), np.diff(other.starts)
+        starts = np.concatenate([[0], np.cumsum(lens_a + lens_b)]).astype(np.int64)
+        docs = np.empty(len(self.docs) + len(other.docs), np.uint32)
+        word_a = np.repeat(np.arange(size), lens_a)
+        word_b = np.repeat(np.arange(size), lens_b)
+        pos_a = starts[word_a] + (np.arange(len(self.docs)) - self.starts[word_a])
+        pos_b = starts[word_b] + lens_a[word_b] + (np.arange(len(other.docs)) -
+                                                   other.starts[word_b])
+        docs[pos_a] = self.docs
+        docs[pos_b] = other.docs + np.uint32(self.count)
+        return Postings(starts, docs, self.count + other.count)
+
+    def frequencies(self) -> NDArray[np.int64]:
+        return np.diff(self.starts)
+
+    def score(self, words: NDArray[np.int64], limit: int,
+              allowed: NDArray[np.bool_] | None = None) -> list[tuple[int, float]]:
+        """The ``limit`` pictures with the most idf-squared weight of ``words``, best first
+        (only those ``allowed``, when given: the cases a user may see)."""
+        words = np.unique(words[words >= 0])
+        if not len(words) or not self.count:
+            return []
+        lo, hi = self.starts[words], self.starts[words + 1]
+        df = (hi - lo).astype(np.float64)
+        present = df > 0
+        words, lo, hi, df = words[present], lo[present], hi[present], df[present]
+        if not len(words):
+            return []
+        idf = np.log(self.count / df)
+        weight = idf * idf
+        lens = hi - lo
+        idx = np.repeat(lo - np.cumsum(np.concatenate([[0], lens[:-1]])), lens) + \
+            np.arange(int(lens.sum()))
+        scores = np.bincount(self.docs[idx], weights=np.repeat(weight, lens),
+                             minlength=self.count)
+        if allowed is not None:
+            scores *= allowed[:self.count]
+        limit = min(limit, int(np.count_nonzero(scores)))
+        if limit <= 0:
+            return []
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top]
+
+    def save(self, path: Path) -> None:
+        save_arrays(path, starts=self.starts, docs=self.docs, count=np.array(self.count, np.int64))
+
+    @classmethod
+    def load(cls, path: Path) -> Postings:
+        z = np.load(path)
+        return cls(z["starts"], z["docs"], int(z["count"]))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.starts.nbytes + self.docs.nbytes)

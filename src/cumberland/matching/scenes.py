@@ -1,0 +1,404 @@
+"""Region search over a workspace: which media show this object or this scene.
+
+The pictures are the ``local-features`` signal's keypoints (signals/local_features.py): one
+per image, one per video keyframe. They are indexed as a bag of visual words
+(index/scenes.py) kept in the workspace's ``scenes`` folder and brought up to date at each
+search (new media are added with the trained vocabulary; the vocabulary is retrained when the
+workspace has grown well past what it was trained on). A query's keypoints (detected afresh on
+the region's pixels, dense enough for a small box) nominate ``VERIFY`` pictures by their words;
+geometric verification (matching/geometry.py) decides, and gives the region's outline in each
+result and the inliers that support it. Only media of the cases searched are nominated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+
+from cumberland.errors import one_line
+from cumberland.index.scenes import QUERY_LEAVES, SAMPLE, Postings, Vocabulary, save_arrays
+from cumberland.matching.geometry import Verified, inside, verify
+from cumberland.settings import Settings
+from cumberland.signals import local_features as lf
+from cumberland.signals.image import decode_pixels
+from cumberland.signals.local_features import QUERY_MIN_SIDE, Keypoints, detect, entries
+from cumberland.store.accounts import member_cases
+from cumberland.store.models import Case, Item, Media, SignalRecord
+from cumberland.store.reopen import ReopenError, media_pixels
+from cumberland.store.sql import in_chunks
+from cumberland.store.workspace import Workspace
+
+VERIFY = 100  # candidates nominated by the words that geometry checks
+RETRAIN_GROWTH = 4  # retrain when the pictures indexed exceed this times those trained on
+FOLDER = "scenes"
+Region = tuple[float, float, float, float]
+
+
+class SearchError(ValueError):
+    """A query that cannot run (bad region, unreadable picture, no features): one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to look for: keypoints in the pixels of a picture of ``size``, inside ``region``."""
+
+    keypoints: Keypoints
+    region: Region
+    size: tuple[int, int]
+    sha256: bytes | None = None  # the media the region was drawn on, left out of results
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    sha256: bytes
+    inliers: int
+    outline: list[tuple[float, float]]  # the region's corners in the media's pixels
+    at: float | None  # keyframe time for a video
+    cases: tuple[str, ...]
+    kind: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256.hex(), "kind": self.kind, "inliers": self.inliers,
+                "outline": [[round(x, 1), round(y, 1)] for x, y in self.outline],
+                "at": self.at, "cases": list(self.cases)}
+
+
+@dataclass(slots=True)
+class Found:
+    hits: list[Hit]
+    pictures: int  # pictures in the index
+    nominated: int  # candidates verified
+    cases: list[str] = field(default_factory=list)
+
+
+def parse_region(text: str) -> Region:
+    """``x,y,w,h`` in pixels of the picture."""
+    parts = text.split(",")
+    try:
+        if len(parts) != 4:
+            raise ValueError
+        x, y, w, h = (float(p) for p in parts)
+    except ValueError:
+        raise SearchError(f"region {text!r} is not x,y,w,h (four numbers, pixels)") from None
+    if not all(np.isfinite([x, y, w, h])):
+        raise SearchError(f"region {text!r} is not x,y,w,h (four numbers, pixels)")
+    if w <= 0 or h <= 0:
+        raise SearchError(f"region {text} has zero size: width and height must be positive")
+    return x, y, w, h
+
+
+def check_region(region: Region, size: tuple[int, int]) -> None:
+    x, y, w, h = region
+    width, height = size
+    if x < 0 or y < 0 or x + w > width or y + h > height:
+        raise SearchError(f"region {x:g},{y:g},{w:g},{h:g} is outside the {width}x{height} "
+                          "image")
+
+
+def query_of(rgb: NDArray[np.uint8], region: Region | None, size: tuple[int, int] | None = None,
+             sha256: bytes | None = None) -> Query:
+    """Keypoints of ``region`` of ``rgb`` (whole picture when None), detected on the region
+    itself (enlarged when small) so a small box still has enough of them. ``size`` is the
+    picture's full size when ``rgb`` is a smaller decode of it."""
+    h, w = rgb.shape[:2]
+    full = size or (w, h)
+    region = region or (0.0, 0.0, float(full[0]), float(full[1]))
+    check_region(region, full)
+    sx, sy = w / full[0], h / full[1]
+    x, y, rw, rh = region
+    x0, y0 = int(x * sx), int(y * sy)
+    x1, y1 = max(x0 + 1, int(np.ceil((x + rw) * sx))), max(y0 + 1, int(np.ceil((y + rh) * sy)))
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    kp = detect(crop, side=lf.FEATURE_SIDE, min_side=QUERY_MIN_SIDE)
+    points = (kp.points + np.array([x0, y0], np.float32)) / np.array([sx, sy], np.float32)
+    return Query(Keypoints(points.astype(np.float32), kp.descriptors), region, full, sha256)
+
+
+def stored_query(data: dict[str, Any], region: Region, size: tuple[int, int],
+                 sha256: bytes) -> Query:
+    """A query from a media's stored keypoints inside ``region`` (its pixels unreadable)."""
+    check_region(region, size)
+    found = entries(data)
+    if not found:
+        raise SearchError("the media has too few keypoints to search by region")
+    kp = found[0][1]
+    keep = inside(kp.points, region)
+    return Query(Keypoints(kp.points[keep], kp.descriptors[keep]), region, size, sha256)
+
+
+# --- the index ------------------------------------------------------------------------------
+
+
+def _rows(ws: Workspace, shas: Sequence[bytes] | None = None) -> \
+        Iterator[tuple[bytes, dict[str, Any]]]:
+    """Current-version local-features rows (all, or of ``shas``), streamed."""
+    query = select(SignalRecord.media_sha256, SignalRecord.data).where(
+        SignalRecord.name == lf.NAME, SignalRecord.version == lf.VERSION)
+    with ws.engine.connect() as conn:
+        if shas is not None:
+            for sha, data in in_chunks(conn, query, SignalRecord.media_sha256, list(shas)):
+                yield bytes(sha), data
+            return
+        result = conn.execution_options(yield_per=500).execute(query.order_by(
+            SignalRecord.media_sha256))
+        for sha, data in result:
+            yield bytes(sha), data
+
+
+def _featured(ws: Workspace) -> list[bytes]:
+    with ws.engine.connect() as conn:
+        return [bytes(s) for s in conn.scalars(select(SignalRecord.media_sha256).where(
+            SignalRecord.name == lf.NAME, SignalRecord.version == lf.VERSION).order_by(
+            SignalRecord.media_sha256))]
+
+
+@dataclass(slots=True)
+class SceneIndex:
+    """The workspace's pictures as visual words: doc i is keyframe ``at[i]`` (NaN for an
+    image) of media ``sha[i]``."""
+
+    vocabulary: Vocabulary
+    postings: Postings
+    sha: NDArray[np.uint8]  # (n, 32)
+    at: NDArray[np.float64]
+    trained_on: int  # pictures the vocabulary was trained on
+
+    @property
+    def nbytes(self) -> int:
+        return self.postings.nbytes + self.sha.nbytes + self.at.nbytes
+
+    def save(self, folder: Path) -> None:
+        self.vocabulary.save(folder / "vocabulary.npz")
+        self.postings.save(folder / "postings.npz")
+        save_arrays(folder / "docs.npz", sha=self.sha, at=self.at,
+              meta=np.array([lf.VERSION, self.trained_on], np.int64))
+
+    @classmethod
+    def load(cls, folder: Path) -> SceneIndex | None:
+        try:
+            docs = np.load(folder / "docs.npz")
+            if int(docs["meta"][0]) != lf.VERSION:
+                return None
+            return cls(Vocabulary.load(folder / "vocabulary.npz"),
+                       Postings.load(folder / "postings.npz"), docs["sha"], docs["at"],
+                       int(docs["meta"][1]))
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def media(self) -> set[bytes]:
+        return {bytes(r) for r in self.sha}
+
+
+def _words(vocabulary: Vocabulary, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> \
+        tuple[Postings, NDArray[np.uint8], NDArray[np.float64]]:
+    words: list[NDArray[np.int64]] = []
+    docs: list[NDArray[np.int64]] = []
+    shas: list[bytes] = []
+    ats: list[float] = []
+    for sha, data in rows:
+        for at, kp in entries(data):
+            doc = len(shas)
+            w = vocabulary.assign(kp.descriptors)[:, 0]
+            words.append(w)
+            docs.append(np.full(len(w), doc, np.int64))
+            shas.append(sha)
+            ats.append(np.nan if at is None else at)
+    count = len(shas)
+    postings = Postings.build(np.concatenate(words) if words else np.zeros(0, np.int64),
+                              np.concatenate(docs) if docs else np.zeros(0, np.int64),
+                              vocabulary.size, count)
+    table = np.frombuffer(b"".join(shas), np.uint8).reshape(count, 32)
+    return postings, table, np.asarray(ats, np.float64)
+
+
+def build(ws: Workspace, media: Sequence[bytes]) -> SceneIndex:
+    """Train a vocabulary on a sample of the pictures' descriptors, then index them all."""
+    per = max(8, SAMPLE // max(1, len(media)))
+    sample: list[NDArray[np.uint8]] = []
+    pictures = 0
+    for _, data in _rows(ws):
+        for _, kp in entries(data):
+            sample.append(kp.descriptors[:per])
+            pictures += 1
+    if not sample:
+        raise SearchError("no media of the workspace has enough keypoints to search")
+    vocabulary = Vocabulary.train(np.concatenate(sample))
+    postings, sha, at = _words(vocabulary, _rows(ws))
+    return SceneIndex(vocabulary, postings, sha, at, max(1, pictures))
+
+
+def current(ws: Workspace, settings: Settings | None = None) -> SceneIndex:
+    """The workspace's index, brought up to date with its local-features rows."""
+    featured = _featured(ws)
+    if not featured:
+        raise SearchError("no local features in this workspace yet: run `cumberland enrich "
+                          f"--case CASE --signal {lf.NAME}`")
+    folder = ws.root / FOLDER
+    index = SceneIndex.load(folder)
+    have = index.media() if index is not None else set()
+    new = [s for s in featured if s not in have]
+    gone = have - set(featured)
+    if index is not None and not new and not gone:
+        return index
+    if index is None or gone or len(featured) > RETRAIN_GROWTH * index.trained_on:
+        index = build(ws, featured)
+    else:
+        postings, sha, at = _words(index.vocabulary, _rows(ws, new))
+        index = SceneIndex(index.vocabulary, index.postings.merge(postings),
+                           np.concatenate([index.sha, sha]), np.concatenate([index.at, at]),
+                           index.trained_on)
+    index.save(folder)
+    return index
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+def case_names(ws: Workspace, ids: Sequence[int] | None = None) -> dict[int, str]:
+    with ws.engine.connect() as conn:
+        query = select(Case.id, Case.name)
+        if ids is not None:
+            query = query.where(Case.id.in_(list(ids)))
+        return {int(i): str(n) for i, n in conn.execute(query)}
+
+
+def _cases_of(ws: Workspace, shas: Sequence[bytes], cases: dict[int, str]) -> \
+        dict[bytes, tuple[str, ...]]:
+    with ws.engine.connect() as conn:
+        rows = in_chunks(conn, select(Item.media_sha256, Item.case_id).where(
+            Item.case_id.in_(list(cases))).distinct(), Item.media_sha256, list(shas))
+    out: dict[bytes, set[str]] = {}
+    for sha, case in rows:
+        out.setdefault(bytes(sha), set()).add(cases[int(case)])
+    return {s: tuple(sorted(v)) for s, v in out.items()}
+
+
+def _allowed(ws: Workspace, index: SceneIndex, cases: dict[int, str]) -> NDArray[np.bool_]:
+    with ws.engine.connect() as conn:
+        visible = {bytes(s) for s in conn.scalars(select(Item.media_sha256).where(
+            Item.case_id.in_(list(cases)), Item.media_sha256.is_not(None)).distinct())
+            if s is not None}
+    return np.fromiter((bytes(r) in visible for r in index.sha), bool, len(index.sha))
+
+
+def search(ws: Workspace, query: Query, cases: dict[int, str], limit: int = 50,
+           index: SceneIndex | None = None) -> Found:
+    """Media of ``cases`` (id -> name) showing the query's region, most inliers first."""
+    if len(query.keypoints) < lf.MIN_KEYPOINTS:
+        raise SearchError(f"the region has only {len(query.keypoints)} keypoints (at least "
+                          f"{lf.MIN_KEYPOINTS} needed): draw a larger or more textured box")
+    index = index or current(ws)
+    allowed = _allowed(ws, index, cases)
+    if query.sha256 is not None:
+        allowed &= ~np.all(index.sha == np.frombuffer(query.sha256, np.uint8), axis=1)
+    words = index.vocabulary.assign(query.keypoints.descriptors, QUERY_LEAVES).ravel()
+    nominated = index.postings.score(words, VERIFY, allowed)
+    docs = [d for d, _ in nominated]
+    shas = sorted({bytes(index.sha[d]) for d in docs})
+    stored = dict(_rows(ws, shas))
+    with ws.engine.connect() as conn:
+        kinds = {bytes(s): str(k) for s, k in in_chunks(
+            conn, select(Media.sha256, Media.kind), Media.sha256, shas)}
+    best: dict[bytes, tuple[Verified, float | None]] = {}
+    for d in docs:
+        sha = bytes(index.sha[d])
+        at = None if np.isnan(index.at[d]) else float(index.at[d])
+        cand = _picture(stored.get(sha), at)
+        if cand is None:
+            continue
+        kp, size = cand
+        got = verify(query.keypoints, query.region, query.size, kp, size)
+        if got is not None and (sha not in best or got.inliers > best[sha][0].inliers):
+            best[sha] = (got, at)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0].inliers, kv[0]))[:limit]
+    where = _cases_of(ws, [s for s, _ in ranked], cases)
+    hits = [Hit(s, v.inliers, v.outline, at, where.get(s, ()), kinds.get(s, "image"))
+            for s, (v, at) in ranked]
+    return Found(hits, len(index.sha), len(docs), sorted(cases.values()))
+
+
+def _picture(data: dict[str, Any] | None, at: float | None) -> \
+        tuple[Keypoints, tuple[int, int]] | None:
+    """The keypoints and size of one picture of a stored row (a video's keyframe ``at``)."""
+    if data is None:
+        return None
+    if at is None:
+        size = data.get("size") or [0, 0]
+        found = entries(data)
+        return (found[0][1], (int(size[0]), int(size[1]))) if found else None
+    for frame in data.get("frames", []):
+        if not frame.get("too_few") and abs(float(frame["t"]) - at) < 1e-6:
+            size = frame.get("size") or [0, 0]
+            return lf.unpack(frame), (int(size[0]), int(size[1]))
+    return None
+
+
+def dumps(found: Found, query: Query) -> str:
+    return json.dumps({"query": {"sha256": query.sha256.hex() if query.sha256 else None,
+                                 "region": list(query.region), "size": list(query.size),
+                                 "keypoints": len(query.keypoints)},
+                       "cases": found.cases, "pictures": found.pictures,
+                       "verified": found.nominated,
+                       "results": [h.as_json() for h in found.hits]})
+
+
+
+def cases_for(ws: Workspace, case: str, user_id: int | None) -> dict[int, str]:
+    """The cases a search from ``case`` covers: every case of the workspace for its operator
+    (``user_id`` None), else the cases that user is a member of (``case`` among them)."""
+    names = case_names(ws)
+    if case not in names.values():
+        raise SearchError(f"no case named {case!r}")
+    if user_id is None:
+        return names
+    mine = {i: n for i, n in member_cases(ws, user_id)}
+    if case not in mine.values():
+        raise SearchError(f"no case named {case!r}")  # as if absent: not theirs to see
+    return mine
+
+
+def media_query(ws: Workspace, case: str, sha256: bytes, region: Region,
+                settings: Settings) -> tuple[Query, str | None]:
+    """A query from a region of a media of ``case``: its pixels read again from the evidence
+    at full resolution, else (with a note) its stored keypoints inside the region."""
+    with ws.engine.connect() as conn:
+        media = conn.execute(select(Media.kind, Media.width, Media.height).where(
+            Media.sha256 == sha256)).first()
+        in_case = conn.scalar(select(Item.id).join(Case, Case.id == Item.case_id).where(
+            Item.media_sha256 == sha256, Case.name == case).limit(1))
+    if media is None or in_case is None:
+        raise SearchError(f"no media {sha256.hex()} in case {case!r}")
+    if media.kind != "image" or not media.width or not media.height:
+        raise SearchError(f"media {sha256.hex()[:16]} is a {media.kind}: a region is drawn "
+                          "on an image (use --image with a still of the video)")
+    size = (int(media.width), int(media.height))
+    check_region(region, size)
+    try:
+        rgb = media_pixels(ws, sha256, dataclasses.replace(settings, pdq_draft_min_side=0))
+    except ReopenError as exc:
+        rows = dict(_rows(ws, [sha256]))
+        if sha256 not in rows:
+            raise SearchError(f"the media cannot be read again ({exc}) and has no local "
+                              "features: run `cumberland enrich --case "
+                              f"{case} --signal {lf.NAME}`") from None
+        note = f"the media cannot be read again ({exc}): searched with its stored keypoints"
+        return stored_query(rows[sha256], region, size, sha256), note
+    return query_of(rgb, region, size, sha256), None
+
+
+def image_query(path: Path, region: Region | None, settings: Settings) -> Query:
+    """A query from a picture an investigator brings (a hotel room, a product)."""
+    try:
+        data = path.read_bytes()
+        rgb = decode_pixels(data, dataclasses.replace(settings, pdq_draft_min_side=0))
+    except Exception as exc:  # unreadable or undecodable: one line, never a traceback
+        raise SearchError(f"cannot read query image {path}: {one_line(exc)}") from None
+    return query_of(rgb, region)
