@@ -15,6 +15,7 @@ class PriorityWeights:
     Thumbnails from a thumbnail cache are never ranked as icons or system files: they stand
     for pictures the user had, which may be gone."""
 
+    series: int = 400  # in a series of unknown camera-original material (analysis/series.py)
     camera: int = 30  # camera EXIF (make, model or maker notes) or camera provenance
     origin_folder: int = 25  # in a camera roll or a messaging app's media
     user_folder: int = 15  # pictures, desktop and documents, downloads, screenshots, cloud sync

@@ -103,3 +103,21 @@ def video(path: Path, rgb: RGB, seconds: int = 3, fps: int = 8,
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def with_exif(rgb: RGB, make: str | None = None, model: str | None = None,
+              taken: str | None = None, serial: str | None = None) -> bytes:
+    """A JPEG with camera EXIF (make, model, DateTimeOriginal, body serial)."""
+    exif = Image.Exif()
+    if make:
+        exif[0x010F] = make
+    if model:
+        exif[0x0110] = model
+    sub = exif.get_ifd(0x8769)
+    if taken:
+        sub[0x9003] = taken
+    if serial:
+        sub[0xA431] = serial
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "JPEG", quality=85, exif=exif.tobytes())
+    return out.getvalue()

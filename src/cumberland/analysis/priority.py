@@ -50,6 +50,7 @@ class Factor:
 
 
 FACTORS = (
+    Factor("series", -1, "in a series of unknown camera-original material"),
     Factor("camera", -1, "camera EXIF or maker notes"),
     Factor("origin_folder", -1, "in a camera roll or a messaging app's media"),
     Factor("user_folder", -1, "in the user's folders"),
@@ -73,6 +74,7 @@ class Facts:
     """What the queue knows of one media, over all its items in the case."""
 
     tier: str = "unknown"
+    series: bool = False
     camera: bool = False
     origin_folder: bool = False
     user_folder: bool = False
@@ -88,7 +90,7 @@ class Facts:
 def describe(*, matched: bool = False, known_good: bool = False, camera: bool = False,
              ai_level: str | None = None, categories: frozenset[str] = frozenset(),
              every_copy_in_system: bool = False, long_side: int | None = None,
-             alpha: bool = False, deleted: bool = False,
+             alpha: bool = False, deleted: bool = False, series: bool = False,
              weights: PriorityWeights = DEFAULTS) -> Facts:
     """The facts of a media from what its items and decode say (``categories``: those of
     any of its items; ``every_copy_in_system``: each item is in a system or program
@@ -99,6 +101,7 @@ def describe(*, matched: bool = False, known_good: bool = False, camera: bool = 
     ai = AI_LEVELS.get(ai_level or "")
     return Facts(
         tier="matched" if matched else "known-good" if known_good else "unknown",
+        series=series,
         camera=camera or ai_level == "camera-metadata",
         origin_folder=bool(categories & set(ORIGIN_CATEGORIES)),
         user_folder=bool(categories & set(USER_CATEGORIES)),
@@ -173,9 +176,10 @@ def item_aggregates(artefacts: Any, deleted: Any, deleted_at: Any) -> dict[str, 
 
 
 def facts_sql(matched: ColumnElement[bool], known_good: ColumnElement[bool], items: ItemFacts,
-              media: Any, weights: PriorityWeights) -> dict[str, Any]:
+              media: Any, weights: PriorityWeights,
+              series: ColumnElement[bool] | None = None) -> dict[str, Any]:
     """SQL twin of :func:`describe`: the tier and each factor's condition, over the media
-    table ``media`` and the item aggregates."""
+    table ``media`` and the item aggregates (``series``: the media is in a prime series)."""
     long_side = case((media.width >= media.height, media.width), else_=media.height)
     alpha = func.coalesce(media.meta["mode"].as_string(), "").in_(ALPHA_MODES)
     cache = items.cache == 1
@@ -183,6 +187,7 @@ def facts_sql(matched: ColumnElement[bool], known_good: ColumnElement[bool], ite
     tiny = long_side <= weights.icon_max_px
     return {
         "tier": case((matched, MATCHED), (known_good, KNOWN_GOOD), else_=UNKNOWN),
+        "series": series if series is not None else literal(False),
         "camera": camera_sql(media.meta, media.ai_level),
         "origin_folder": items.origin == 1,
         "user_folder": items.user == 1,

@@ -43,6 +43,8 @@ from cumberland.store.models import (
     ReviewEntry,
     ReviewState,
     Run,
+    Series,
+    SeriesMember,
     Stack,
 )
 from cumberland.store.sql import in_chunks
@@ -122,7 +124,12 @@ def refresh_queue(ws: Workspace, case: int, weights: PriorityWeights | None = No
     known_good = _purpose_match("ignore", groups.c.sha)
     items = ItemFacts(groups.c.origin, groups.c.user, groups.c.deleted, groups.c.cache,
                       groups.c.system)
-    priority, reasons = rank_sql(facts_sql(matched, known_good, items, Media, weights), weights)
+    in_series = exists().where(SeriesMember.case_id == case,
+                               SeriesMember.media_sha256 == groups.c.sha,
+                               Series.case_id == case, Series.number == SeriesMember.number,
+                               Series.prime.is_(True))
+    priority, reasons = rank_sql(facts_sql(matched, known_good, items, Media, weights,
+                                           in_series), weights)
     taken = func.coalesce(func.substr(Media.meta[("exif", "datetime_original")].as_string(),
                                       1, 19), "~")
     rows = (select(literal(case), groups.c.sha, priority,

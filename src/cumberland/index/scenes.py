@@ -20,6 +20,8 @@ keypoint.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,18 @@ TOP_SAMPLE = TOP * 64  # the top level trains on at most this many (its floats s
 SAMPLE = TOP * LEAF * TRAIN_PER_CENTROID  # a full vocabulary's training sample
 QUERY_LEAVES = 2
 KMEANS_ITERATIONS = 8
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """faiss on one thread: its many small searches (a cell's leaves, one candidate's
+    descriptors) spent 10x their work starting OpenMP threads on a loaded machine."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _floats(codes: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -89,6 +103,14 @@ class Vocabulary:
         cell = cell.ravel()
         leaves = np.zeros((len(top), LEAF, BITS // 8), np.uint8)
         counts = np.zeros(len(top), np.int32)
+        with one_thread():
+            cls._leaves(sample, cell, top, leaves, counts, seed)
+        return cls(top, leaves, counts)
+
+    @staticmethod
+    def _leaves(sample: NDArray[np.uint8], cell: NDArray[np.int64], top: NDArray[np.uint8],
+                leaves: NDArray[np.uint8], counts: NDArray[np.int32], seed: int) -> None:
+        """Each top cell's leaves, trained on its members (many small k-means)."""
         for c in range(len(top)):
             members = sample[cell == c]
             if not len(members):
@@ -97,7 +119,6 @@ class Vocabulary:
             k = int(min(LEAF, max(1, len(members) // TRAIN_PER_CENTROID)))
             got = _kmeans(members, k, seed + 1 + c)
             leaves[c, :len(got)], counts[c] = got, len(got)
-        return cls(top, leaves, counts)
 
     def assign(self, codes: NDArray[np.uint8], leaves: int = 1) -> NDArray[np.int64]:
         """Words of ``codes``: (n, leaves), the nearest leaves of each code's nearest top
@@ -106,6 +127,11 @@ class Vocabulary:
         out = np.full((len(codes), leaves), -1, np.int64)
         if not len(codes):
             return out
+        with one_thread():
+            self._assign(codes, leaves, out)
+        return out
+
+    def _assign(self, codes: NDArray[np.uint8], leaves: int, out: NDArray[np.int64]) -> None:
         _, cell = self._top.search(codes, 1)
         cell = cell.ravel()
         order = np.argsort(cell, kind="stable")
@@ -117,7 +143,6 @@ class Vocabulary:
             k = min(leaves, self._leaf[c].ntotal)
             _, leaf = self._leaf[c].search(codes[rows], k)
             out[rows, :k] = c * LEAF + leaf
-        return out
 
     def save(self, path: Path) -> None:
         save_arrays(path, top=self.top, leaves=self.leaves, leaf_counts=self.leaf_counts)

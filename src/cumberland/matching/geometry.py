@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 from numpy.typing import NDArray
 
+from cumberland.index.scenes import one_thread
 from cumberland.signals.local_features import FEATURE_SIDE, Keypoints
 
 RATIO = 0.8
@@ -43,7 +44,8 @@ def matches(query: NDArray[np.uint8], cand: NDArray[np.uint8]) -> \
     cv2's matcher builds a Python object per pair, which cost 3x the distances."""
     index = faiss.IndexBinaryFlat(256)
     index.add(np.ascontiguousarray(cand))
-    dist, rows = index.search(np.ascontiguousarray(query), 2)
+    with one_thread():
+        dist, rows = index.search(np.ascontiguousarray(query), 2)
     good = (rows[:, 1] >= 0) & (dist[:, 0] < RATIO * dist[:, 1])
     return np.flatnonzero(good), rows[good, 0].astype(np.intp)
 

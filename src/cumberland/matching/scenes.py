@@ -402,3 +402,62 @@ def image_query(path: Path, region: Region | None, settings: Settings) -> Query:
     except Exception as exc:  # unreadable or undecodable: one line, never a traceback
         raise SearchError(f"cannot read query image {path}: {one_line(exc)}") from None
     return query_of(rgb, region)
+
+
+LINK_CANDIDATES = 8  # pictures a media's words nominate for a scene link, verified
+
+
+@dataclass(frozen=True, slots=True)
+class SceneLink:
+    a: bytes
+    b: bytes
+    inliers: int
+
+
+def scene_links(ws: Workspace, case: int, candidates: int = LINK_CANDIDATES,
+                chunk: int = 200) -> list[SceneLink]:
+    """Pairs of media of ``case`` showing the same scene: each picture's keypoints (whole)
+    nominate ``candidates`` others of the case by their words; geometry verifies. Rows are
+    read ``chunk`` media at a time, so memory stays bounded on a large case."""
+    try:
+        index = current(ws)
+    except SearchError:
+        return []  # no features in the workspace: no scene links, the rest still links
+    allowed = _allowed(ws, index, {case: ""})
+    docs = np.flatnonzero(allowed)
+    best: dict[tuple[bytes, bytes], int] = {}
+    for lo in range(0, len(docs), chunk):
+        part = docs[lo:lo + chunk]
+        mine = dict(_rows(ws, sorted({bytes(index.sha[d]) for d in part})))
+        nominated: dict[int, list[int]] = {}
+        for d in part:
+            sha = bytes(index.sha[d])
+            at = None if np.isnan(index.at[d]) else float(index.at[d])
+            query = _picture(mine.get(sha), at)
+            if query is None:
+                continue
+            others = allowed & ~np.all(index.sha == index.sha[d], axis=1)
+            words = index.vocabulary.assign(query[0].descriptors, QUERY_LEAVES).ravel()
+            nominated[int(d)] = [c for c, _ in index.postings.score(words, candidates, others)]
+        wanted = sorted({bytes(index.sha[c]) for cs in nominated.values() for c in cs})
+        theirs = dict(_rows(ws, wanted))
+        for d, cands in nominated.items():
+            sha = bytes(index.sha[d])
+            at = None if np.isnan(index.at[d]) else float(index.at[d])
+            query = _picture(mine.get(sha), at)
+            assert query is not None
+            kp, size = query
+            whole = (0.0, 0.0, float(size[0]), float(size[1]))
+            for c in cands:
+                other = bytes(index.sha[c])
+                key = (min(sha, other), max(sha, other))
+                if key in best:
+                    continue
+                c_at = None if np.isnan(index.at[c]) else float(index.at[c])
+                cand = _picture(theirs.get(other), c_at)
+                if cand is None:
+                    continue
+                got = verify(kp, whole, size, cand[0], cand[1])
+                if got is not None:
+                    best[key] = max(best.get(key, 0), got.inliers)
+    return [SceneLink(a, b, n) for (a, b), n in sorted(best.items())]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cumberland.analysis.review import refresh_queue
+from cumberland.analysis.series import build_series
 from cumberland.analysis.stacks import build_stacks
 from cumberland.matching.case import MATCHED_SIGNALS, forget_perceptual, match_case
 from cumberland.settings import Settings
@@ -20,4 +21,5 @@ def analyse(ws: Workspace, case: int, settings: Settings, libraries: Sequence[st
                                  if MATCHED_SIGNALS.intersection(names)))
     match_case(ws, case, settings, libraries)
     build_stacks(ws, case, settings)
+    build_series(ws, case)  # after stacks (a link) and before the queue (a priority)
     refresh_queue(ws, case)  # the review grid opens on this run's priorities

@@ -11,6 +11,7 @@ from cumberland import __version__
 from cumberland.analysis.artefacts import catalogue_facts, category_counts
 from cumberland.analysis.deleted import deleted_pictures, deletions
 from cumberland.analysis.facts import case_facts
+from cumberland.analysis.series import case_series
 from cumberland.store.hashset_import import set_facts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
 from cumberland.store.workspace import Workspace
@@ -117,6 +118,7 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "encrypted": encrypted,
         "hashsets": sets,
         "stacks": facts.stacks,
+        "series": case_series(ws, case),  # candidate series, links and reasons per link
         "artefacts": artefacts,  # categories by where items were found (docs/artefacts.md)
         "recycle_bins": recycle,  # what recycle bins say was deleted
     }

@@ -428,6 +428,29 @@ class Stack(Base):
     method: Mapped[str] = mapped_column(String(32))
 
 
+class Series(Base):
+    """A candidate series of a case (analysis/series.py): its links and reasons in ``data``,
+    as report.json shows them; ``prime``: unknown camera-original material, reviewed first."""
+
+    __tablename__ = "series"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prime: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SeriesMember(Base):
+    """Which series of its case a media is in (at most one: series are components)."""
+
+    __tablename__ = "series_members"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+
+
 # --- deconfliction (intel/deconflict): case settings, trusted agencies, exchanges, access ------
 
 

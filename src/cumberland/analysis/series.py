@@ -1,0 +1,249 @@
+"""Series: a case's media grouped into candidate series, with the reasons for every link.
+
+A series is what victim identification works from: pictures of one room, one camera, one
+session. Two media are linked by a strong fact alone (the same scene, verified by
+geometry; the same picture, a duplicate stack; the same camera body, by serial number) or by
+two weak facts together (the same camera model, capture times within ``WINDOW``, the same
+folder or archive): one phone model or one download folder alone joins strangers. A series
+is a connected component of two or more media; each link keeps every fact that holds for
+its pair, in words.
+
+A series whose members no hash set knows, none with signs of AI generation, and at least
+half with camera metadata (``prime``: unknown camera-original material) is what reviewers
+should see first: the review queue's ``series`` factor (analysis/priority.py) brings its
+members forward.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from cumberland.matching.scenes import scene_links
+from cumberland.store.models import HashSet, Item, Match, Media, Series, SeriesMember, Stack
+from cumberland.store.workspace import Workspace
+
+WINDOW = 3600.0  # seconds: capture times this close are "close together"
+AI_LEVELS = ("weak", "strong", "declared-ai")
+FOLDERS_SHOWN = 10
+
+
+@dataclass(slots=True)
+class _Media:
+    sha: bytes
+    kind: str
+    exif: dict[str, Any]
+    ai_level: str | None
+    folders: set[str] = field(default_factory=set)
+    taken: float | None = None
+    known: bool = False  # matched an alert set or a known-good set
+
+    @property
+    def model(self) -> str:
+        return " ".join(str(self.exif.get(k) or "").strip() for k in ("make", "model")).strip()
+
+    @property
+    def body(self) -> str | None:
+        serial = str(self.exif.get("body_serial") or "").strip()
+        return f"{self.model} #{serial}" if serial and self.model else None
+
+    @property
+    def camera(self) -> bool:
+        return bool(self.model) or bool(self.exif.get("maker_note_present")) or \
+            self.ai_level == "camera-metadata"
+
+
+def _taken(exif: dict[str, Any]) -> float | None:
+    text = str(exif.get("datetime_original") or exif.get("datetime") or "")[:19]
+    try:
+        return dt.datetime.strptime(text, "%Y:%m:%d %H:%M:%S").replace(
+            tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def folder_of(chain: list[str] | None, path: str) -> str:
+    """The folder (or the archive and its folder) an item sits in, display form."""
+    steps = list(chain or [path])
+    last = steps[-1]
+    head = last.rsplit("/", 1)[0] if "/" in last else ""
+    return " › ".join([*steps[:-1], *([head] if head else [])]) or "/"
+
+
+def _load(ws: Workspace, case: int) -> dict[bytes, _Media]:
+    in_case = select(Item.media_sha256).where(Item.case_id == case,
+                                              Item.media_sha256.is_not(None))
+    with ws.engine.connect() as conn:
+        media = {bytes(r.sha256): _Media(bytes(r.sha256), r.kind,
+                                         dict((r.meta or {}).get("exif") or {}), r.ai_level)
+                 for r in conn.execute(select(Media.sha256, Media.kind, Media.meta,
+                                              Media.ai_level).where(
+                     Media.sha256.in_(in_case), Media.kind.in_(("image", "video"))))}
+        for sha, chain, path in conn.execute(select(Item.media_sha256, Item.chain, Item.path)
+                                             .where(Item.case_id == case,
+                                                    Item.media_sha256.is_not(None))):
+            m = media.get(bytes(sha)) if sha is not None else None
+            if m is not None:
+                m.folders.add(folder_of(chain, path))
+        for (sha,) in conn.execute(select(Match.media_sha256).join(
+                HashSet, HashSet.id == Match.hashset_id).where(
+                Match.media_sha256.in_(in_case)).distinct()):
+            if bytes(sha) in media:
+                media[bytes(sha)].known = True
+    for m in media.values():
+        m.taken = _taken(m.exif)
+    return media
+
+
+def _stacks(ws: Workspace, case: int) -> dict[int, list[bytes]]:
+    with ws.engine.connect() as conn:
+        out: dict[int, list[bytes]] = {}
+        for sha, stack in conn.execute(select(Stack.media_sha256, Stack.stack).where(
+                Stack.case_id == case).order_by(Stack.stack, Stack.media_sha256)):
+            out.setdefault(int(stack), []).append(bytes(sha))
+    return out
+
+
+def _weak(a: _Media, b: _Media) -> list[str]:
+    """The weak facts two media share, in words."""
+    out = []
+    if a.model and a.model == b.model:
+        out.append(f"same camera model ({a.model})")
+    if a.taken is not None and b.taken is not None and abs(a.taken - b.taken) <= WINDOW:
+        minutes = abs(a.taken - b.taken) / 60
+        out.append(f"taken {minutes:.0f} min apart" if minutes >= 1 else
+                   "taken within a minute")
+    shared = sorted(a.folders & b.folders)
+    if shared:
+        out.append(f"same folder {shared[0]}")
+    return out
+
+
+class _Links:
+    """Union-find over media, with every link's reasons."""
+
+    def __init__(self, media: dict[bytes, _Media]) -> None:
+        self.media = media
+        self.parent = {s: s for s in media}
+        self.reasons: dict[tuple[bytes, bytes], list[str]] = {}
+
+    def root(self, s: bytes) -> bytes:
+        while self.parent[s] != s:
+            self.parent[s] = self.parent[self.parent[s]]
+            s = self.parent[s]
+        return s
+
+    def link(self, a: bytes, b: bytes, strong: Iterable[str] = ()) -> None:
+        """Link on ``strong`` facts, or on two weak ones (checked here)."""
+        if a == b or a not in self.media or b not in self.media:
+            return
+        key = (min(a, b), max(a, b))
+        reasons = self.reasons.get(key, [])
+        added = [r for r in strong if r not in reasons]
+        weak = [r for r in _weak(self.media[a], self.media[b]) if r not in reasons]
+        if not reasons and not added and len(weak) < 2:
+            return
+        self.reasons[key] = reasons + added + weak
+        ra, rb = self.root(a), self.root(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _by_time(members: Iterable[_Media]) -> list[_Media]:
+    return sorted((m for m in members if m.taken is not None),
+                  key=lambda m: (m.taken or 0.0, m.sha))
+
+
+def link_case(ws: Workspace, case: int) -> _Links:
+    media = _load(ws, case)
+    links = _Links(media)
+    for s in scene_links(ws, case):
+        links.link(s.a, s.b, [f"same scene (verified, {s.inliers} inliers)"])
+    for number, stacked in _stacks(ws, case).items():
+        for x, y in itertools.pairwise(stacked):
+            links.link(x, y, [f"same picture (duplicate stack {number})"])
+    groups: dict[tuple[str, str], list[_Media]] = {}
+    for m in media.values():
+        if m.body:
+            groups.setdefault(("body", m.body), []).append(m)
+        if m.model:
+            groups.setdefault(("model", m.model), []).append(m)
+        for folder in m.folders:
+            groups.setdefault(("folder", folder), []).append(m)
+    for (what, value), members in groups.items():
+        if what == "body":
+            ordered = sorted(members, key=lambda m: (m.taken or 0.0, m.sha))
+            for a, b in itertools.pairwise(ordered):
+                links.link(a.sha, b.sha, [f"same camera body ({value})"])
+            continue
+        ordered = _by_time(members)  # neighbours in time: the pairs two weak facts can join
+        for a, b in itertools.pairwise(ordered):
+            links.link(a.sha, b.sha)
+    return links
+
+
+def _prime(members: list[_Media]) -> tuple[bool, str]:
+    if any(m.known for m in members):
+        return False, "a member matched a hash set"
+    if any(m.ai_level in AI_LEVELS for m in members):
+        return False, "a member shows signs of AI generation"
+    cameras = sum(1 for m in members if m.camera)
+    if 2 * cameras < len(members):
+        return False, f"{cameras} of {len(members)} members have camera metadata"
+    return True, "unknown to every hash set, no signs of AI, camera metadata"
+
+
+def series_of(links: _Links) -> list[dict[str, Any]]:
+    """The series (two or more linked media), largest first, as report.json keeps them."""
+    groups: dict[bytes, list[bytes]] = {}
+    for s in links.media:
+        groups.setdefault(links.root(s), []).append(s)
+    found = sorted((sorted(g) for g in groups.values() if len(g) > 1),
+                   key=lambda g: (-len(g), g[0]))
+    out = []
+    for number, shas in enumerate(found, 1):
+        members = [links.media[s] for s in shas]
+        inside = set(shas)
+        pairs = [{"a": a.hex(), "b": b.hex(), "reasons": r}
+                 for (a, b), r in sorted(links.reasons.items()) if a in inside]
+        times = [m.taken for m in members if m.taken is not None]
+        prime, why = _prime(members)
+        out.append({
+            "series": number, "members": [s.hex() for s in shas], "links": pairs,
+            "cameras": sorted({m.body or m.model for m in members if m.model}),
+            "first_taken": _iso(min(times)) if times else None,
+            "last_taken": _iso(max(times)) if times else None,
+            "folders": sorted({f for m in members for f in m.folders})[:FOLDERS_SHOWN],
+            "prime": prime, "prime_reason": why})
+    return out
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def build_series(ws: Workspace, case: int) -> int:
+    """Store the case's series (rebuilt per run, like stacks); returns how many."""
+    found = series_of(link_case(ws, case))
+    with ws.engine.begin() as conn:
+        conn.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
+        conn.execute(delete(Series).where(Series.case_id == case))
+        if found:
+            conn.execute(insert(Series), [{"case_id": case, "number": s["series"],
+                                           "prime": s["prime"], "data": s} for s in found])
+            conn.execute(insert(SeriesMember), [
+                {"case_id": case, "media_sha256": bytes.fromhex(m), "number": s["series"]}
+                for s in found for m in s["members"]])
+    return len(found)
+
+
+def case_series(ws: Workspace, case: int) -> list[dict[str, Any]]:
+    """The stored series of a case, for report.json and the PDF."""
+    with ws.engine.connect() as conn:
+        return [dict(d) for d in conn.scalars(select(Series.data).where(
+            Series.case_id == case).order_by(Series.number))]

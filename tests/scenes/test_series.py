@@ -1,0 +1,103 @@
+"""Series: media linked by the same scene, the same camera body, or two weak facts (camera
+model, capture times, folder), with reasons per link; in report.json and the report; a
+series of unknown camera-original material first in the review queue."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.reports.pdf import case_report_html
+from cumberland.reports.summary import case_summary
+from cumberland.settings import Settings
+from cumberland.store.models import ReviewEntry
+from cumberland.store.workspace import Workspace
+from scenes.scene_kit import jpeg, scene, warp, with_exif
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("series")
+    files: dict[str, bytes] = {}
+    room = scene(1)
+    files["room/a.jpg"] = jpeg(room)
+    files["elsewhere/b.jpg"] = jpeg(warp(room, 10)[0], 80)  # same scene, other folder
+    for i in range(3):  # one session: a camera model, minutes apart, one folder
+        files[f"session/s{i}.jpg"] = with_exif(scene(20 + i), "Canon", "EOS 80D",
+                                               f"2024:05:01 10:0{i}:00")
+    # the same model a year apart in two folders: strangers
+    files["x/m1.jpg"] = with_exif(scene(30), "Apple", "iPhone 12", "2023:01:01 09:00:00")
+    files["y/m2.jpg"] = with_exif(scene(31), "Apple", "iPhone 12", "2024:01:01 09:00:00")
+    # one camera body (serial), a year apart: linked
+    files["p/b1.jpg"] = with_exif(scene(40), "Nikon", "D750", "2022:01:01 09:00:00", "3001")
+    files["q/b2.jpg"] = with_exif(scene(41), "Nikon", "D750", "2023:06:01 09:00:00", "3001")
+    # one folder, no times: not enough
+    files["loose/l1.jpg"] = jpeg(scene(50))
+    files["loose/l2.jpg"] = jpeg(scene(51))
+    for name, data in files.items():
+        (root / "ev" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "ev" / name).write_bytes(data)
+    ws = Workspace(root / "ws")
+    triage(ws, TriageRequest(sources=[root / "ev"], case="c", settings=Settings(workers=1)))
+    summary = case_summary(ws, 1)
+    html = case_report_html(ws, 1)
+    with ws.engine.connect() as conn:
+        queue = [bytes(s).hex() for s in conn.scalars(select(ReviewEntry.media_sha256).where(
+            ReviewEntry.case_id == 1).order_by(ReviewEntry.priority, ReviewEntry.media_sha256))]
+    ws.close()
+    return {"sha": {n: sha(d) for n, d in files.items()}, "summary": summary, "html": html,
+            "queue": queue}
+
+
+def _series_with(case: dict[str, Any], *names: str) -> dict[str, Any] | None:
+    wanted = {case["sha"][n] for n in names}
+    return next((s for s in case["summary"]["series"] if set(s["members"]) == wanted), None)
+
+
+def test_series_and_their_reasons(case: dict[str, Any]) -> None:
+    found = {frozenset(s["members"]) for s in case["summary"]["series"]}
+    names = {v: k for k, v in case["sha"].items()}
+    assert {frozenset(names[m] for m in s) for s in found} == {
+        frozenset({"room/a.jpg", "elsewhere/b.jpg"}),
+        frozenset({"session/s0.jpg", "session/s1.jpg", "session/s2.jpg"}),
+        frozenset({"p/b1.jpg", "q/b2.jpg"}),
+    }
+    scene_series = _series_with(case, "room/a.jpg", "elsewhere/b.jpg")
+    assert scene_series is not None
+    assert any("same scene (verified" in r for r in scene_series["links"][0]["reasons"])
+    session = _series_with(case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    assert session is not None and session["cameras"] == ["Canon EOS 80D"]
+    reasons = session["links"][0]["reasons"]
+    assert "same camera model (Canon EOS 80D)" in reasons
+    assert any(r.startswith("taken 1 min apart") for r in reasons)
+    assert any(r.startswith("same folder") and r.endswith("session") for r in reasons)
+    assert session["first_taken"] == "2024-05-01T10:00:00"
+    body = _series_with(case, "p/b1.jpg", "q/b2.jpg")
+    assert body is not None and body["links"][0]["reasons"] == [
+        "same camera body (Nikon D750 #3001)", "same camera model (Nikon D750)"]
+
+
+def test_unknown_camera_original_series_first_in_the_queue(case: dict[str, Any]) -> None:
+    session = _series_with(case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    body = _series_with(case, "p/b1.jpg", "q/b2.jpg")
+    scene_series = _series_with(case, "room/a.jpg", "elsewhere/b.jpg")
+    assert session and body and scene_series
+    assert session["prime"] and body["prime"] and not scene_series["prime"]
+    assert "camera metadata" in scene_series["prime_reason"]
+    first = set(case["queue"][:5])
+    assert first == set(session["members"]) | set(body["members"])
+
+
+def test_series_in_the_report(case: dict[str, Any]) -> None:
+    html = case["html"]
+    assert "Series (3)" in html and "same camera body (Nikon D750 #3001)" in html
+    assert "Canon EOS 80D" in html
