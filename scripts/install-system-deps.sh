@@ -16,8 +16,14 @@ PACKAGES=(
   sleuthkit           # fls, icat, tsk_recover: the examiner's route in bench/disk_image.py
   postgresql          # real server for the PostgreSQL tests
   chromium            # real browser for the web tests and PDF reports
-  fonts-dejavu-core   # text in generated demo images
   libimage-exiftool-perl  # exiftool: tests check that published object images carry no metadata
+  fonts-dejavu-core   # text in generated demo images and bench/ocr.py
+  # OCR (signals/ocr.py): Tesseract's trained data, the Cyrillic script model read by
+  # default, the Latin one for bench/ocr.py's baseline, and the operation's languages
+  tesseract-ocr tesseract-ocr-script-cyrl tesseract-ocr-script-latn
+  tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-dan
+  tesseract-ocr-swe tesseract-ocr-nor tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-por
+  tesseract-ocr-pol tesseract-ocr-ces tesseract-ocr-hun tesseract-ocr-rus tesseract-ocr-ukr
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

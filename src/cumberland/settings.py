@@ -101,6 +101,24 @@ class Settings:
     catalogue: str | None = None
     # How the review queue orders media within a tier (analysis/priority.py).
     priority: PriorityWeights = field(default_factory=PriorityWeights)
+    # Text in pictures (signals/ocr.py): Tesseract languages or scripts ('+'-separated)
+    # read beside the PP-OCRv6 recogniser, whose alphabet is Latin only (the Cyrillic script
+    # model reads Russian, Ukrainian and the rest; "" reads Latin script only, faster); the
+    # detector's working size (longer side); the bounded copy lines are read from; regions
+    # read at most (the strongest: a picture of foliage can light up hundreds); words kept
+    # from this confidence (0-100) up.
+    ocr_tesseract: str = "Cyrillic"
+    ocr_detect_side: int = 640
+    ocr_max_side: int = 1600
+    ocr_max_regions: int = 64
+    ocr_min_confidence: int = 60
+    # Faces (signals/faces.py): the bounded copy faces are found on (longer side), faces
+    # kept at most (the largest), the smallest face kept (shorter side of its box, in the
+    # copy's pixels) and the detector's score from which a face counts.
+    faces_max_side: int = 1280
+    faces_max: int = 64
+    face_min_size: int = 24
+    face_min_score: float = 0.7
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,348 @@
+"""Text in pictures: find text regions first, read only those (most pictures have none).
+
+Chosen on bench/ocr.py (docs/benchmarks.md), where Tesseract alone read few of the words
+rendered on photos and RapidOCR's own pipeline cost seconds a picture:
+
+1. *Detection*: the PP-OCRv6 text detector shipped in the ``rapidocr`` wheel (ONNX, run
+   directly through onnxruntime) gives a probability map of text at a reduced size
+   (``Settings.ocr_detect_side``, longer side); regions are its blobs, as rotated
+   rectangles grown by DB's "unclip" margin. A picture without a region costs this pass.
+2. *Recognition*: each region is cut out of the bounded upright copy, straightened and read
+   by the PP-OCRv6 recogniser of the same wheel (CTC over 18,708 characters: every Latin
+   alphabet of the operation with its diacritics, English to Hungarian). It has no Cyrillic,
+   so Tesseract (``tesserocr``, in process, trained data from Debian's packages) reads the
+   line too with ``Settings.ocr_tesseract`` (default the Cyrillic script model: Russian,
+   Ukrainian and the rest), and the more confident reading is kept.
+
+Words below ``Settings.ocr_min_confidence`` or without two letters or digits are dropped
+(blobs of bark and foliage read as noise otherwise). Boxes are fractions of the upright
+picture, so they lie on the thumbnail as they are. ``search`` holds the text folded (lower
+case, no diacritics) for full-text search in either database.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from cumberland.settings import Settings
+from cumberland.signals import models
+from cumberland.signals.pixels import RGB, bounded
+
+_MEAN = 0.5  # PP-OCRv6 detector normalisation: (x / 255 - 0.5) / 0.5
+_BIN_THRESHOLD = 0.3  # probability that makes a pixel text
+_BOX_THRESHOLD = 0.6  # mean probability a region must reach
+_UNCLIP = 1.6  # DB's margin: a region grows by area * ratio / perimeter on each side
+_REC_HEIGHT = 48  # the PP-OCRv6 recogniser's input height
+_REC_MAX_WIDTH = 1600  # a longer line is squeezed (its characters stay readable)
+_TESS_HEIGHT = 64  # Tesseract reads a region best when its text is ~30 px high
+_MIN_REGION_SIDE = 4  # regions thinner than this (in the detector's pixels) are noise
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    confidence: float  # 0-100, Tesseract's
+    box: list[float]  # x, y, w, h as fractions of the picture
+
+
+@dataclass(slots=True)
+class Line:
+    text: str
+    confidence: float
+    quad: list[list[float]]  # four corners, fractions of the picture, clockwise from top left
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TextFound:
+    """What one picture says: its lines, and how the search for them went."""
+
+    lines: list[Line]
+    regions: int  # text regions the detector found (before the cap)
+    capped: bool  # more regions than Settings.ocr_max_regions: only the strongest were read
+    width: int  # the copy boxes are fractions of
+    height: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def data(self) -> dict[str, Any]:
+        """The signal's row: text, its folded form for search, lines with words and boxes."""
+        return {
+            "text": self.text, "search": fold(self.text), "regions": self.regions,
+            "capped": self.capped, "size": [self.width, self.height],
+            "lines": [{"text": ln.text, "confidence": round(ln.confidence, 1),
+                       "quad": [[round(x, 4), round(y, 4)] for x, y in ln.quad],
+                       "words": [{"text": w.text, "confidence": round(w.confidence, 1),
+                                  "box": [round(v, 4) for v in w.box]} for w in ln.words]}
+                      for ln in self.lines],
+        }
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, so 'Zürich' finds 'ZURICH' and 'Łódź' finds 'lodz'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.replace("ł", "l").replace("ø", "o").replace("đ", "d").replace("ß", "ss")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A rotated rectangle of text in the bounded copy's pixels."""
+
+    center: tuple[float, float]
+    size: tuple[float, float]  # along the text, across it
+    angle: float  # degrees, as cv2.minAreaRect
+    score: float
+
+    def corners(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Top left, top right, bottom right, bottom left, along the reading direction."""
+        pts = cv2.boxPoints((self.center, self.size, self.angle)).astype(np.float32)
+        return _reading_order(pts)
+
+
+def _reading_order(pts: np.ndarray[Any, np.dtype[np.float32]]
+                   ) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Order four corners so the first edge is the longer one, going left to right."""
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    pts = np.roll(pts, -start, axis=0)
+    if np.linalg.norm(pts[1] - pts[0]) < np.linalg.norm(pts[3] - pts[0]):
+        pts = pts[[0, 3, 2, 1]]  # the first edge went down: walk the other way round
+        if pts[1][0] < pts[0][0]:  # vertical text: read it top to bottom
+            pts = np.roll(pts, 1, axis=0)
+    return pts
+
+
+@functools.cache
+def _detector() -> ort.InferenceSession:
+    return _session(models.TEXT_DETECTOR)
+
+
+def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
+    """Text regions of a picture, strongest first, in its own pixel coordinates."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, detect_side / max(height, width))
+    dh, dw = (max(32, round(height * scale / 32) * 32), max(32, round(width * scale / 32) * 32))
+    small = cv2.cvtColor(cv2.resize(rgb, (dw, dh), interpolation=cv2.INTER_AREA),
+                         cv2.COLOR_RGB2BGR)  # PaddleOCR models take OpenCV's order
+    tensor = ((small.astype(np.float32) / 255.0 - _MEAN) / _MEAN).transpose(2, 0, 1)[None]
+    session = _detector()
+    prob = session.run(None, {session.get_inputs()[0].name: tensor})[0][0, 0]
+    mask = cv2.dilate((prob > _BIN_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    sx, sy = width / dw, height / dh
+    found: list[Region] = []
+    for contour in contours:
+        (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+        if min(rw, rh) < _MIN_REGION_SIDE / 2:
+            continue
+        x, y, bw, bh = cv2.boundingRect(contour)
+        blob = np.zeros((bh, bw), np.uint8)
+        cv2.fillPoly(blob, [contour - [x, y]], 1)
+        score = float(cv2.mean(prob[y:y + bh, x:x + bw], blob)[0])
+        if score < _BOX_THRESHOLD:
+            continue
+        grow = rw * rh * _UNCLIP / (2 * (rw + rh))
+        rw, rh = rw + 2 * grow, rh + 2 * grow
+        if min(rw, rh) < _MIN_REGION_SIDE:
+            continue
+        # back to the picture's pixels (the resize may change the aspect a little)
+        corners = cv2.boxPoints(((cx, cy), (rw, rh), angle)) * [sx, sy]
+        (cx, cy), (rw, rh), angle = cv2.minAreaRect(corners.astype(np.float32))
+        long_side, short_side = (rw, rh) if rw >= rh else (rh, rw)
+        found.append(Region((cx, cy), (long_side, short_side),
+                            angle if rw >= rh else angle - 90.0, score))
+    found.sort(key=lambda r: -r.score * r.size[0] * r.size[1])
+    return found
+
+
+def _session(model: models.Model) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # one item per worker process: cores go to workers
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(models.verified(model)), options,
+                                providers=["CPUExecutionProvider"])
+
+
+@functools.cache
+def _recogniser() -> tuple[ort.InferenceSession, list[str]]:
+    session = _session(models.TEXT_RECOGNISER)
+    characters = session.get_modelmeta().custom_metadata_map["character"].split("\n")
+    return session, ["", *characters, " "]  # CTC blank first, space last (PaddleOCR's order)
+
+
+@dataclass(slots=True)
+class _Reading:
+    """One line read: its words with confidences (0-100) and spans along the line (0-1)."""
+
+    words: list[tuple[str, float, float, float]]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.mean([w[1] for w in self.words])) if self.words else 0.0
+
+
+def _read_pp(line: RGB) -> _Reading:
+    """PP-OCRv6 recognition of one straightened line (greedy CTC)."""
+    session, charset = _recogniser()
+    height = _REC_HEIGHT
+    width = min(_REC_MAX_WIDTH, max(height, round(line.shape[1] * height / line.shape[0])))
+    resized = cv2.resize(cv2.cvtColor(line, cv2.COLOR_RGB2BGR), (width, height))
+    tensor = ((resized.astype(np.float32) / 255.0 - _MEAN) / _MEAN).transpose(2, 0, 1)[None]
+    probs = session.run(None, {session.get_inputs()[0].name: tensor})[0][0]
+    best, conf = probs.argmax(axis=1), probs.max(axis=1)
+    steps = len(best)
+    words: list[tuple[str, float, float, float]] = []
+    chars: list[tuple[str, float, int]] = []
+    previous = 0
+
+    def close() -> None:
+        if chars:
+            text = "".join(c for c, _, _ in chars)
+            words.append((text, 100.0 * float(np.mean([p for _, p, _ in chars])),
+                          chars[0][2] / steps, (chars[-1][2] + 1) / steps))
+            chars.clear()
+
+    for t, (index, p) in enumerate(zip(best.tolist(), conf.tolist(), strict=True)):
+        if index != previous and index != 0:
+            char = charset[index] if index < len(charset) else ""
+            if char == " ":
+                close()
+            elif char:
+                chars.append((char, p, t))
+        previous = index
+    close()
+    return _Reading(words)
+
+
+class _Tesseract:
+    """One Tesseract engine per process and language list (the API is not thread-safe).
+
+    Lines are read raw (page segmentation mode 13): Tesseract's layout analysis finds
+    nothing in a crop that the text fills from edge to edge."""
+
+    def __init__(self, spec: str) -> None:
+        import tesserocr
+
+        self._ril = tesserocr.RIL.WORD
+        for language in models.languages(spec):
+            models.verified(models.tessdata(language))
+        self.api = tesserocr.PyTessBaseAPI(
+            path=str(models.TESSDATA) + "/", lang=spec, psm=tesserocr.PSM.RAW_LINE,
+            oem=tesserocr.OEM.LSTM_ONLY)
+        self.lock = threading.Lock()
+
+    def read(self, line: RGB) -> _Reading:
+        from PIL import Image
+
+        grey = cv2.cvtColor(line, cv2.COLOR_RGB2GRAY)
+        scale = _TESS_HEIGHT / grey.shape[0]
+        grey = cv2.resize(grey, (max(8, round(grey.shape[1] * scale)), _TESS_HEIGHT),
+                          interpolation=cv2.INTER_CUBIC)
+        words: list[tuple[str, float, float, float]] = []
+        with self.lock:
+            self.api.SetImage(Image.fromarray(grey))
+            self.api.Recognize()
+            iterator = self.api.GetIterator()
+            while iterator is not None:
+                try:
+                    text = iterator.GetUTF8Text(self._ril)
+                except RuntimeError:  # "No text returned": an empty line
+                    break
+                box = iterator.BoundingBox(self._ril)
+                if text and text.strip() and box:
+                    words.append((text.strip(), float(iterator.Confidence(self._ril)),
+                                  box[0] / grey.shape[1], box[2] / grey.shape[1]))
+                if not iterator.Next(self._ril):
+                    break
+        return _Reading(words)
+
+
+@functools.cache
+def _tesseract(spec: str) -> _Tesseract:
+    return _Tesseract(spec)
+
+
+def _straighten(rgb: RGB, corners: np.ndarray[Any, np.dtype[np.float32]]
+                ) -> tuple[RGB, np.ndarray[Any, np.dtype[np.float64]]]:
+    """The region cut out level at ``_REC_HEIGHT`` pixels high; and the transform from its
+    pixels back to the picture's."""
+    along = float(np.linalg.norm(corners[1] - corners[0]))
+    across = float(np.linalg.norm(corners[3] - corners[0]))
+    out_h = _REC_HEIGHT
+    out_w = max(8, round(along * out_h / max(across, 1.0)))
+    target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
+    warp = cv2.getPerspectiveTransform(corners, target)
+    line = np.asarray(cv2.warpPerspective(rgb, warp, (out_w, out_h), flags=cv2.INTER_CUBIC,
+                                          borderMode=cv2.BORDER_REPLICATE), np.uint8)
+    return line, np.asarray(np.linalg.inv(warp), np.float64)
+
+
+def _trim(word: str) -> str:
+    """Without the punctuation a plate's edge reads as ('[Hotel', 'Skola.')."""
+    start, end = 0, len(word)
+    while start < end and not word[start].isalnum():
+        start += 1
+    while end > start and not word[end - 1].isalnum():
+        end -= 1
+    return word[start:end]
+
+
+def _useful(word: str, confidence: float, minimum: float) -> bool:
+    letters = sum(c.isalnum() for c in word)
+    return confidence >= minimum and letters >= 2 and letters * 2 >= len(word)
+
+
+def read_text(rgb: RGB, settings: Settings) -> TextFound:
+    """The text of a picture (upright RGB pixels): detection first, then each region read.
+
+    The picture is bounded to ``Settings.ocr_max_side`` first; at most
+    ``Settings.ocr_max_regions`` regions are read (the strongest), ``capped`` says when more
+    were found."""
+    copy, _ = bounded(rgb, settings.ocr_max_side)
+    height, width = copy.shape[:2]
+    regions = detect_regions(copy, settings.ocr_detect_side)
+    kept = regions[:settings.ocr_max_regions]
+    lines = [line for region in kept
+             if (line := _read_region(copy, region, settings)) is not None]
+    lines.sort(key=lambda ln: (round(ln.quad[0][1] * 40), ln.quad[0][0]))  # reading order
+    return TextFound(lines, len(regions), len(regions) > len(kept), width, height)
+
+
+def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
+    height, width = copy.shape[:2]
+    corners = region.corners()
+    line_px, back = _straighten(copy, corners)
+    reading = _read_pp(line_px)
+    if settings.ocr_tesseract:
+        other = _tesseract(settings.ocr_tesseract).read(line_px)
+        if other.confidence > reading.confidence:
+            reading = other
+    line_w = line_px.shape[1]
+    words: list[Word] = []
+    for raw, confidence, start, end in reading.words:
+        text = _trim(raw)
+        if not _useful(text, confidence, settings.ocr_min_confidence):
+            continue
+        x1, x2 = start * line_w, end * line_w
+        pts = cv2.perspectiveTransform(np.array(
+            [[[x1, 0], [x2, 0], [x2, _REC_HEIGHT], [x1, _REC_HEIGHT]]], np.float64), back)[0]
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        words.append(Word(text, confidence, [
+            max(0.0, lo[0] / width), max(0.0, lo[1] / height),
+            min(1.0, (hi[0] - lo[0]) / width), min(1.0, (hi[1] - lo[1]) / height)]))
+    if not words:
+        return None
+    quad = [[float(x) / width, float(y) / height] for x, y in corners]
+    return Line(" ".join(w.text for w in words),
+                sum(w.confidence for w in words) / len(words), quad, words)

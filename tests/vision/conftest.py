@@ -1,0 +1,54 @@
+"""Benign pictures for the vision tests: scikit-image's astronaut (a face shipped in the
+package) and its transformed copies, and text rendered with Debian's DejaVu fonts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+def plain_background(width: int = 640, height: int = 480) -> np.ndarray:
+    """A smooth colour gradient: no text, no face."""
+    x = np.linspace(0, 1, width)[None, :, None]
+    y = np.linspace(0, 1, height)[:, None, None]
+    return (np.concatenate([60 + 120 * x + 0 * y, 90 + 60 * y + 0 * x, 150 - 80 * x * y],
+                           axis=2)).astype(np.uint8)
+
+
+def with_text(rgb: np.ndarray, lines: list[tuple[str, int, int, int]]) -> np.ndarray:
+    """``rgb`` with each (text, x, y, cap height) drawn on a light plate."""
+    image = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(image)
+    for text, x, y, size in lines:
+        font = ImageFont.truetype(str(FONT), round(size / 0.73))
+        left, top, right, bottom = draw.textbbox((x, y), text, font=font)
+        draw.rectangle((left - 8, top - 6, right + 8, bottom + 6), fill=(240, 236, 220))
+        draw.text((x, y), text, font=font, fill=(25, 25, 30))
+    return np.asarray(image)
+
+
+def rotate(rgb: np.ndarray, degrees: float, scale: float = 1.0) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    warp = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, scale)
+    return cv2.warpAffine(rgb, warp, (w, h), borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=(128, 128, 128))
+
+
+def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
