@@ -39,7 +39,7 @@ def test_every_signal_is_registered_once_with_its_own_version() -> None:
     # the variants no longer bypass the registry; each provenance part has its own version
     assert {"exif", "pdq", "pdq-variants", "thumbnail", "vpdq", "contact-sheet", "c2pa",
             "xmp-iptc", "generator-metadata", "invisible-watermark", "camera-metadata",
-            "provenance", "local-features"} <= set(names)
+            "provenance", "local-features", "ocr", "faces"} <= set(names)
     for s in SIGNALS:
         assert s.summary and s.kinds and s.consumes
         assert all(n in names for n in registry.needs_of(s, names))
@@ -48,7 +48,8 @@ def test_every_signal_is_registered_once_with_its_own_version() -> None:
 
 @pytest.mark.parametrize(("stale", "redo"), [
     ("thumbnail", ["thumbnail"]),
-    ("exif", ["exif", "thumbnail"]),  # the thumbnail is turned by the EXIF orientation
+    # the thumbnail, text boxes and face boxes are turned by the EXIF orientation
+    ("exif", ["exif", "thumbnail", "ocr", "faces"]),
     ("pdq", ["pdq", "pdq-variants"]),
     ("c2pa", ["c2pa", "provenance"]),
     ("provenance", ["provenance"]),
@@ -101,7 +102,8 @@ def test_ingest_records_every_signal_version_and_decodes_once(
     synthetic_image(4, (320, 240)).save(path, "JPEG")
     result = fingerprint(Task(1, os.fsencode(path), path.name, None), Settings())
     assert result.media is not None and result.media.versions == IMAGE
-    assert {s.name for s in result.signals} == {"pdq-variants", "provenance", "local-features"}
+    assert {s.name for s in result.signals} == {"pdq-variants", "provenance", "local-features",
+                                                "ocr"}  # the caption is read
     assert result.media.pdq is not None and result.thumbnail is not None
     assert "exif" in result.media.meta and result.media.ai_level == "none"
     assert len(decodes) == 1  # one decode for every pixel signal

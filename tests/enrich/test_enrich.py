@@ -187,9 +187,12 @@ def test_triage_again_enriches_what_changed(demo_tree: Path, ws: Workspace,
                         lambda *args: Inline(settings))
     again = triage(ws, TriageRequest(sources=[demo_tree / "seized"], case=CASE,
                                      settings=settings))
-    # exif and the thumbnail that reads its orientation; nothing was fingerprinted again
-    assert again.enriched.computed == {"exif": images, "thumbnail": images}
-    assert counted == {"exif": images, "thumbnail": images, "decode": images}
+    # exif and what reads its orientation (the thumbnail, text and face boxes); nothing was
+    # fingerprinted again, and the picture was decoded once for all of them
+    assert again.enriched.computed == {"exif": images, "thumbnail": images, "ocr": images,
+                                       "faces": images}
+    assert counted == {"exif": images, "thumbnail": images, "ocr": images, "faces": images,
+                       "decode": images}
 
 
 @pytest.mark.parametrize("cluster", [None, "local:1"])
@@ -205,8 +208,8 @@ def test_enrich_runs_on_the_ingest_executors(ws: Workspace, cluster: str | None)
 
 
 def test_unknown_signal_or_case_is_one_clear_error(ws: Workspace) -> None:
-    with pytest.raises(EnrichError, match="no signal named ocr"):
-        run(ws, signals=["ocr"])
+    with pytest.raises(EnrichError, match="no signal named handwriting"):
+        run(ws, signals=["handwriting"])
     with pytest.raises(LookupError, match="no case named"):
         enrich(ws, EnrichRequest("nope"), executor=Inline(Settings()))
 

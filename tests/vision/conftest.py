@@ -52,3 +52,23 @@ def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
                            [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def triage_case(base: Path) -> None:
+    """Case ``v`` of ``base/ws``: a sign, two copies of the astronaut, a text-free picture."""
+    from skimage import data
+    from typer.testing import CliRunner
+
+    from cumberland.cli import app
+
+    evidence = base / "evidence"
+    evidence.mkdir()
+    Image.fromarray(with_text(plain_background(), [("HOTEL Zürich", 60, 80, 40)])).save(
+        evidence / "sign.png")
+    astronaut = data.astronaut()
+    Image.fromarray(astronaut).save(evidence / "astronaut.png")
+    Image.fromarray(astronaut[20:, 10:]).save(evidence / "astronaut-crop.jpg", quality=85)
+    Image.fromarray(plain_background()).save(evidence / "plain.png")
+    result = CliRunner().invoke(app, ["triage", str(evidence), "--case", "v", "--workspace",
+                                      str(base / "ws"), "--workers", "1"])
+    assert result.exit_code == 0, result.output

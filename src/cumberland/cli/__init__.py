@@ -12,6 +12,7 @@ from cumberland.cli import objects as _objects  # noqa: F401  (registers command
 from cumberland.cli import platform as _platform  # noqa: F401  (registers commands)
 from cumberland.cli import signals as _signals  # noqa: F401  (registers commands)
 from cumberland.cli import tips as _tips  # noqa: F401  (registers commands)
+from cumberland.cli import vision as _vision  # noqa: F401  (registers commands)
 from cumberland.cli import web as _web  # noqa: F401  (registers commands)
 from cumberland.cli.common import app
 

@@ -182,6 +182,7 @@ def triage(
     from cumberland.pipeline.ingest import SourceError
     from cumberland.pipeline.triage import TriageRequest
     from cumberland.pipeline.triage import triage as run_triage
+    from cumberland.signals.models import ModelError
     from cumberland.signals.plugins import PluginError
     from cumberland.sources.artefacts.catalogue import CatalogueError
 
@@ -207,7 +208,7 @@ def triage(
             with progress_bar() as sink:
                 outcome = run_triage(ws, request, sink)
     except (HashSetError, SourceError, ClusterError, LibraryError, PluginError,
-            CatalogueError) as exc:
+            CatalogueError, ModelError) as exc:
         fail(str(exc))
     except (Stopped, KeyboardInterrupt) as exc:
         stopped(exc)

@@ -86,6 +86,7 @@ def enrich(
     from cumberland.pipeline.enrich import EnrichError, EnrichRequest
     from cumberland.pipeline.enrich import enrich as run_enrich
     from cumberland.pipeline.executors import ClusterError
+    from cumberland.signals.models import ModelError
     from cumberland.signals.plugins import PluginError
 
     settings = Settings(pdq_max_distance=pdq_distance, pdq_min_quality=pdq_quality,
@@ -100,7 +101,8 @@ def enrich(
             ws = _open_workspace(workspace, db)
             with progress_bar() as sink:
                 done = run_enrich(ws, request, sink)
-    except (LookupError, EnrichError, ClusterError, LibraryError, PluginError) as exc:
+    except (LookupError, EnrichError, ClusterError, LibraryError, PluginError,
+            ModelError) as exc:
         fail(str(exc))
     except (Stopped, KeyboardInterrupt) as exc:
         stopped(exc)

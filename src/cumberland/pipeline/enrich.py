@@ -342,10 +342,10 @@ def enrich(ws: Workspace, request: EnrichRequest, progress: Progress | None = No
            executor: Executor | None = None) -> EnrichRun:
     """``cumberland enrich``: bring a case's signals up to date, then its matches, stacks,
     review queue and (with ``report_dir``) its report. Raises LookupError for an unknown
-    case and EnrichError for an unknown signal."""
+    case, EnrichError for an unknown signal and ModelError for a damaged model file."""
     progress = progress or Silent()
     case = writer.case_id(ws, request.case, create=False)
-    _signals(request.settings, request.signals)
+    registry.check(_signals(request.settings, request.signals), request.settings)
     asked = request.settings
     if asked.volume_keys is None:  # members of encrypted volumes: the keys ingest was given
         asked = replace(asked, volume_keys=case_volume_keys(ws, case))

@@ -17,6 +17,7 @@ from cumberland.pipeline.runs import finish_run, start_run
 from cumberland.reports.files import write_reports
 from cumberland.reports.summary import case_summary
 from cumberland.settings import Settings
+from cumberland.signals import registry
 from cumberland.sources.artefacts.catalogue import catalogue
 from cumberland.store import writer
 from cumberland.store.hashset_import import ImportOutcome, import_hashset, sweep_set_indexes
@@ -55,6 +56,7 @@ def triage(
     imports = [import_hashset(ws, p, purpose="alert") for p in request.alert_sets]
     imports += [import_hashset(ws, p, purpose="ignore") for p in request.ignore_sets]
     library_ids(ws, request.libraries or None)  # unknown library names fail before ingest
+    registry.check(registry.active(request.settings), request.settings)  # models, once
     case = writer.case_id(ws, request.case)
     arguments = {
         "sources": [str(p) for p in request.sources],

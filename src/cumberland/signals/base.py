@@ -57,6 +57,7 @@ class Stored:
 
 Compute = Callable[["Inputs"], Output | None]
 Load = Callable[[Stored], Output | None]
+Check = Callable[[Settings], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,9 @@ class Signal:
     whenever one of them is. ``load`` rebuilds this signal's output from the store, for
     signals that need it while it is not recomputed. ``from_thumbnail``: a fair result can
     be computed from the stored thumbnail when the original cannot be read again (true of
-    PDQ, which reduces to 64x64 anyway).
+    PDQ, which reduces to 64x64 anyway). ``check`` verifies once, at a run's start, what
+    ``compute`` will load (model files), so a damaged model stops the run with one line
+    instead of an error recorded per item.
     """
 
     name: str
@@ -81,15 +84,16 @@ class Signal:
     needs: tuple[str, ...] = ()
     load: Load | None = None
     from_thumbnail: bool = False
+    check: Check | None = None
 
     @classmethod
     def define(cls, name: str, version: int | str, kinds: Iterable[str],
                consumes: Iterable[Consumes], compute: Compute, summary: str, *,
                needs: Iterable[str] = (), load: Load | None = None,
-               from_thumbnail: bool = False) -> Signal:
+               from_thumbnail: bool = False, check: Check | None = None) -> Signal:
         """A signal, with its sets given as any iterables."""
         return cls(name, version, frozenset(kinds), frozenset(consumes), compute, summary,
-                   tuple(needs), load, from_thumbnail)
+                   tuple(needs), load, from_thumbnail, check)
 
 
 class Inputs:

@@ -13,7 +13,8 @@
   eyes), folded into one number from 0 to 1.
 
 At most ``Settings.faces_max`` faces are kept (the largest); ``capped`` says when more were
-found. Boxes and landmarks are fractions of the upright picture.
+found. Boxes and landmarks are fractions of the upright picture. As the ``faces`` signal it
+keeps a row only for pictures with faces (dlib is loaded by the first face a process sees).
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from cumberland.records import Output
 from cumberland.settings import Settings
-from cumberland.signals import models
-from cumberland.signals.pixels import RGB, bounded
+from cumberland.signals import exif, models
+from cumberland.signals.base import Consumes, Inputs, Signal
+from cumberland.signals.pixels import RGB, bounded, upright_of
 
 EMBEDDING_DIM = 128
 SAME_PERSON = 0.6  # dlib's distance below which two faces are taken for one person
@@ -171,3 +174,24 @@ def describe_faces(rgb: RGB, settings: Settings) -> FacesFound:
                           [(px * scale, py * scale) for px, py in face.landmarks], face.score)
             face.embedding = embed(copy, scaled)
     return found
+
+
+def _compute(inputs: Inputs) -> Output | None:
+    found = describe_faces(upright_of(inputs), inputs.settings)
+    if not found.faces:
+        return None
+    reasons = [f"{len(found.faces)} face(s) found"]
+    if found.capped:
+        reasons.append(f"{found.found} faces detected: the largest "
+                       f"{inputs.settings.faces_max} were kept")
+    return Output(data=found.data(), reasons=reasons, value=found)
+
+
+def _check(settings: Settings) -> None:
+    models.check(models.FACE_MODELS)
+
+
+SIGNAL = Signal.define(
+    "faces", 1, ["image"], [Consumes.PIXELS, Consumes.SIGNALS], _compute,
+    "faces (YuNet): box, landmarks, score, quality, dlib embedding",
+    needs=[exif.SIGNAL.name], check=_check)

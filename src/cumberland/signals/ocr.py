@@ -6,18 +6,24 @@ rendered on photos and RapidOCR's own pipeline cost seconds a picture:
 1. *Detection*: the PP-OCRv6 text detector shipped in the ``rapidocr`` wheel (ONNX, run
    directly through onnxruntime) gives a probability map of text at a reduced size
    (``Settings.ocr_detect_side``, longer side); regions are its blobs, as rotated
-   rectangles grown by DB's "unclip" margin. A picture without a region costs this pass.
+   rectangles grown by DB's "unclip" margin. A first pass at ``Settings.ocr_gate_side``
+   says where text may be; only those areas are looked at again at the full working size,
+   so a picture without text costs that small pass.
 2. *Recognition*: each region is cut out of the bounded upright copy, straightened and read
    by the PP-OCRv6 recogniser of the same wheel (CTC over 18,708 characters: every Latin
    alphabet of the operation with its diacritics, English to Hungarian). It has no Cyrillic,
    so Tesseract (``tesserocr``, in process, trained data from Debian's packages) reads the
    line too with ``Settings.ocr_tesseract`` (default the Cyrillic script model: Russian,
-   Ukrainian and the rest), and the more confident reading is kept.
+   Ukrainian and the rest) when PP-OCR's reading is not confident (a Cyrillic line reads
+   as nothing or as noise there), and the more confident reading is kept.
 
 Words below ``Settings.ocr_min_confidence`` or without two letters or digits are dropped
 (blobs of bark and foliage read as noise otherwise). Boxes are fractions of the upright
 picture, so they lie on the thumbnail as they are. ``search`` holds the text folded (lower
 case, no diacritics) for full-text search in either database.
+
+As the ``ocr`` signal it keeps a row only for pictures with text read (or with more regions
+than were read): a text-free picture costs one detector pass and leaves nothing.
 """
 
 from __future__ import annotations
@@ -32,9 +38,11 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from cumberland.records import Output
 from cumberland.settings import Settings
-from cumberland.signals import models
-from cumberland.signals.pixels import RGB, bounded
+from cumberland.signals import exif, models
+from cumberland.signals.base import Consumes, Inputs, Signal
+from cumberland.signals.pixels import RGB, bounded, upright_of
 
 _MEAN = 0.5  # PP-OCRv6 detector normalisation: (x / 255 - 0.5) / 0.5
 _BIN_THRESHOLD = 0.3  # probability that makes a pixel text
@@ -44,6 +52,7 @@ _REC_HEIGHT = 48  # the PP-OCRv6 recogniser's input height
 _REC_MAX_WIDTH = 1600  # a longer line is squeezed (its characters stay readable)
 _TESS_HEIGHT = 64  # Tesseract reads a region best when its text is ~30 px high
 _MIN_REGION_SIDE = 4  # regions thinner than this (in the detector's pixels) are noise
+_TRUST_PP = 90.0  # a PP-OCR reading this confident is kept without asking Tesseract
 
 
 @dataclass(slots=True)
@@ -127,19 +136,26 @@ def _detector() -> ort.InferenceSession:
     return _session(models.TEXT_DETECTOR)
 
 
-def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
-    """Text regions of a picture, strongest first, in its own pixel coordinates."""
+def _probability(rgb: RGB, side: int) -> tuple[np.ndarray[Any, np.dtype[np.float32]],
+                                               float, float]:
+    """The detector's text probability map of ``rgb`` at ``side`` (longer side, in steps of
+    32), and the factors from its pixels back to ``rgb``'s."""
     height, width = rgb.shape[:2]
-    scale = min(1.0, detect_side / max(height, width))
+    scale = min(1.0, side / max(height, width))
     dh, dw = (max(32, round(height * scale / 32) * 32), max(32, round(width * scale / 32) * 32))
     small = cv2.cvtColor(cv2.resize(rgb, (dw, dh), interpolation=cv2.INTER_AREA),
                          cv2.COLOR_RGB2BGR)  # PaddleOCR models take OpenCV's order
     tensor = ((small.astype(np.float32) / 255.0 - _MEAN) / _MEAN).transpose(2, 0, 1)[None]
     session = _detector()
     prob = session.run(None, {session.get_inputs()[0].name: tensor})[0][0, 0]
+    return prob, width / dw, height / dh
+
+
+def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
+    """Text regions of a picture, strongest first, in its own pixel coordinates."""
+    prob, sx, sy = _probability(rgb, detect_side)
     mask = cv2.dilate((prob > _BIN_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    sx, sy = width / dw, height / dh
     found: list[Region] = []
     for contour in contours:
         (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
@@ -163,6 +179,51 @@ def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
                             angle if rw >= rh else angle - 90.0, score))
     found.sort(key=lambda r: -r.score * r.size[0] * r.size[1])
     return found
+
+
+def find_regions(rgb: RGB, detect_side: int, gate_side: int) -> list[Region]:
+    """``detect_regions`` at ``detect_side``, run only where a first pass at ``gate_side``
+    (a quarter of the pixels at half the side) saw any text: a text-free picture costs that
+    pass alone, and a picture with a caption costs it plus the caption's neighbourhood."""
+    height, width = rgb.shape[:2]
+    if gate_side <= 0 or gate_side >= min(detect_side, max(height, width)):
+        return detect_regions(rgb, detect_side)
+    prob, sx, sy = _probability(rgb, gate_side)
+    mask = (prob > _BIN_THRESHOLD).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    boxes: list[list[int]] = []
+    for x, y, w, h, _ in stats[1:count].tolist():  # margin: the text's height, >= 4 px
+        pad = max(4, h)
+        boxes.append([max(0, round((x - pad) * sx)), max(0, round((y - pad) * sy)),
+                      min(width, round((x + w + pad) * sx)),
+                      min(height, round((y + h + pad) * sy))])
+    areas = _merged(boxes)
+    if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) > height * width / 2:
+        return detect_regions(rgb, detect_side)  # text all over: one pass is cheaper
+    scale = min(1.0, detect_side / max(height, width))
+    found: list[Region] = []
+    for x0, y0, x1, y1 in areas:
+        side = max(32, round(max(x1 - x0, y1 - y0) * scale))
+        found += [Region((r.center[0] + x0, r.center[1] + y0), r.size, r.angle, r.score)
+                  for r in detect_regions(rgb[y0:y1, x0:x1], side)]
+    found.sort(key=lambda r: -r.score * r.size[0] * r.size[1])
+    return found
+
+
+def _merged(boxes: list[list[int]]) -> list[list[int]]:
+    """Overlapping boxes (x0, y0, x1, y1) joined until none overlap."""
+    out: list[list[int]] = []
+    for box in boxes:
+        while True:
+            other = next((o for o in out if box[0] < o[2] and o[0] < box[2]
+                          and box[1] < o[3] and o[1] < box[3]), None)
+            if other is None:
+                break
+            out.remove(other)
+            box = [min(box[0], other[0]), min(box[1], other[1]), max(box[2], other[2]),
+                   max(box[3], other[3])]
+        out.append(box)
+    return out
 
 
 def _session(model: models.Model) -> ort.InferenceSession:
@@ -311,7 +372,7 @@ def read_text(rgb: RGB, settings: Settings) -> TextFound:
     were found."""
     copy, _ = bounded(rgb, settings.ocr_max_side)
     height, width = copy.shape[:2]
-    regions = detect_regions(copy, settings.ocr_detect_side)
+    regions = find_regions(copy, settings.ocr_detect_side, settings.ocr_gate_side)
     kept = regions[:settings.ocr_max_regions]
     lines = [line for region in kept
              if (line := _read_region(copy, region, settings)) is not None]
@@ -324,7 +385,7 @@ def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
     corners = region.corners()
     line_px, back = _straighten(copy, corners)
     reading = _read_pp(line_px)
-    if settings.ocr_tesseract:
+    if settings.ocr_tesseract and reading.confidence < _TRUST_PP:
         other = _tesseract(settings.ocr_tesseract).read(line_px)
         if other.confidence > reading.confidence:
             reading = other
@@ -346,3 +407,28 @@ def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
     quad = [[float(x) / width, float(y) / height] for x, y in corners]
     return Line(" ".join(w.text for w in words),
                 sum(w.confidence for w in words) / len(words), quad, words)
+
+
+def _compute(inputs: Inputs) -> Output | None:
+    found = read_text(upright_of(inputs), inputs.settings)
+    if not found.lines and not found.capped:
+        return None
+    reasons = []
+    if found.lines:
+        sample = " | ".join(found.text.splitlines())
+        reasons.append(f"text read ({len(found.lines)} line(s)): "
+                       f"{sample[:120]}{'...' if len(sample) > 120 else ''}")
+    if found.capped:
+        reasons.append(f"{found.regions} text regions found: the strongest "
+                       f"{inputs.settings.ocr_max_regions} were read")
+    return Output(data=found.data(), reasons=reasons, value=found)
+
+
+def _check(settings: Settings) -> None:
+    models.check(models.ocr_models(settings.ocr_tesseract))
+
+
+SIGNAL = Signal.define(
+    "ocr", 1, ["image"], [Consumes.PIXELS, Consumes.SIGNALS], _compute,
+    "text in the picture (PP-OCRv6 regions, then PP-OCRv6 + Tesseract), with boxes",
+    needs=[exif.SIGNAL.name], check=_check)

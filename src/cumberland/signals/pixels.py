@@ -15,6 +15,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from cumberland.signals import exif
+from cumberland.signals.base import Inputs
+
 RGB = NDArray[np.uint8]
 
 # EXIF orientation -> the numpy operation that turns the stored pixels upright
@@ -33,6 +36,14 @@ def upright(rgb: RGB, orientation: Any) -> RGB:
     """The pixels as the camera meant them to be seen."""
     turn = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
     return rgb if turn is None else np.ascontiguousarray(turn(rgb))
+
+
+def upright_of(inputs: Inputs) -> RGB:
+    """The one decode of a media's picture, turned upright by its EXIF orientation (the
+    ``exif`` signal, which signals calling this must name in ``needs``)."""
+    found = inputs.output(exif.SIGNAL.name)
+    orientation = found.value.get("orientation") if found and found.value else None
+    return upright(inputs.decoded().rgb, orientation)
 
 
 def bounded(rgb: RGB, max_side: int) -> tuple[RGB, float]:

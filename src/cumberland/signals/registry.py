@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from cumberland.errors import one_line
 from cumberland.records import MediaRecord, Output, Result, SignalOutput
 from cumberland.settings import Settings
-from cumberland.signals import exif, frames, local_features, pdq_signal, thumbnail
+from cumberland.signals import exif, faces, frames, local_features, ocr, pdq_signal, thumbnail
 from cumberland.signals.base import Inputs, Signal
 from cumberland.signals.provenance import parts
 from cumberland.signals.sniff import sniff
@@ -39,6 +39,8 @@ BUILTIN: tuple[Signal, ...] = (
     parts.CAMERA,
     parts.SIGNAL,
     local_features.SIGNAL,
+    ocr.SIGNAL,
+    faces.SIGNAL,
 )
 PROVENANCE = parts.NAME
 
@@ -68,6 +70,13 @@ def active(settings: Settings) -> tuple[Signal, ...]:
 @functools.lru_cache(maxsize=4)
 def _plugins(folder: str | None) -> tuple[Signal, ...]:
     return tuple(parts.plugin_signals(folder))
+
+
+def check(signals: Iterable[Signal], settings: Settings) -> None:
+    """Run every signal's start-of-run check (model files): the first fault raises."""
+    for s in signals:
+        if s.check is not None:
+            s.check(settings)
 
 
 def needs_of(signal: Signal, names: Iterable[str]) -> list[str]:

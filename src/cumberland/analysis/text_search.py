@@ -1,0 +1,108 @@
+"""Text search over a case's pictures: the words OCR read, found through the database's own
+full-text index (SQLite FTS5, PostgreSQL tsvector; migration 0020).
+
+The query is folded like the stored text (lower case, no diacritics), split into words,
+and every word must appear (a trailing ``*`` makes a word a prefix). Each hit names the
+media, the case's items holding it, the line texts and the boxes of the words that matched,
+so the viewer can draw them on the (blurred until revealed) picture.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, text
+
+from cumberland.signals.ocr import fold
+from cumberland.store.workspace import Workspace
+
+SIGNAL = "ocr"
+_WORD = re.compile(r"\w+\*?")
+
+
+class SearchError(ValueError):
+    """A query with no word in it."""
+
+
+@dataclass(slots=True)
+class TextHit:
+    sha256: bytes
+    text: str
+    paths: list[str] = field(default_factory=list)
+    boxes: list[dict[str, Any]] = field(default_factory=list)  # {"text", "box", "confidence"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sha256": self.sha256.hex(), "text": self.text, "paths": self.paths,
+                "matches": self.boxes}
+
+
+def query_words(query: str) -> list[str]:
+    words = _WORD.findall(fold(query))
+    if not words:
+        raise SearchError(f"no word to search for in {query!r}")
+    return words
+
+
+def _sqlite_match(words: list[str]) -> str:
+    return " ".join(f'"{w[:-1]}"*' if w.endswith("*") else f'"{w}"' for w in words)
+
+
+def _pg_query(words: list[str]) -> str:
+    return " & ".join(f"{w[:-1]}:*" if w.endswith("*") else w for w in words)
+
+
+def search_text(ws: Workspace, case_id: int, query: str, limit: int = 200) -> list[TextHit]:
+    """The case's media whose OCR text holds every word of ``query``, in media order."""
+    words = query_words(query)
+    in_case = "SELECT media_sha256 FROM items WHERE case_id = :case AND media_sha256 IS NOT NULL"
+    if ws.engine.dialect.name == "postgresql":
+        sql = text(f"SELECT s.media_sha256, s.data FROM signals s WHERE s.name = '{SIGNAL}' "
+                   "AND to_tsvector('simple', coalesce(s.data->>'search', '')) @@ "
+                   "to_tsquery('simple', :q) "
+                   f"AND s.media_sha256 IN ({in_case}) ORDER BY s.media_sha256 LIMIT :limit")
+        params: dict[str, Any] = {"q": _pg_query(words)}
+    else:
+        sql = text("SELECT s.media_sha256, s.data FROM text_index "
+                   "JOIN text_index_ids t ON t.id = text_index.rowid "
+                   f"JOIN signals s ON s.media_sha256 = t.media_sha256 AND s.name = '{SIGNAL}' "
+                   f"WHERE text_index MATCH :q AND t.media_sha256 IN ({in_case}) "
+                   "ORDER BY t.media_sha256 LIMIT :limit")
+        params = {"q": _sqlite_match(words)}
+    with ws.engine.connect() as conn:
+        rows = conn.execute(sql, {**params, "case": case_id, "limit": limit}).all()
+        hits = [_hit(bytes(sha), data if isinstance(data, dict) else _json(data), words)
+                for sha, data in rows]
+        if hits:
+            paths = conn.execute(text(
+                "SELECT media_sha256, path FROM items WHERE case_id = :case "
+                "AND media_sha256 IN :shas ORDER BY id").bindparams(
+                    bindparam("shas", expanding=True)),
+                {"case": case_id, "shas": [h.sha256 for h in hits]}).all()
+            by_sha = {h.sha256: h for h in hits}
+            for sha, path in paths:
+                by_sha[bytes(sha)].paths.append(path)
+    return hits
+
+
+def _json(raw: Any) -> dict[str, Any]:
+    import json
+
+    value = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    return value if isinstance(value, dict) else {}
+
+
+def _matches(word: str, wanted: list[str]) -> bool:
+    folded = fold(word)
+    return any(folded.startswith(w[:-1]) if w.endswith("*") else folded == w for w in wanted)
+
+
+def _hit(sha: bytes, data: dict[str, Any], words: list[str]) -> TextHit:
+    hit = TextHit(sha, str(data.get("text", "")))
+    for line in data.get("lines", []):
+        for word in line.get("words", []):
+            if _matches(str(word.get("text", "")), words):
+                hit.boxes.append({"text": word["text"], "box": word["box"],
+                                  "confidence": word.get("confidence")})
+    return hit
