@@ -10,6 +10,7 @@ import pytest
 from vision.test_vision_signals import (  # noqa: F401  (re-collected here, against PostgreSQL)
     test_enrich_recomputes_ocr_only,
     test_faces_groups_the_astronaut_copies_into_one_person,
+    test_report_json_holds_the_text_per_media_and_the_face_counts,
     test_search_text_finds_the_sign_with_its_word_box,
     test_triage_keeps_text_and_faces_only_where_there_are_some,
     triaged,

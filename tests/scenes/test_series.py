@@ -5,7 +5,6 @@ series of unknown camera-original material first in the review queue."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import pytest

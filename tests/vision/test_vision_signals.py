@@ -102,3 +102,12 @@ def test_a_damaged_model_stops_triage_at_its_start(tmp_path: Path,
     assert result.exit_code != 0
     assert "model yunet" in result.output and str(damaged) in result.output.replace("\n", "")
     assert not (tmp_path / "ws" / "reports").exists()  # stopped before any item
+
+
+def test_report_json_holds_the_text_per_media_and_the_face_counts(triaged: Path) -> None:
+    report = json.loads((triaged / "ws" / "reports" / "v" / "report.json").read_text())
+    assert report["text"]["media"] == 1
+    sign = report["text"]["pictures"][0]
+    assert Path(sign["path"]).name == "sign.png" and "HOTEL" in sign["text"]
+    assert len(sign["lines"][0]["quad"]) == 4
+    assert report["faces"] == {"media": 2, "faces": 2, "persons": 1}

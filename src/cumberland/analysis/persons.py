@@ -80,6 +80,13 @@ def case_faces(ws: Workspace, case_ids: list[int]) -> list[StoredFace]:
     return out
 
 
+def face_counts(ws: Workspace, case_id: int) -> dict[str, int]:
+    """Pictures with faces, faces and persons of a case (report.json)."""
+    found = persons(ws, case_id)
+    return {"media": len({f.sha256 for p in found for f in p.faces}),
+            "faces": sum(len(p.faces) for p in found), "persons": len(found)}
+
+
 def _json(raw: Any) -> dict[str, Any]:
     import json
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 
 from cumberland.signals.ocr import fold
 from cumberland.store.workspace import Workspace
@@ -106,3 +106,23 @@ def _hit(sha: bytes, data: dict[str, Any], words: list[str]) -> TextHit:
                 hit.boxes.append({"text": word["text"], "box": word["box"],
                                   "confidence": word.get("confidence")})
     return hit
+
+
+def case_text(conn: Connection, case_id: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """The text read in the case's pictures, per media (report.json): how many media have
+    some, and the first ``limit`` by SHA-256 with their first path, lines and boxes."""
+    rows = conn.execute(text(
+        f"SELECT s.media_sha256, s.data FROM signals s WHERE s.name = '{SIGNAL}' "
+        "AND s.media_sha256 IN (SELECT media_sha256 FROM items WHERE case_id = :case) "
+        "ORDER BY s.media_sha256"), {"case": case_id}).all()
+    out: list[dict[str, Any]] = []
+    for sha, raw in rows[:limit]:
+        data = raw if isinstance(raw, dict) else _json(raw)
+        path = conn.scalar(text("SELECT path FROM items WHERE case_id = :case AND "
+                                "media_sha256 = :sha ORDER BY id LIMIT 1"),
+                           {"case": case_id, "sha": bytes(sha)})
+        out.append({"sha256": bytes(sha).hex(), "path": path, "text": data.get("text", ""),
+                    "capped": bool(data.get("capped")),
+                    "lines": [{k: line.get(k) for k in ("text", "confidence", "quad")}
+                              for line in data.get("lines", [])]})
+    return len(rows), out

@@ -11,7 +11,9 @@ from cumberland import __version__
 from cumberland.analysis.artefacts import catalogue_facts, category_counts
 from cumberland.analysis.deleted import deleted_pictures, deletions
 from cumberland.analysis.facts import case_facts
+from cumberland.analysis.persons import face_counts
 from cumberland.analysis.series import case_series
+from cumberland.analysis.text_search import case_text
 from cumberland.store.hashset_import import set_facts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
 from cumberland.store.workspace import Workspace
@@ -95,6 +97,7 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         deleted_count, deleted_list = deleted_pictures(conn, case, PROBLEM_LIMIT)
         recycle = {"records": sum(1 for _ in deletions(conn, case)),
                    "deleted_pictures": deleted_count, "pictures": deleted_list}
+        text_media, text_list = case_text(conn, case, PROBLEM_LIMIT)
     return {
         "generator": f"Cumberland {__version__}",
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -121,4 +124,6 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "series": case_series(ws, case),  # candidate series, links and reasons per link
         "artefacts": artefacts,  # categories by where items were found (docs/artefacts.md)
         "recycle_bins": recycle,  # what recycle bins say was deleted
+        "text": {"media": text_media, "pictures": text_list},  # read by OCR, with boxes
+        "faces": face_counts(ws, case),  # persons: `cumberland faces`, the web app
     }
