@@ -16,26 +16,53 @@ the baseline ``find TREE -type f -print0 | xargs -0 sha256sum`` over the same fi
 unpacked (one digest, one process, warm page cache: the floor of reading and hashing them).
 The load average is printed before and after: on a shared machine the second worker only
 helps if a core is free.
+
+``--by-phase`` instead runs ``triage`` in this process (``--workers 2``) on each step's
+cached container and prints, per phase (fingerprinting, matching, reporting), the peak RSS
+of the writer and of its children (fork server + workers) apart: where memory that grows
+with the member count lives. ``--sqlite-cache-kib N`` caps the writer's SQLite page cache
+(default 64 MiB a connection) for such a run, to tell the cache from the rest.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
-import os
-import subprocess
-import tarfile
-import time
+import sys
 from pathlib import Path
 
-# Before numpy is imported: it imports platform, found as bench/platform.py, which takes
-# this folder off sys.path.
-from disk_image import triage
+# Named like the standard library's module, bench/platform.py must not be found first.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-# isort: split
-from cumberland.demo import synthetic_image
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import io  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import tarfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+import psutil  # noqa: E402
+
+import cumberland.store.workspace as workspace_module  # noqa: E402
+from cumberland.demo import synthetic_image  # noqa: E402
+from cumberland.pipeline.triage import TriageRequest  # noqa: E402
+from cumberland.pipeline.triage import triage as run_triage  # noqa: E402
+
+HERE = _HERE
+
+
+def _disk_image_bench():  # type: ignore[no-untyped-def]
+    """bench/disk_image.py, loaded by path: with this folder on sys.path, bench/platform.py
+    would stand in for the standard library's ``platform``."""
+    spec = importlib.util.spec_from_file_location("disk_image", HERE / "disk_image.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CACHE = HERE / ".cache"
 FOLDERS = 200
 
 
@@ -93,18 +120,83 @@ def sha256sum(tree: Path) -> float:
     return time.perf_counter() - start
 
 
+class PhasePeaks:
+    """A Progress that samples the writer's and its children's RSS every 0.2 s and keeps
+    the peaks of each phase."""
+
+    def __init__(self) -> None:
+        self.current = "starting"
+        self.peaks: dict[str, tuple[int, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.current = name
+
+    def advance(self, count: int = 1, nbytes: int = 0) -> None:
+        pass
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            try:
+                writer = me.memory_info().rss
+                children = sum(c.memory_info().rss for c in me.children(recursive=True))
+            except psutil.Error:  # a worker ended meanwhile
+                continue
+            old = self.peaks.get(self.current, (0, 0))
+            self.peaks[self.current] = (max(old[0], writer), max(old[1], children))
+
+    def stop(self) -> dict[str, tuple[int, int]]:
+        self._stop.set()
+        self._thread.join()
+        return self.peaks
+
+
+def by_phase(container: Path, ws_root: Path, n: int, cache_kib: int | None) -> None:
+    """One in-process triage: | container | phase | writer peak | children peak |."""
+    if cache_kib:
+        pragmas = workspace_module._sqlite_pragmas
+
+        def capped(connection: object, record: object) -> None:
+            pragmas(connection, record)
+            cursor = connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
+            cursor.close()
+
+        workspace_module._sqlite_pragmas = capped
+    subprocess.run(["rm", "-rf", str(ws_root)], check=True)
+    ws = workspace_module.Workspace(ws_root)
+    progress = PhasePeaks()
+    try:
+        run_triage(ws, TriageRequest(sources=[container], case="bench", workers=2),
+                   progress)
+    finally:
+        peaks = progress.stop()
+        ws.close()
+    cache = f"{cache_kib:,} KiB" if cache_kib else "64 MiB (default)"
+    for phase, (writer, children) in peaks.items():
+        print(f"| {container.name}, {n:,} members, SQLite cache {cache} | {phase} | "
+              f"{writer / 1024**2:,.0f} MiB | {children / 1024**2:,.0f} MiB |", flush=True)
+
+
 def _load() -> str:
     one, five, _fifteen = os.getloadavg()
     return f"load average {one:.1f} (5 min {five:.1f})"
 
 
 def main() -> None:
+    triage = _disk_image_bench().triage
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--kinds", nargs="+", default=["ext4", "tar.gz"])
     parser.add_argument("--jpeg-every", type=int, default=100)
     parser.add_argument("--no-single", action="store_true",
                         help="no --workers 1 run at the largest step")
+    parser.add_argument("--by-phase", action="store_true",
+                        help="peak RSS of the writer and its workers per phase, in-process")
+    parser.add_argument("--sqlite-cache-kib", type=int, default=None)
     args = parser.parse_args()
     steps = sorted(args.steps)
     cache = CACHE / "members"
@@ -121,6 +213,9 @@ def main() -> None:
                          if kind == "ext4" else
                          build_tgz(tree, cache / f"{n}-{args.jpeg_every}.tar.gz"))
             ws = cache / "ws"
+            if args.by_phase:
+                by_phase(container, ws, n, args.sqlite_cache_kib)
+                continue
             seconds, peak, report = triage(container, ws, 2)
             assert report["files_seen"] >= n + 1, (report["files_seen"], n)
             peaks.append(peak)
@@ -143,6 +238,8 @@ def main() -> None:
                                f"{min(peaks) / 1024**2:,.0f}-{max(peaks) / 1024**2:,.0f} MiB "
                                f"over {steps[0]:,}-{n:,} members; Cumberland at "
                                f"{base / seconds:.2f}x the baseline's speed")
+    if args.by_phase:
+        return
     print("\n| run | seconds | members/s | peak RSS, process tree | machine |")
     print("| --- | ---: | ---: | ---: | --- |")
     print("\n".join(rows))
@@ -151,5 +248,5 @@ def main() -> None:
     print(f"\n{_load()} at the end", flush=True)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the fork server imports this module again
     main()
