@@ -105,10 +105,22 @@ def video(path: Path, rgb: RGB, seconds: int = 3, fps: int = 8,
     return path
 
 
+def _dms(value: float) -> tuple[float, float, float]:
+    value = abs(value)
+    d = int(value)
+    m = int((value - d) * 60)
+    return float(d), float(m), round((value - d - m / 60) * 3600, 4)
+
+
 def with_exif(rgb: RGB, make: str | None = None, model: str | None = None,
-              taken: str | None = None, serial: str | None = None) -> bytes:
-    """A JPEG with camera EXIF (make, model, DateTimeOriginal, body serial)."""
+              taken: str | None = None, serial: str | None = None,
+              gps: tuple[float, float] | None = None) -> bytes:
+    """A JPEG with camera EXIF (make, model, DateTimeOriginal, body serial, GPS)."""
     exif = Image.Exif()
+    if gps:
+        where = exif.get_ifd(0x8825)
+        where[1], where[2] = ("N" if gps[0] >= 0 else "S"), _dms(gps[0])
+        where[3], where[4] = ("E" if gps[1] >= 0 else "W"), _dms(gps[1])
     if make:
         exif[0x010F] = make
     if model:

