@@ -84,6 +84,16 @@ def test_a_case_workspace_is_never_the_tips_database(tmp_path: Path) -> None:
     assert not (tmp_path / "ws" / "tips.db").exists()
 
 
+def test_the_tips_database_is_never_inside_the_served_site(site: Path) -> None:
+    with pytest.raises(TipsDbError, match="inside the site folder"):
+        server.serve(site, site / "answers" / "tips.db", "127.0.0.1", 9)
+    assert not (site / "answers" / "tips.db").exists()
+    db = TipsDb(site / "tips.db")
+    with pytest.raises(TipsDbError, match="inside the site folder"):
+        server.TipsApp(site, db)
+    db.close()
+
+
 def test_the_limits_are_the_sites() -> None:
     assert (form.TEXT_MAX, form.CONTACT_MAX) == (published.TEXT_MAX, published.CONTACT_MAX)
 

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from cumberland.tips import feed, form, proof
-from cumberland.tips.db import NewTip, TipsDb
+from cumberland.tips.db import NewTip, TipsDb, TipsDbError
 from cumberland.tips.limits import Bucket
 
 Scope = MutableMapping[str, Any]
@@ -58,10 +58,19 @@ class Limits:
     plain_burst: float = 5.0
 
 
+def apart(site: Path, db_path: Path) -> None:
+    """Refuse a tips database inside the site: it would be served to anyone (and a publish
+    swaps the folder whole)."""
+    if db_path.absolute().resolve().is_relative_to(site.absolute().resolve()):
+        raise TipsDbError(f"{db_path} is inside the site folder, which is served to anyone: "
+                          "keep the tips database elsewhere")
+
+
 class TipsApp:
     def __init__(self, site: Path, db: TipsDb, limits: Limits = Limits(),
                  clock: Callable[[], float] = time.time) -> None:
         self.folder, self.db, self.clock = site.absolute(), db, clock
+        apart(self.folder, db.path)
         self.site = feed.load(self.folder)
         self.db.list_objects(self.site.objects)
         self.pow_bucket = Bucket(limits.pow_rate, limits.pow_burst)
@@ -223,6 +232,7 @@ def serve(site: Path, db_path: Path, host: str, port: int, limits: Limits = Limi
     """Run the server until interrupted."""
     import uvicorn
 
+    apart(site, db_path)
     app = TipsApp(site, TipsDb(db_path), limits)
     log.warning("taking tips for %d objects of %s on %s:%d (no addresses are kept or logged)",
                 len(app.site.objects), site, host, port)
