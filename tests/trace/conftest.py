@@ -100,3 +100,12 @@ def scene(scene_template: Scene, tmp_path: Path) -> Iterator[Scene]:
     yield Scene(ws, tmp_path, scene_template.case, scene_template.case_id,
                 scene_template.picture, scene_template.sha256)
     ws.close()
+
+
+@pytest.fixture()
+def no_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in an install without the victim-identification signals: no face detector."""
+    from cumberland.intel.trace import safety
+
+    monkeypatch.setattr(safety, "_detector", lambda: None)
+

@@ -178,6 +178,7 @@ def test_the_maker_never_approves_their_own_object(scene: Scene) -> None:
         "approved"
 
 
+@pytest.mark.usefixtures("no_detector")
 def test_without_a_face_detector_approval_needs_a_logged_override(scene: Scene) -> None:
     obj = add_object(scene.ws, draft(scene), "ivan", SETTINGS)
     assert obj.checks["faces"]["status"] == "unavailable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cumberland.cli import app
@@ -20,6 +21,7 @@ def run(scene: Scene, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.usefixtures("no_detector")  # so the override path is taken
 def test_objects_commands(scene: Scene, tmp_path: Path) -> None:
     code, out = run(scene, "objects", "add", "--case", scene.case, "--media", scene.sha256,
                     "--region", MUG, "--polygon", "320,430 800,440 790,860 330,850",

@@ -3,11 +3,13 @@ candidate, a second person approves it, tips show per object and per case, roles
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import pytest
 from starlette.testclient import TestClient
 
+from cumberland.intel.trace import safety
 from cumberland.intel.trace.objects import get_object
 from cumberland.intel.trace.tips import pull
 from cumberland.web import create_app
@@ -45,6 +47,7 @@ def make(scene: Scene, client: TestClient, csrf: str) -> str:
     return answer.headers["location"].rsplit("/", 1)[1]
 
 
+@pytest.mark.usefixtures("no_detector")  # so the override path is taken
 def test_box_to_candidate_to_approved(scene: Scene) -> None:
     ivan, csrf = session(scene, "ivan")
     public_id = make(scene, ivan, csrf)
@@ -67,6 +70,19 @@ def test_box_to_candidate_to_approved(scene: Scene) -> None:
     assert get_object(scene.ws, public_id).approved_by == "anna"
     listing = anna.get(f"/cases/{scene.case_id}/objects")
     assert public_id in listing.text and "approved" in listing.text
+
+
+@pytest.mark.skipif(importlib.util.find_spec(safety.FACES_MODULE) is None,
+                    reason="the face detector (signals/faces.py, issue 15) is not installed")
+def test_with_the_detector_a_clear_crop_is_approved_without_override(scene: Scene) -> None:
+    ivan, csrf = session(scene, "ivan")
+    public_id = make(scene, ivan, csrf)
+    anna, acsrf = session(scene, "anna")
+    base = f"/cases/{scene.case_id}/objects/{public_id}"
+    page = anna.get(base).text
+    assert 'id="approve"' in page and 'id="override-faces"' not in page
+    assert anna.post(f"{base}/approve", data={"csrf": acsrf}).status_code == 303
+    assert get_object(scene.ws, public_id).checks["faces"]["status"] == "clear"
 
 
 def test_tips_per_object_and_per_case(scene: Scene) -> None:
