@@ -62,6 +62,36 @@ def _folder_regex(path: str) -> str:
     return ("^/" if path.startswith("/") else "/") + body
 
 
+Compiled = list[tuple[str, "re.Pattern[str]"]]
+
+
+def _folder_index(rules: list[Rule]) -> tuple[dict[str, Compiled], Compiled]:
+    """Folder rules by the first folder name they need, and those starting with a wildcard:
+    a folder is tried only against rules whose first name it has, each name's rules of one
+    category as one expression that starts with that name (which ``re`` scans for fast)."""
+    by_name: dict[str, dict[tuple[str, bool], list[str]]] = {}
+    globbed: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.name is not None or rule.path is None:
+            continue
+        parts = [p for p in rule.path.lower().strip("/").split("/") if p] or ["*"]
+        first = parts[0]
+        if "*" in first or "?" in first:
+            globbed.setdefault(rule.category, []).append(_folder_regex(rule.path))
+            continue
+        rest = "".join("(?:[^/]+/)*" if p == "**" else _component(p) + "/" for p in parts[1:])
+        key = (rule.category, rule.path.startswith("/"))
+        by_name.setdefault(first, {}).setdefault(key, []).append(rest)
+
+    def starting(name: str, table: dict[tuple[str, bool], list[str]]) -> Compiled:
+        return [(c, re.compile(f"{'^' if anchored else ''}/{re.escape(name)}/"
+                               f"(?:{'|'.join(rests)})"))
+                for (c, anchored), rests in sorted(table.items())]
+
+    return ({name: starting(name, t) for name, t in by_name.items()},
+            [(c, re.compile("|".join(p))) for c, p in sorted(globbed.items())])
+
+
 class Catalogue:
     """Compiled rules: ``classify`` gives an item's categories from its path."""
 
@@ -70,17 +100,13 @@ class Catalogue:
         self.version = version
         self.categories = categories
         self.rules = tuple(rules)
-        folder: dict[str, list[str]] = {}
         named: dict[str, list[str]] = {}
         for rule in rules:
-            if rule.name is None:
-                assert rule.path is not None
-                folder.setdefault(rule.category, []).append(_folder_regex(rule.path))
-            else:
+            if rule.name is not None:
                 where = _folder_regex(rule.path) if rule.path else "/"
                 named.setdefault(rule.category, []).append(
                     f"{where}(?:[^/]+/)*{_component(rule.name.lower())}$")
-        self._folder = [(c, re.compile("|".join(p))) for c, p in sorted(folder.items())]
+        self._by_name, self._globbed = _folder_index(rules)
         self._named = [(c, re.compile("|".join(p))) for c, p in sorted(named.items())]
         names = [_component(r.name.lower()) for r in rules if r.name is not None]
         self._any_name = re.compile(f"(?:{'|'.join(names)})$") if names else None
@@ -91,7 +117,12 @@ class Catalogue:
         found = self._cache.get(head)
         if found is None:
             folder = f"/{head.strip('/')}/" if head.strip("/") else "/"
-            found = frozenset(c for c, rx in self._folder if rx.search(folder))
+            hits: set[str] = set()
+            for part in set(folder.split("/")):  # only rules that start with a name present
+                hits.update(c for c, rx in self._by_name.get(part, ()) if c not in hits
+                            and rx.search(folder))
+            hits.update(c for c, rx in self._globbed if c not in hits and rx.search(folder))
+            found = frozenset(hits)
             if len(self._cache) >= _FOLDER_CACHE:
                 self._cache.clear()
             self._cache[head] = found
