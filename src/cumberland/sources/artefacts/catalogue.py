@@ -112,6 +112,7 @@ class Catalogue:
         self._any_name = re.compile(f"(?:{'|'.join(names)})$") if names else None
         self._inherit = frozenset(c.name for c in categories.values() if c.inherit)
         self._cache: dict[str, frozenset[str]] = {}
+        self._stored: dict[frozenset[str], str | None] = {}  # categories as stored
 
     def _in_folder(self, head: str) -> frozenset[str]:
         found = self._cache.get(head)
@@ -140,7 +141,10 @@ class Catalogue:
             found = found | {c for c, rx in self._named if rx.search(whole)}
         if inherited:
             found = found | (set(inherited.split(SEPARATOR)) & self._inherit)
-        return SEPARATOR.join(sorted(found)) if found else None
+        stored = self._stored.get(found, "")  # a handful of distinct answers: joined once
+        if stored == "":
+            stored = self._stored[found] = SEPARATOR.join(sorted(found)) if found else None
+        return stored
 
     def labels(self) -> dict[str, str]:
         return {name: c.label for name, c in self.categories.items()}
