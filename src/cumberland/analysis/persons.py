@@ -4,7 +4,9 @@ and faces ranked by likeness to one face, within the case and other cases.
 Persons are computed from the stored faces each time (clustering is seeded, so the same
 faces give the same persons); faces whose quality is below ``MIN_QUALITY`` are listed
 with their picture but never link two others into one person (a blurred profile is the
-usual bridge between two strangers).
+usual bridge between two strangers). A reviewer's word overrides the clustering: faces a
+reviewer named, confirmed, merged or split off (``face_labels``, every change audited) are
+grouped by that label; only the others are clustered.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import delete, select, text
 
 from cumberland.analysis.clustering import chinese_whispers
 from cumberland.signals.faces import SAME_PERSON, decode
+from cumberland.store import audit
+from cumberland.store.models import FaceLabel
 from cumberland.store.workspace import Workspace
 
 SIGNAL = "faces"
@@ -48,14 +52,20 @@ class StoredFace:
 class Person:
     number: int
     faces: list[StoredFace] = field(default_factory=list)
+    label: str | None = None  # a reviewer's: a name, or "#<face>" for a face split off
+    confirmed: bool = False  # a reviewer confirmed every face of it
 
     @property
     def media(self) -> list[str]:
         return sorted({f.sha256.hex() for f in self.faces})
 
+    @property
+    def name(self) -> str | None:
+        return self.label if self.label and not self.label.startswith("#") else None
+
     def to_dict(self) -> dict[str, Any]:
-        return {"person": self.number, "faces": [f.to_dict() for f in self.faces],
-                "media": self.media}
+        return {"person": self.number, "name": self.name, "confirmed": self.confirmed,
+                "faces": [f.to_dict() for f in self.faces], "media": self.media}
 
 
 def case_faces(ws: Workspace, case_ids: list[int]) -> list[StoredFace]:
@@ -94,17 +104,96 @@ def _json(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def labels(ws: Workspace, case_id: int) -> dict[str, tuple[str, bool]]:
+    """The reviewers' labels of a case's faces: face -> (person, confirmed)."""
+    with ws.engine.connect() as conn:
+        return {r.face: (r.person, bool(r.confirmed)) for r in conn.execute(
+            select(FaceLabel.face, FaceLabel.person, FaceLabel.confirmed)
+            .where(FaceLabel.case_id == case_id))}
+
+
 def persons(ws: Workspace, case_id: int) -> list[Person]:
-    """The case's persons, most faces first; faces too poor to cluster stand alone."""
+    """The case's persons, most faces first: faces a reviewer labelled grouped by label,
+    the others clustered; faces too poor to cluster stand alone."""
     faces = case_faces(ws, [case_id])
-    good = [f for f in faces if f.quality >= MIN_QUALITY]
-    labels = chinese_whispers(np.stack([f.embedding for f in good]), SAME_PERSON) if good else []
+    said = labels(ws, case_id)
+    named: dict[str, list[StoredFace]] = defaultdict(list)
+    for face in faces:
+        if face.ref in said:
+            named[said[face.ref][0]].append(face)
+    rest = [f for f in faces if f.ref not in said]
+    good = [f for f in rest if f.quality >= MIN_QUALITY]
+    found = chinese_whispers(np.stack([f.embedding for f in good]), SAME_PERSON) if good else []
     groups: dict[int, list[StoredFace]] = defaultdict(list)
-    for face, label in zip(good, labels, strict=True):
+    for face, label in zip(good, found, strict=True):
         groups[label].append(face)
-    poor = [[f] for f in faces if f.quality < MIN_QUALITY]
-    ordered = sorted([*groups.values(), *poor], key=lambda g: (-len(g), g[0].sha256, g[0].index))
-    return [Person(n + 1, group) for n, group in enumerate(ordered)]
+    every: list[tuple[str | None, list[StoredFace]]] = [
+        *named.items(), *((None, g) for g in groups.values()),
+        *((None, [f]) for f in rest if f.quality < MIN_QUALITY)]
+    every.sort(key=lambda lg: (-len(lg[1]), lg[1][0].sha256, lg[1][0].index))
+    return [Person(n + 1, group, label,
+                   label is not None and all(said[f.ref][1] for f in group))
+            for n, (label, group) in enumerate(every)]
+
+
+class LabelError(ValueError):
+    """A person or face the case does not have, or an empty name (one line)."""
+
+
+def _person(ws: Workspace, case_id: int, number: int) -> Person:
+    found = next((p for p in persons(ws, case_id) if p.number == number), None)
+    if found is None:
+        raise LabelError(f"no person {number} in this case")
+    return found
+
+
+def _set(ws: Workspace, case_id: int, faces: list[str], person: str, confirmed: bool,
+         actor: str, action: str, details: dict[str, Any]) -> None:
+    """Label ``faces`` and record it in the audit log, in one transaction."""
+    with ws.engine.begin() as conn:
+        conn.execute(delete(FaceLabel).where(FaceLabel.case_id == case_id,
+                                             FaceLabel.face.in_(faces)))
+        conn.execute(FaceLabel.__table__.insert(), [  # type: ignore[attr-defined]
+            {"case_id": case_id, "face": f, "person": person, "confirmed": confirmed,
+             "actor": actor} for f in faces])
+        audit.append_in(conn, actor, action, case_id, person, {**details, "faces": faces})
+
+
+def name_person(ws: Workspace, case_id: int, number: int, name: str, actor: str) -> None:
+    """Give person ``number`` a name (its faces keep whether they were confirmed)."""
+    name = " ".join(name.split())[:200]
+    if not name or name.startswith("#"):
+        raise LabelError("a person's name cannot be empty or start with '#'")
+    person = _person(ws, case_id, number)
+    _set(ws, case_id, [f.ref for f in person.faces], name, person.confirmed, actor,
+         "person-name", {"was": person.label})
+
+
+def confirm_person(ws: Workspace, case_id: int, number: int, actor: str) -> None:
+    """A reviewer looked at every face of person ``number`` and says they are one person."""
+    person = _person(ws, case_id, number)
+    label = person.label or f"#{person.faces[0].ref}"
+    _set(ws, case_id, [f.ref for f in person.faces], label, True, actor, "person-confirm", {})
+
+
+def merge_persons(ws: Workspace, case_id: int, number: int, into: int, actor: str) -> None:
+    """Person ``number``'s faces become person ``into``'s (its label, unconfirmed)."""
+    if number == into:
+        raise LabelError("a person cannot be merged into itself")
+    source, target = _person(ws, case_id, number), _person(ws, case_id, into)
+    label = target.label or f"#{target.faces[0].ref}"
+    if target.label is None:  # the target keeps its faces together from now on
+        _set(ws, case_id, [f.ref for f in target.faces], label, False, actor,
+             "person-label", {})
+    _set(ws, case_id, [f.ref for f in source.faces], label, False, actor, "person-merge",
+         {"from": source.label})
+
+
+def split_face(ws: Workspace, case_id: int, face: str, actor: str) -> None:
+    """One face taken out of its person: a person of its own from now on."""
+    if face not in {f.ref for f in case_faces(ws, [case_id])}:
+        raise LabelError(f"no face {face} in this case")
+    _set(ws, case_id, [face], f"#{face}", True, actor, "person-split", {})
 
 
 def find_face(faces: list[StoredFace], ref: str) -> StoredFace:

@@ -509,3 +509,17 @@ class AccessRequest(Base):
     media_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
     requested_at: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16))  # open | granted | declined
+
+
+class FaceLabel(Base):
+    """A reviewer's word on one face of a case (analysis/persons.py): the person it is
+    (a name, or ``#<face>`` for one split off alone) and whether that was confirmed. Faces
+    with a label are grouped by it; the others are clustered."""
+
+    __tablename__ = "face_labels"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    face: Mapped[str] = mapped_column(String(80), primary_key=True)  # <sha256 hex>:<n>
+    person: Mapped[str] = mapped_column(String(200))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[str] = mapped_column(String(200))

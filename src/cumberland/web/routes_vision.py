@@ -1,0 +1,120 @@
+"""Text and faces in the workbench: a search box over the text read in pictures (its words
+boxed on the tile), and the case's persons as face crops, which a reviewer names,
+confirms, merges and splits (``analysis.persons``: every change in the audit log).
+
+Tiles and face crops are cut from the same blurred thumbnail as every grid tile, sharp only
+for media this session revealed (``routes_review.shown``): a face crop is a window on that
+thumbnail, never an image of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from cumberland.analysis import persons as people
+from cumberland.analysis.text_search import SearchError, search_text
+from cumberland.store.models import Media
+from cumberland.web.pages import render
+from cumberland.web.routes_cases import case_name
+from cumberland.web.routes_review import shown
+from cumberland.web.security import current, require, workspace
+
+router = APIRouter()
+CROP = 96  # a face crop's width on the page, in CSS pixels
+FACES_SHOWN = 8  # face crops per person on the persons page
+
+
+@router.get("/cases/{case_id}/text")
+def text_page(request: Request, case_id: int, q: str = "") -> Response:
+    """The search box, and the pictures whose text holds every word of ``q``."""
+    ws = workspace(request)
+    hits, error = [], None
+    if q.strip():
+        try:
+            hits = search_text(ws, case_id, q[:300], limit=120)
+        except SearchError as exc:
+            error = str(exc)
+    return render(request, "text_search.html", {
+        "case_id": case_id, "case_name": case_name(ws, case_id), "q": q, "hits": hits,
+        "error": error, "shown": shown(request, case_id, [h.sha256 for h in hits]),
+        "can_reveal": current(request).account.can("reveal")})
+
+
+def _crops(request: Request, case_id: int, faces: list[people.StoredFace]
+           ) -> list[dict[str, Any]]:
+    """Each face as a window on its media's thumbnail (fractions of the upright picture)."""
+    ws = workspace(request)
+    shas = sorted({f.sha256 for f in faces})
+    with ws.engine.connect() as conn:
+        sizes = {bytes(r.sha256): (r.width or 1, r.height or 1, r.meta or {}) for r in
+                 conn.execute(select(Media.sha256, Media.width, Media.height, Media.meta)
+                              .where(Media.sha256.in_(shas)))}
+    sharp = shown(request, case_id, shas)
+    out = []
+    for face in faces:
+        width, height, meta = sizes.get(face.sha256, (1, 1, {}))
+        if ((meta.get("exif") or {}).get("orientation")) in {5, 6, 7, 8}:
+            width, height = height, width  # boxes are fractions of the upright picture
+        x, y, w, h = face.box if len(face.box) == 4 else (0.0, 0.0, 1.0, 1.0)
+        w, h = max(w, 1e-3), max(h, 1e-3)
+        out.append({"ref": face.ref, "sha": face.sha256.hex(), "view": f"{x} {y} {w} {h}",
+                    "width": CROP, "height": round(CROP * (h * height) / (w * width)),
+                    "sharp": face.sha256 in sharp, "quality": face.quality})
+    return out
+
+
+@router.get("/cases/{case_id}/persons")
+def persons_page(request: Request, case_id: int) -> Response:
+    ws = workspace(request)
+    found = people.persons(ws, case_id)
+    rows = [{"person": p, "crops": _crops(request, case_id, p.faces[:FACES_SHOWN])}
+            for p in found]
+    return render(request, "persons.html", {
+        "case_id": case_id, "case_name": case_name(ws, case_id), "rows": rows})
+
+
+@router.get("/cases/{case_id}/persons/{person_id}")
+def person_page(request: Request, case_id: int, person_id: int) -> Response:
+    ws = workspace(request)
+    found = people.persons(ws, case_id)
+    person = next((p for p in found if p.number == person_id), None)
+    if person is None:
+        raise HTTPException(404, "not found")
+    return render(request, "person.html", {
+        "case_id": case_id, "case_name": case_name(ws, case_id), "p": person,
+        "crops": _crops(request, case_id, person.faces),
+        "others": [p.number for p in found if p.number != person_id],
+        "can_label": current(request).account.can("categorise")})
+
+
+def _labelled(request: Request, case_id: int, change: Any, *args: Any) -> Response:
+    session = require(request, "categorise")
+    try:
+        change(workspace(request), case_id, *args, session.account.name)
+    except people.LabelError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/cases/{case_id}/persons", status_code=303)
+
+
+@router.post("/cases/{case_id}/persons/{person_id}/name")
+def name_person(request: Request, case_id: int, person_id: int, name: str = Form()) -> Response:
+    return _labelled(request, case_id, people.name_person, person_id, name[:200])
+
+
+@router.post("/cases/{case_id}/persons/{person_id}/confirm")
+def confirm_person(request: Request, case_id: int, person_id: int) -> Response:
+    return _labelled(request, case_id, people.confirm_person, person_id)
+
+
+@router.post("/cases/{case_id}/persons/{person_id}/merge")
+def merge_person(request: Request, case_id: int, person_id: int, into: int = Form()) -> Response:
+    return _labelled(request, case_id, people.merge_persons, person_id, into)
+
+
+@router.post("/cases/{case_id}/faces/split")
+def split_face(request: Request, case_id: int, face: str = Form()) -> Response:
+    return _labelled(request, case_id, people.split_face, face[:80].lower())

@@ -1,0 +1,80 @@
+"""Text search and persons in Debian's chromium: the search box finds the sign with its word
+boxed on a blurred tile; persons show blurred face crops; a reviewer names a person, splits a
+face off, merges it back and confirms, each change in the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import select
+from tests.vision.conftest import triage_case
+
+from cumberland.store import accounts, writer
+from cumberland.store.models import AuditEntry
+from cumberland.store.workspace import Workspace
+from cumberland.web import create_app
+from cumberland.web.background import running
+
+from .conftest import PASSWORD
+from .test_web_flows import CHROMIUM, _tab, browser  # noqa: F401  (the module's browser)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")]
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+def test_text_search_and_persons_named_split_merged_confirmed(browser: Browser,  # noqa: F811
+                                                              tmp_path: Path) -> None:
+    triage_case(tmp_path)
+    ws = Workspace(tmp_path / "ws")
+    case = writer.case_id(ws, "v", create=False)
+    accounts.add_user(ws, "rita", "reviewer", PASSWORD)
+    accounts.grant(ws, "rita", "v")
+    with running(create_app(ws)) as url:
+        tab = _tab(browser, url, "rita")
+        tab.goto(f"{url}/cases/{case}/text")
+        tab.fill("#text-query", "hotel")
+        tab.press("#text-query", "Enter")
+        expect(tab.locator("#text-count")).to_contain_text("1 picture(s)")
+        hit = tab.locator(".text-hit")
+        expect(hit).to_have_count(1)
+        expect(hit.locator(".word-box")).to_have_count(1)
+        assert hit.locator("img").get_attribute("src", timeout=5000).endswith("/thumb")
+
+        tab.goto(f"{url}/cases/{case}/persons")
+        rows = tab.locator("#persons tr[data-person]")
+        expect(rows).to_have_count(1)
+        crops = rows.first.locator("svg.face-crop image")
+        expect(crops).to_have_count(2)
+        assert all(c.get_attribute("href").endswith("/thumb") for c in crops.all())
+
+        tab.click("text=person 1")
+        tab.fill("#name-input", "Astronaut A")
+        tab.click("button:has-text('Name')")
+        expect(rows.first.locator(".name")).to_have_text("Astronaut A")
+        tab.click("text=person 1")
+        tab.locator("button.split").first.click()
+        expect(rows).to_have_count(2)
+        alone = tab.locator("#persons tr[data-person]:not(:has-text('Astronaut A')) a").first
+        alone.click()
+        tab.select_option("#merge-into", label=str(1 if "/persons/2" in tab.url else 2))
+        tab.click("button:has-text('Merge')")
+        expect(rows).to_have_count(1)
+        expect(rows.first.locator(".name")).to_have_text("Astronaut A")
+        tab.click("text=person 1")
+        tab.click("#confirm")
+        expect(rows.first.locator(".name")).to_contain_text("confirmed")
+        tab.context.close()
+    with ws.engine.connect() as conn:
+        actions = list(conn.scalars(select(AuditEntry.action).where(
+            AuditEntry.case_id == case, AuditEntry.action.like("person-%"))
+            .order_by(AuditEntry.id)))
+    ws.close()
+    assert actions[0] == "person-name" and "person-split" in actions
+    assert "person-merge" in actions and actions[-1] == "person-confirm"
