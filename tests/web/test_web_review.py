@@ -328,3 +328,24 @@ def test_queue_is_rebuilt_after_a_run(built: Built, monkeypatch: pytest.MonkeyPa
     assert keeper.check(case) == "updating"  # a large one in the background
     keeper.wait(case)
     assert queue_state(ws, case) == "fresh"
+
+
+def test_grid_tiles_say_why_and_filter_by_where_found(client: TestClient, built: Built) -> None:
+    from sqlalchemy import update
+
+    from cumberland.store.models import Item
+
+    login(client, "alice")
+    case, shas = built.cases["alpha"], built.media["alpha"]
+    with built.ws.engine.begin() as conn:
+        conn.execute(update(Item).where(Item.media_sha256 == bytes.fromhex(shas[5]))
+                     .values(artefacts="messaging"))
+    refresh_queue(built.ws, case)
+    grid = client.get(f"/cases/{case}/review?category=any&found=messaging").text
+    assert shas[5] in grid and not any(s in grid for s in shas[:5])
+    assert ('title="Priority: unknown to every hash set; '
+            'in a camera roll or a messaging app&#39;s media"') in grid
+    assert '<option value="messaging" selected>' in grid
+    everything = client.get(f"/cases/{case}/review?category=any").text
+    assert all(s in everything for s in (shas[1], shas[5]))
+    assert 'title="Priority: unknown to every hash set; camera EXIF or maker notes"' in everything
