@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,25 +197,34 @@ class SceneIndex:
         return {bytes(r) for r in self.sha}
 
 
-def _words(vocabulary: Vocabulary, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> \
-        tuple[Postings, NDArray[np.uint8], NDArray[np.float64]]:
+def postings_of(vocabulary: Vocabulary, pictures: Iterable[Keypoints]) -> Postings:
+    """The postings of pictures (doc ids in order), each keypoint one word."""
     words: list[NDArray[np.int64]] = []
     docs: list[NDArray[np.int64]] = []
+    count = 0
+    for count, kp in enumerate(pictures, 1):
+        w = vocabulary.assign(kp.descriptors)[:, 0]
+        words.append(w)
+        docs.append(np.full(len(w), count - 1, np.int64))
+    return Postings.build(np.concatenate(words) if words else np.zeros(0, np.int64),
+                          np.concatenate(docs) if docs else np.zeros(0, np.int64),
+                          vocabulary.size, count)
+
+
+def _words(vocabulary: Vocabulary, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> \
+        tuple[Postings, NDArray[np.uint8], NDArray[np.float64]]:
     shas: list[bytes] = []
     ats: list[float] = []
-    for sha, data in rows:
-        for at, kp in entries(data):
-            doc = len(shas)
-            w = vocabulary.assign(kp.descriptors)[:, 0]
-            words.append(w)
-            docs.append(np.full(len(w), doc, np.int64))
-            shas.append(sha)
-            ats.append(np.nan if at is None else at)
-    count = len(shas)
-    postings = Postings.build(np.concatenate(words) if words else np.zeros(0, np.int64),
-                              np.concatenate(docs) if docs else np.zeros(0, np.int64),
-                              vocabulary.size, count)
-    table = np.frombuffer(b"".join(shas), np.uint8).reshape(count, 32)
+
+    def pictures() -> Iterator[Keypoints]:
+        for sha, data in rows:
+            for at, kp in entries(data):
+                shas.append(sha)
+                ats.append(np.nan if at is None else at)
+                yield kp
+
+    postings = postings_of(vocabulary, pictures())
+    table = np.frombuffer(b"".join(shas), np.uint8).reshape(len(shas), 32)
     return postings, table, np.asarray(ats, np.float64)
 
 
@@ -299,30 +308,52 @@ def search(ws: Workspace, query: Query, cases: dict[int, str], limit: int = 50,
     allowed = _allowed(ws, index, cases)
     if query.sha256 is not None:
         allowed &= ~np.all(index.sha == np.frombuffer(query.sha256, np.uint8), axis=1)
-    words = index.vocabulary.assign(query.keypoints.descriptors, QUERY_LEAVES).ravel()
-    nominated = index.postings.score(words, VERIFY, allowed)
-    docs = [d for d, _ in nominated]
-    shas = sorted({bytes(index.sha[d]) for d in docs})
+    nominated = nominate(index, query.keypoints, VERIFY, allowed)
+    shas = sorted({bytes(index.sha[d]) for d in nominated})
     stored = dict(_rows(ws, shas))
     with ws.engine.connect() as conn:
         kinds = {bytes(s): str(k) for s, k in in_chunks(
             conn, select(Media.sha256, Media.kind), Media.sha256, shas)}
     best: dict[bytes, tuple[Verified, float | None]] = {}
-    for d in docs:
+    for d, got in verified(query, nominated,
+                           lambda d: _picture(stored.get(bytes(index.sha[d])), _at(index, d))):
         sha = bytes(index.sha[d])
-        at = None if np.isnan(index.at[d]) else float(index.at[d])
-        cand = _picture(stored.get(sha), at)
-        if cand is None:
-            continue
-        kp, size = cand
-        got = verify(query.keypoints, query.region, query.size, kp, size)
-        if got is not None and (sha not in best or got.inliers > best[sha][0].inliers):
-            best[sha] = (got, at)
+        if sha not in best or got.inliers > best[sha][0].inliers:
+            best[sha] = (got, _at(index, d))
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0].inliers, kv[0]))[:limit]
     where = _cases_of(ws, [s for s, _ in ranked], cases)
     hits = [Hit(s, v.inliers, v.outline, at, where.get(s, ()), kinds.get(s, "image"))
             for s, (v, at) in ranked]
-    return Found(hits, len(index.sha), len(docs), sorted(cases.values()))
+    return Found(hits, len(index.sha), len(nominated), sorted(cases.values()))
+
+
+def nominate(index: SceneIndex, keypoints: Keypoints, limit: int,
+             allowed: NDArray[np.bool_] | None = None) -> list[int]:
+    """The ``limit`` pictures whose visual words the keypoints vote for most, best first."""
+    words = index.vocabulary.assign(keypoints.descriptors, QUERY_LEAVES).ravel()
+    return [d for d, _ in index.postings.score(words, limit, allowed)]
+
+
+Picture = tuple[Keypoints, tuple[int, int]]
+
+
+def verified(query: Query, docs: Sequence[int], picture: Callable[[int], Picture | None]) -> \
+        list[tuple[int, Verified]]:
+    """The nominated pictures that geometry confirms, most inliers first (``picture``: a
+    doc's keypoints and size, None when it has none)."""
+    out = []
+    for d in docs:
+        cand = picture(d)
+        if cand is None:
+            continue
+        got = verify(query.keypoints, query.region, query.size, cand[0], cand[1])
+        if got is not None:
+            out.append((d, got))
+    return sorted(out, key=lambda x: -x[1].inliers)
+
+
+def _at(index: SceneIndex, d: int) -> float | None:
+    return None if np.isnan(index.at[d]) else float(index.at[d])
 
 
 def _picture(data: dict[str, Any] | None, at: float | None) -> \
@@ -405,6 +436,8 @@ def image_query(path: Path, region: Region | None, settings: Settings) -> Query:
 
 
 LINK_CANDIDATES = 8  # pictures a media's words nominate for a scene link, verified
+# A series link joins whole groups (single linkage), so it asks for more than a region hit
+SERIES_MIN_INLIERS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +491,6 @@ def scene_links(ws: Workspace, case: int, candidates: int = LINK_CANDIDATES,
                 if cand is None:
                     continue
                 got = verify(kp, whole, size, cand[0], cand[1])
-                if got is not None:
+                if got is not None and got.inliers >= SERIES_MIN_INLIERS:
                     best[key] = max(best.get(key, 0), got.inliers)
     return [SceneLink(a, b, n) for (a, b), n in sorted(best.items())]

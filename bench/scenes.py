@@ -1,0 +1,280 @@
+"""Region search and series clustering on simulated series (issue 14's benchmark; not a test).
+
+No abuse material: series are simulated with benign corpus photos (bench/_scenes_data.py).
+Each "scene" (a corpus photo) gets 5-20 "shots" (a camera turned by up to 15 degrees, a crop
+keeping 40-80 %, scale 0.5-1.0, gamma and colour, an occluder over 20-40 %, JPEG q60-90);
+distractors are the other corpus photos and synthetic mosaics. Measured in one run:
+
+- region queries (10-25 % of a scene photo): hit@1 (the first result is a shot showing the
+  region) and recall@10 (shots showing it among the first 10, of at most 10), for
+  Cumberland (visual words + geometric verification), an IPED-style colour/edge histogram
+  and brute-force ORB verification against every media of a subset (the ceiling);
+- series clustering: BCubed precision and recall of the scene groups, Cumberland's scene
+  links against PDQ stacks (distance <= 31);
+- cost: CPU ms per media for the features, index bytes per media, query latency, and its
+  growth with the index (the nominating step is linear in the postings it reads).
+
+    PYTHONPATH=src python bench/scenes.py [--scenes 40] [--distractors 1500] [--seed 0]
+
+A shot "shows" a region when at least half of the region (a grid of points mapped by the
+shot's homography) lands inside the shot and outside its occluder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# bench/platform.py would shadow the standard library's (faiss imports it): off the path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from cumberland.index.scenes import Vocabulary  # noqa: E402
+from cumberland.matching import scenes as sc  # noqa: E402
+from cumberland.signals.local_features import Keypoints, detect  # noqa: E402
+from cumberland.signals.pdq import hamming, pdq_from_rgb  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("_scenes_data", HERE / "_scenes_data.py")
+assert _spec is not None and _spec.loader is not None
+data = importlib.util.module_from_spec(_spec)
+sys.modules["_scenes_data"] = data
+_spec.loader.exec_module(data)
+Shot, decode, load, make_shot = data.Shot, data.decode, data.load, data.make_shot
+photos, split, synthetic = data.photos, data.split, data.synthetic
+
+RGB = NDArray[np.uint8]
+
+
+def visible(shot: Shot, region: tuple[float, float, float, float]) -> bool:
+    x, y, w, h = region
+    gx, gy = np.meshgrid(np.linspace(x, x + w, 7), np.linspace(y, y + h, 7))
+    pts = np.stack([gx.ravel(), gy.ravel()], 1)[None].astype(np.float64)
+    p = cv2.perspectiveTransform(pts, shot.homography)[0]
+    sw, sh = shot.size
+    ox, oy, ow, oh = shot.occluder
+    inside = (p[:, 0] >= 0) & (p[:, 0] < sw) & (p[:, 1] >= 0) & (p[:, 1] < sh)
+    hidden = (p[:, 0] >= ox) & (p[:, 0] < ox + ow) & (p[:, 1] >= oy) & (p[:, 1] < oy + oh)
+    return float(np.mean(inside & ~hidden)) >= 0.5
+
+
+def histogram(rgb: RGB) -> NDArray[np.float32]:
+    """IPED-style similarity vector, re-implemented from its description: a colour histogram
+    and an edge-direction histogram of a 256 px thumbnail, L1-normalised."""
+    img = Image.fromarray(rgb)
+    img.thumbnail((256, 256))
+    small = np.asarray(img, np.float32)
+    q = (small // 64).astype(np.int64)
+    colour = np.bincount((q[..., 0] * 16 + q[..., 1] * 4 + q[..., 2]).ravel(), minlength=64)
+    grey = cv2.cvtColor(small.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    mag, ang = np.hypot(gx, gy), (np.arctan2(gy, gx) % np.pi)
+    strong = mag > 40
+    edges = np.bincount((ang[strong] / np.pi * 16).astype(np.int64).clip(0, 15), minlength=16)
+    vec = np.concatenate([colour / max(1, colour.sum()), edges / max(1, edges.sum())])
+    return vec.astype(np.float32)
+
+
+def bcubed(labels: list[int], clusters: list[int]) -> tuple[float, float]:
+    lab, clu = np.asarray(labels), np.asarray(clusters)
+    p = r = 0.0
+    for i in range(len(lab)):
+        same_c = clu == clu[i]
+        same_l = lab == lab[i]
+        both = np.count_nonzero(same_c & same_l)
+        p += both / np.count_nonzero(same_c)
+        r += both / np.count_nonzero(same_l)
+    return p / len(lab), r / len(lab)
+
+
+def components(n: int, pairs: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return [root(i) for i in range(n)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenes", type=int, default=40)
+    ap.add_argument("--distractors", type=int, default=1500, help="synthetic ones")
+    ap.add_argument("--queries", type=int, default=2, help="region queries per scene")
+    ap.add_argument("--brute", type=int, default=20, help="queries run brute force")
+    ap.add_argument("--brute-distractors", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(args.seed)
+    scene_paths, rest = split(photos(), args.scenes)
+    scene_rgb = [load(p) for p in scene_paths]
+    # occluders come from photos kept out of the index: a shot's occluder is another
+    # photo's pixels, and a link to that photo would be a true match but a wrong series
+    occluders = [load(p) for p in rest[::4]]
+    rest_rgb = [load(p) for i, p in enumerate(rest) if i % 4]
+    print(f"{len(scene_paths)} scenes, {len(rest_rgb)} corpus distractors, "
+          f"{args.distractors} synthetic distractors", flush=True)
+
+    # media of the index: shots, then corpus distractors, then synthetic ones
+    shots: list[Shot] = []
+    for s, rgb in enumerate(scene_rgb):
+        for _ in range(int(rng.integers(5, 21))):
+            occ = occluders[int(rng.integers(len(occluders)))]
+            shots.append(make_shot(s, rgb, occ, int(rng.integers(1 << 31))))
+    media_rgb: list[RGB] = [decode(sh.jpeg) for sh in shots]
+    label = [sh.scene for sh in shots]
+    for i, rgb in enumerate(rest_rgb):
+        media_rgb.append(rgb)
+        label.append(-1 - i)
+    for k in range(args.distractors):
+        img = synthetic(10_000_000 + k, occluders)
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "JPEG", quality=80)
+        media_rgb.append(decode(buf.getvalue()))
+        label.append(-100_000 - k)
+    n = len(media_rgb)
+    t = time.process_time()
+    kps: list[Keypoints] = [detect(rgb) for rgb in media_rgb]
+    feature_ms = 1000 * (time.process_time() - t) / n
+    sizes = [(rgb.shape[1], rgb.shape[0]) for rgb in media_rgb]
+    print(f"{n} media ({len(shots)} shots); features {feature_ms:.1f} CPU ms a media, "
+          f"{np.mean([len(k) for k in kps]):.0f} keypoints, "
+          f"{36 * np.mean([len(k) for k in kps]):.0f} B a media stored", flush=True)
+
+    t = time.perf_counter()
+    sample = np.concatenate([k.descriptors[:max(8, 1_500_000 // n)] for k in kps])
+    vocab = Vocabulary.train(sample)
+    train_s = time.perf_counter() - t
+    t = time.perf_counter()
+    postings = sc.postings_of(vocab, kps)
+    index = sc.SceneIndex(vocab, postings, np.zeros((n, 32), np.uint8), np.full(n, np.nan), n)
+    index_s = time.perf_counter() - t
+    print(f"vocabulary {vocab.size:,} words trained in {train_s:.0f} s; index built in "
+          f"{index_s:.0f} s; {postings.nbytes / n:,.0f} B a media in memory", flush=True)
+
+    hists = np.stack([histogram(rgb) for rgb in media_rgb])
+    picture = lambda d: (kps[d], sizes[d])  # noqa: E731
+
+    ours: dict[str, list[float]] = {"hit1": [], "rec10": [], "ms": [], "nominate_ms": [],
+                                    "score_ms": []}
+    iped: dict[str, list[float]] = {"hit1": [], "rec10": []}
+    brute: dict[str, list[float]] = {"hit1": [], "rec10": [], "ours_hit1": [], "ours_rec10": []}
+    subset = list(range(len(shots))) + list(range(len(shots), min(n, len(shots) +
+                                                                      args.brute_distractors)))
+    asked = 0
+    for s, rgb in enumerate(scene_rgb):
+        h, w = rgb.shape[:2]
+        for _ in range(args.queries):
+            share = rng.uniform(0.10, 0.25)
+            aspect = rng.uniform(0.6, 1.6)
+            rw = min(w - 1, np.sqrt(share * w * h * aspect))
+            rh = min(h - 1, share * w * h / rw)
+            region = (float(rng.uniform(0, w - rw)), float(rng.uniform(0, h - rh)),
+                      float(rw), float(rh))
+            relevant = {i for i, sh in enumerate(shots) if sh.scene == s and visible(sh, region)}
+            if not relevant:
+                continue
+            want = min(10, len(relevant))
+            t = time.perf_counter()
+            query = sc.query_of(rgb, region)
+            t1 = time.perf_counter()
+            docs = sc.nominate(index, query.keypoints, sc.VERIFY)
+            t2 = time.perf_counter()
+            words = vocab.assign(query.keypoints.descriptors, 2).ravel()
+            t3 = time.perf_counter()
+            postings.score(words, sc.VERIFY)
+            ours["score_ms"].append(1000 * (time.perf_counter() - t3))
+            ranked = [d for d, _ in sc.verified(query, docs, picture)]
+            ours["ms"].append(1000 * (time.perf_counter() - t))
+            ours["nominate_ms"].append(1000 * (t2 - t1))
+            ours["hit1"].append(bool(ranked) and ranked[0] in relevant)
+            ours["rec10"].append(len(relevant & set(ranked[:10])) / want)
+            crop = rgb[int(region[1]):int(region[1] + region[3]),
+                       int(region[0]):int(region[0] + region[2])]
+            order = np.argsort(np.abs(hists - histogram(crop)).sum(1), kind="stable")[:10]
+            iped["hit1"].append(int(order[0]) in relevant)
+            iped["rec10"].append(len(relevant & set(order.tolist())) / want)
+            if asked < args.brute:
+                asked += 1
+                every = [d for d, _ in sc.verified(query, subset, picture)]
+                brute["hit1"].append(bool(every) and every[0] in relevant)
+                brute["rec10"].append(len(relevant & set(every[:10])) / want)
+                brute["ours_hit1"].append(ours["hit1"][-1])
+                brute["ours_rec10"].append(ours["rec10"][-1])
+
+    def pct(xs: list[float]) -> str:
+        return f"{100 * float(np.mean(xs)):.0f} %"
+
+    print(f"\nregion queries: {len(ours['hit1'])}")
+    print(f"  Cumberland      hit@1 {pct(ours['hit1'])}  recall@10 {pct(ours['rec10'])}  "
+          f"latency median {np.median(ours['ms']):.0f} ms, p95 "
+          f"{np.percentile(ours['ms'], 95):.0f} ms (nominating {np.median(ours['nominate_ms']):.1f}"
+          " ms)")
+    ratio = np.mean(ours["rec10"]) / max(1e-9, float(np.mean(iped["rec10"])))
+    print(f"  IPED histogram  hit@1 {pct(iped['hit1'])}  recall@10 {pct(iped['rec10'])}  "
+          f"(ratio ours/IPED @10: {ratio:.1f}x)")
+    if brute["hit1"]:
+        print(f"  brute-force ORB ({len(brute['hit1'])} queries, {len(subset)} media): hit@1 "
+              f"{pct(brute['hit1'])} recall@10 {pct(brute['rec10'])}; Cumberland on the same "
+              f"queries: hit@1 {pct(brute['ours_hit1'])} recall@10 {pct(brute['ours_rec10'])}")
+
+    # series: scene links among shots and corpus distractors (nominate 8, verify whole)
+    pool = list(range(len(shots) + len(rest_rgb)))
+    t = time.perf_counter()
+    links: list[tuple[int, int, int]] = []
+    allowed = np.zeros(n, bool)
+    allowed[pool] = True
+    for d in pool:
+        w, h = sizes[d]
+        q = sc.Query(kps[d], (0.0, 0.0, float(w), float(h)), sizes[d])
+        others = allowed.copy()
+        others[d] = False
+        cands = sc.nominate(index, kps[d], sc.LINK_CANDIDATES, others)
+        links += [(d, c, v.inliers) for c, v in sc.verified(q, cands, picture)]
+    series_s = time.perf_counter() - t
+    labels = [label[d] for d in pool]
+    for floor in (12, 16, 20, 30):
+        p, r = bcubed(labels, components(len(pool), [(a, b) for a, b, k in links if k >= floor]))
+        print(f"  scene links with >= {floor} inliers: BCubed precision {p:.3f} recall {r:.3f}")
+    p, r = bcubed(labels, components(len(pool), [
+        (a, b) for a, b, k in links if k >= sc.SERIES_MIN_INLIERS]))
+    codes = [pdq_from_rgb(media_rgb[d])[0] for d in pool]
+    pdq_pairs = [(a, b) for a in range(len(pool)) for b in range(a + 1, len(pool))
+                 if hamming(codes[a], codes[b]) <= 31]
+    pp, pr = bcubed(labels, components(len(pool), pdq_pairs))
+    print(f"\nseries over {len(pool)} media ({len(shots)} shots of {len(scene_rgb)} scenes):")
+    print(f"  Cumberland scene links  BCubed precision {p:.3f} recall {r:.3f} "
+          f"({1000 * series_s / len(pool):.0f} ms a media)")
+    print(f"  PDQ stacks (d <= 31)    BCubed precision {pp:.3f} recall {pr:.3f} "
+          f"(ratio of recall: {r / max(pr, 1e-9):.1f}x)")
+
+    score = float(np.median(ours["score_ms"]))
+    fixed = float(np.median(ours["ms"])) - score  # query keypoints, words, verification
+    per_media = score / n
+    print(f"\nlatency model: scoring the postings is linear in the media indexed "
+          f"({score:.1f} ms here, {per_media * 1000:.2f} us a media); the rest (query "
+          f"keypoints, words, verifying {sc.VERIFY} candidates) does not grow ({fixed:.0f} ms): "
+          f"extrapolated {fixed + per_media * 100_000:.0f} ms at 100 k media, "
+          f"{fixed + per_media * 1_000_000:.0f} ms at 1 M (not measured)")
+    print(f"index memory extrapolated: {postings.nbytes / n * 100_000 / 2**20:.0f} MiB at 100 k, "
+          f"{postings.nbytes / n * 1_000_000 / 2**20:.0f} MiB at 1 M")
+
+
+if __name__ == "__main__":
+    main()
