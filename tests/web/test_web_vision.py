@@ -70,6 +70,12 @@ def test_text_search_and_persons_named_split_merged_confirmed(browser: Browser, 
         tab.click("text=person 1")
         tab.click("#confirm")
         expect(rows.first.locator(".name")).to_contain_text("confirmed")
+        tab.click("text=person 1")
+        tab.locator("a.like").first.click()  # query by face: the other copy, same person
+        similar = tab.locator("#similar tr[data-face]")
+        expect(similar).to_have_count(1)
+        expect(similar.first).to_contain_text("same person?")
+        assert similar.first.locator("image").get_attribute("href").endswith("/thumb")
         tab.context.close()
     with ws.engine.connect() as conn:
         actions = list(conn.scalars(select(AuditEntry.action).where(
@@ -78,3 +84,36 @@ def test_text_search_and_persons_named_split_merged_confirmed(browser: Browser, 
     ws.close()
     assert actions[0] == "person-name" and "person-split" in actions
     assert "person-merge" in actions and actions[-1] == "person-confirm"
+
+
+def test_faces_like_this_reach_only_the_cases_one_may_see(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from cumberland.analysis.persons import persons
+    from cumberland.cli import app
+
+    from .conftest import login, web_config
+
+    triage_case(tmp_path)  # case v; the same pictures triaged again as case w
+    again = CliRunner().invoke(app, ["triage", str(tmp_path / "evidence"), "--case", "w",
+                                     "--workspace", str(tmp_path / "ws"), "--workers", "1"])
+    assert again.exit_code == 0, again.output
+    ws = Workspace(tmp_path / "ws")
+    case = writer.case_id(ws, "v", create=False)
+    for name, cases in (("rita", ["v", "w"]), ("bob", ["v"])):
+        accounts.add_user(ws, name, "reviewer", PASSWORD)
+        for c in cases:
+            accounts.grant(ws, name, c)
+    ref = persons(ws, case)[0].faces[0].ref
+    seen = {}
+    for name in ("rita", "bob"):
+        client = TestClient(create_app(ws, web_config()))
+        login(client, name)
+        page = client.get(f"/cases/{case}/similar-faces", params={"face": ref})
+        assert page.status_code == 200
+        seen[name] = page.text.count("<tr data-face=")
+        assert "/sharp" not in page.text  # nothing revealed: every crop blurred
+    assert client.get(f"/cases/{case}/similar-faces", params={"face": "00:0"}).status_code == 404
+    ws.close()
+    assert seen == {"rita": 3, "bob": 1}  # w's two faces only for a member of w

@@ -210,7 +210,7 @@ def similar(ws: Workspace, ref: str, case_id: int, other_cases: list[int],
     with their distances (below 0.6: taken for the same person), nearest first."""
     query = find_face(case_faces(ws, [case_id]), ref)
     pool = [f for f in case_faces(ws, sorted({case_id, *other_cases}))
-            if not (f.sha256 == query.sha256 and f.index == query.index)]
+            if (f.sha256, f.index, f.case_id) != (query.sha256, query.index, query.case_id)]
     if not pool:
         return []
     distances = np.linalg.norm(np.stack([f.embedding for f in pool]) - query.embedding, axis=1)

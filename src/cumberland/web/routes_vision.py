@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from cumberland.analysis import persons as people
 from cumberland.analysis.text_search import SearchError, search_text
+from cumberland.signals.faces import SAME_PERSON
+from cumberland.store import accounts
 from cumberland.store.models import Media
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
@@ -61,7 +63,8 @@ def _crops(request: Request, case_id: int, faces: list[people.StoredFace]
             width, height = height, width  # boxes are fractions of the upright picture
         x, y, w, h = face.box if len(face.box) == 4 else (0.0, 0.0, 1.0, 1.0)
         w, h = max(w, 1e-3), max(h, 1e-3)
-        out.append({"ref": face.ref, "sha": face.sha256.hex(), "view": f"{x} {y} {w} {h}",
+        out.append({"ref": face.ref, "sha": face.sha256.hex(), "case": case_id,
+                    "view": f"{x} {y} {w} {h}",
                     "width": CROP, "height": round(CROP * (h * height) / (w * width)),
                     "sharp": face.sha256 in sharp, "quality": face.quality})
     return out
@@ -89,6 +92,27 @@ def person_page(request: Request, case_id: int, person_id: int) -> Response:
         "crops": _crops(request, case_id, person.faces),
         "others": [p.number for p in found if p.number != person_id],
         "can_label": current(request).account.can("categorise")})
+
+
+@router.get("/cases/{case_id}/similar-faces")
+def similar_faces(request: Request, case_id: int, face: str = "") -> Response:
+    """Query by face: the faces most like one face of this case, from this case and every
+    case this user may see, nearest first (each crop blurred until its picture is revealed
+    in its own case)."""
+    ws = workspace(request)
+    cases = dict(accounts.member_cases(ws, current(request).account.id))
+    ref = face[:80].lower()
+    try:
+        query = people.find_face(people.case_faces(ws, [case_id]), ref)
+        ranked = people.similar(ws, ref, case_id, [c for c in cases if c != case_id], 60)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    rows = [{"crop": _crops(request, f.case_id, [f])[0], "distance": d,
+             "same": d < SAME_PERSON, "case_name": cases.get(f.case_id, "")}
+            for f, d in ranked]
+    return render(request, "similar_faces.html", {
+        "case_id": case_id, "case_name": case_name(ws, case_id),
+        "query": _crops(request, case_id, [query])[0], "rows": rows})
 
 
 def _labelled(request: Request, case_id: int, change: Any, *args: Any) -> Response:
