@@ -111,3 +111,17 @@ def test_report_json_holds_the_text_per_media_and_the_face_counts(triaged: Path)
     assert Path(sign["path"]).name == "sign.png" and "HOTEL" in sign["text"]
     assert len(sign["lines"][0]["quad"]) == 4
     assert report["faces"] == {"media": 2, "faces": 2, "persons": 1}
+
+
+def test_the_case_report_lists_the_text_and_the_faces(triaged: Path) -> None:
+    from cumberland.reports.pdf import case_report_html
+    from cumberland.store import writer
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(triaged / "ws")
+    try:
+        html = case_report_html(ws, writer.case_id(ws, "v", create=False))
+    finally:
+        ws.close()
+    assert "Text read in pictures (1)" in html and "HOTEL" in html and "sign.png" in html
+    assert "Faces: 2 in 2 picture(s), 1 person(s)" in html
