@@ -45,6 +45,7 @@ MAX_IMAGE_BYTES = 256 << 20
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 MAX_RANGE = 8 << 20  # bytes per ranged answer; the player asks again for more
 ROWS = 400  # rows of one signal's table
+CELL = 200  # characters of one cell: keypoints, descriptors and hash lists are not for reading
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -62,7 +63,10 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(value, list):
         text = ", ".join(str(v) for v in value[:50]) + (" …" if len(value) > 50 else "")
         return [(prefix, text)]
-    return [(prefix, "" if value is None else str(value))]
+    text = "" if value is None else str(value)
+    if len(text) > CELL:
+        text = f"{text[:60]}… ({len(text):,} characters)"
+    return [(prefix, text)]
 
 
 def _revealed(request: Request, case_id: int, sha256: str) -> bytes:
