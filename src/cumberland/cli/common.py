@@ -31,6 +31,18 @@ DbOpt = Annotated[str | None, typer.Option(
     "--db", envvar="CUMBERLAND_DB", help="Database URL (default: SQLite in the workspace).")]
 DEFAULT_WS = Path("cumberland-workspace")
 
+# Options of every command that fingerprints and matches (triage, enrich, inspect, deconflict)
+ReportDirOpt = Annotated[Path | None, typer.Option(help="Where report.html/json go.")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes (0: one per core).")]
+ClusterOpt = Annotated[str | None, typer.Option(
+    help="Run on Dask: local:N (a local cluster) or tcp://HOST:8786 (a scheduler).")]
+PdqDistanceOpt = Annotated[int, typer.Option(help="PDQ match radius in bits.")]
+PdqQualityOpt = Annotated[int, typer.Option(help="Minimum PDQ quality to match.")]
+LibraryOpt = Annotated[list[str] | None, typer.Option(
+    "--library", help="Reference library for the full cascade (default: all).")]
+TrustAnchorsOpt = Annotated[Path | None, typer.Option(
+    help="PEM file of C2PA trust anchors.")]
+
 
 def fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)

@@ -11,6 +11,7 @@ import typer
 from cumberland.cli.common import (
     DEFAULT_WS,
     DbOpt,
+    WorkersOpt,
     WorkspaceOpt,
     app,
     console,
@@ -28,7 +29,6 @@ app.add_typer(deconflict_app, name="deconflict")
 
 CaseOpt = Annotated[str, typer.Option("--case", help="Case name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-WorkersOpt = Annotated[int, typer.Option(help="Worker processes (0: one per core).")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="Who is acting (for the audit log).")]
 
 

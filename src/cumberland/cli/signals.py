@@ -12,7 +12,14 @@ from rich.table import Table
 
 from cumberland.cli.common import (
     DEFAULT_WS,
+    ClusterOpt,
     DbOpt,
+    LibraryOpt,
+    PdqDistanceOpt,
+    PdqQualityOpt,
+    ReportDirOpt,
+    TrustAnchorsOpt,
+    WorkersOpt,
     WorkspaceOpt,
     app,
     console,
@@ -66,16 +73,13 @@ def enrich(
         "--signal", help="Only this signal (and what reads it); repeatable. Default: all.")
     ] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
-    report_dir: Annotated[Path | None, typer.Option(help="Where report.html/json go.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
-    cluster: Annotated[str | None, typer.Option(
-        help="Run on Dask: local:N (a local cluster) or tcp://HOST:8786 (a scheduler).")] = None,
-    pdq_distance: Annotated[int, typer.Option(help="PDQ match radius in bits.")] = 31,
-    pdq_quality: Annotated[int, typer.Option(help="Minimum PDQ quality to match.")] = 50,
-    library: Annotated[list[str] | None, typer.Option(
-        "--library", help="Reference library for the full cascade (default: all).")] = None,
-    trust_anchors: Annotated[Path | None, typer.Option(
-        help="PEM file of C2PA trust anchors.")] = None,
+    report_dir: ReportDirOpt = None,
+    workers: WorkersOpt = 0,
+    cluster: ClusterOpt = None,
+    pdq_distance: PdqDistanceOpt = 31,
+    pdq_quality: PdqQualityOpt = 50,
+    library: LibraryOpt = None,
+    trust_anchors: TrustAnchorsOpt = None,
     plugins: PluginsOpt = None,
     db: DbOpt = None,
 ) -> None:
