@@ -244,12 +244,13 @@ def build(ws: Workspace, media: Sequence[bytes]) -> SceneIndex:
     return SceneIndex(vocabulary, postings, sha, at, max(1, pictures))
 
 
-def current(ws: Workspace, settings: Settings | None = None) -> SceneIndex:
-    """The workspace's index, brought up to date with its local-features rows."""
+def current(ws: Workspace, settings: Settings | None = None, case: str = "CASE") -> SceneIndex:
+    """The workspace's index, brought up to date with its local-features rows (``case``
+    names the case in the advice to enrich when there are none)."""
     featured = _featured(ws)
     if not featured:
         raise SearchError("no local features in this workspace yet: run `cumberland enrich "
-                          f"--case CASE --signal {lf.NAME}`")
+                          f"--case {case} --signal {lf.NAME}`")
     folder = ws.root / FOLDER
     index = SceneIndex.load(folder)
     have = index.media() if index is not None else set()
@@ -429,9 +430,18 @@ def image_query(path: Path, region: Region | None, settings: Settings) -> Query:
     """A query from a picture an investigator brings (a hotel room, a product)."""
     try:
         data = path.read_bytes()
-        rgb = decode_pixels(data, dataclasses.replace(settings, pdq_draft_min_side=0))
-    except Exception as exc:  # unreadable or undecodable: one line, never a traceback
+    except OSError as exc:
         raise SearchError(f"cannot read query image {path}: {one_line(exc)}") from None
+    return bytes_query(data, region, settings, str(path))
+
+
+def bytes_query(data: bytes, region: Region | None, settings: Settings,
+                name: str = "upload") -> Query:
+    """A query from a picture's bytes (the web app's upload: decoded in memory, never kept)."""
+    try:
+        rgb = decode_pixels(data, dataclasses.replace(settings, pdq_draft_min_side=0))
+    except Exception as exc:  # undecodable: one line, never a traceback
+        raise SearchError(f"cannot read query image {name}: {one_line(exc)}") from None
     return query_of(rgb, region)
 
 

@@ -1,0 +1,213 @@
+"""Region search in the workbench: a box drawn on a revealed picture (or a picture brought to
+the search) finds the shots of the same scene in this case and in every case the user is a
+member of, as blurred tiles with the case name and inliers; a result opens with the verified
+outline over it. Refusals are the CLI's one-liners; every search is in the audit log. All
+pictures are generated benign "rooms" (tests/scenes/scene_kit.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, select
+
+from cumberland.pipeline.triage import TriageRequest, triage
+from cumberland.settings import Settings
+from cumberland.signals import local_features as lf
+from cumberland.store import accounts, writer
+from cumberland.store.models import AuditEntry, SignalRecord
+from cumberland.store.workspace import Workspace
+from cumberland.web import create_app
+from cumberland.web.background import running
+from scenes.scene_kit import jpeg, scene, warp
+
+from .conftest import PASSWORD, login, web_config
+from .test_web_flows import CHROMIUM, _tab, browser  # noqa: F401  (the module's browser)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+REGION = "160,120,320,240"  # a quarter of the 640 x 480 room
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def rooms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Case a: a room, two second shots of it, another room; case b: a third shot. rita is a
+    member of a, sam of a and b."""
+    root = tmp_path_factory.mktemp("scenes-web")
+    room = scene(1)
+    files = {"a/room.jpg": jpeg(room), "a/other.jpg": jpeg(scene(2))}
+    for i, case in enumerate("aab"):
+        files[f"{case}/shot{i}.jpg"] = jpeg(warp(room, 10 + i)[0], 80)
+    for name, data in files.items():
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_bytes(data)
+    ws = Workspace(root / "ws")
+    for case in "ab":
+        triage(ws, TriageRequest(sources=[root / case], case=case,
+                                 settings=Settings(workers=1)))
+    for name, cases in (("rita", "a"), ("sam", "ab")):
+        accounts.add_user(ws, name, "reviewer", PASSWORD)
+        for case in cases:
+            accounts.grant(ws, name, case)
+    ids = {c: writer.case_id(ws, c, create=False) for c in "ab"}
+    yield {"ws": ws, "root": root, "ids": ids, "room": room,
+           "sha": {n.split("/")[1]: _sha(d) for n, d in files.items()}}
+    ws.close()
+
+
+def _client(ws: Workspace, name: str) -> tuple[TestClient, str]:
+    client = TestClient(create_app(ws, web_config()))
+    return client, login(client, name)
+
+
+def _tiles(html: str) -> list[tuple[str, str]]:
+    """(sha256, case id) of each result tile, in order."""
+    return re.findall(r'class="tile find-hit[^"]*" data-sha="([0-9a-f]{64})" data-case="(\d+)"',
+                      html)
+
+
+def test_results_cover_the_cases_the_user_may_see_blurred_and_audited(
+        rooms: dict[str, Any]) -> None:
+    sha, ids = rooms["sha"], rooms["ids"]
+    seen = {}
+    for name in ("rita", "sam"):
+        client, _ = _client(rooms["ws"], name)
+        page = client.get(f"/cases/{ids['a']}/find",
+                          params={"media": sha["room.jpg"], "region": REGION})
+        assert page.status_code == 200, page.text
+        seen[name] = _tiles(page.text)
+        assert "/sharp" not in page.text and "inliers" in page.text  # nothing revealed
+    by_sha = {v: k for k, v in sha.items()}
+    assert {by_sha[s] for s, _ in seen["rita"]} == {"shot0.jpg", "shot1.jpg"}
+    assert {by_sha[s]: int(c) for s, c in seen["sam"]} == {
+        "shot0.jpg": ids["a"], "shot1.jpg": ids["a"], "shot2.jpg": ids["b"]}
+    with rooms["ws"].engine.connect() as conn:
+        entries = conn.execute(select(AuditEntry.actor, AuditEntry.target, AuditEntry.details)
+                               .where(AuditEntry.action == "scene-search")).all()
+    mine = [e for e in entries if e.actor == "rita" and e.target == sha["room.jpg"]]
+    assert mine and mine[0].details["region"] == REGION and mine[0].details["cases"] == ["a"]
+    assert mine[0].details["results"] == 2
+
+
+def test_another_cases_results_and_pages_stay_closed(rooms: dict[str, Any]) -> None:
+    sha, ids = rooms["sha"], rooms["ids"]
+    client, _ = _client(rooms["ws"], "rita")
+    assert client.get(f"/cases/{ids['b']}/find").status_code == 404
+    assert client.get(f"/cases/{ids['b']}/find", params={
+        "media": sha["shot2.jpg"], "region": "10,10,100,100"}).status_code == 404
+    assert client.get(f"/cases/{ids['b']}/media/{sha['shot2.jpg']}/match").status_code == 404
+    assert client.get(f"/cases/{ids['a']}/find", params={  # b's media asked from case a
+        "media": sha["shot2.jpg"], "region": "10,10,100,100"}).status_code == 404
+    # drawing a box needs the picture revealed first
+    assert client.get(f"/cases/{ids['a']}/media/{sha['room.jpg']}/find").status_code == 404
+
+
+@pytest.mark.parametrize(("region", "message"), [
+    ("600,400,100,100", "is outside the 640x480 image"),
+    ("10,10,0,50", "has zero size"),
+    ("10,10,50", "is not x,y,w,h"),
+])
+def test_bad_regions_are_the_clis_one_liners(rooms: dict[str, Any], region: str,
+                                             message: str) -> None:
+    client, _ = _client(rooms["ws"], "rita")
+    page = client.get(f"/cases/{rooms['ids']['a']}/find",
+                      params={"media": rooms["sha"]["room.jpg"], "region": region})
+    assert page.status_code == 400
+    error = re.search(r'<p class="error" id="find-error" role="alert">([^<]*)</p>', page.text)
+    assert error is not None and message in error.group(1) and "\n" not in error.group(1)
+
+
+def test_a_brought_picture_is_searched_and_not_kept(rooms: dict[str, Any]) -> None:
+    client, csrf = _client(rooms["ws"], "rita")
+    crop = jpeg(np.ascontiguousarray(rooms["room"][120:360, 160:480]), 90)
+    url = f"/cases/{rooms['ids']['a']}/find/image"
+    page = client.post(url, data={"csrf": csrf}, files={"picture": ("room.jpg", crop)})
+    assert page.status_code == 200, page.text
+    by_sha = {v: k for k, v in rooms["sha"].items()}
+    assert {by_sha[s] for s, _ in _tiles(page.text)} == {"room.jpg", "shot0.jpg", "shot1.jpg"}
+    bad = client.post(url, data={"csrf": csrf}, files={"picture": ("x.jpg", b"\xff\xd8 junk")})
+    assert bad.status_code == 400 and "cannot read query image upload" in bad.text
+    with rooms["ws"].engine.connect() as conn:
+        targets = set(conn.scalars(select(AuditEntry.target).where(
+            AuditEntry.action == "scene-search", AuditEntry.actor == "rita")))
+        media = conn.scalar(select(SignalRecord.media_sha256).where(
+            SignalRecord.media_sha256 == bytes.fromhex(_sha(crop))))
+    assert f"upload:{_sha(crop)}" in targets and media is None  # logged, never evidence
+    refused = client.post(url, files={"picture": ("room.jpg", crop)})  # no CSRF token
+    assert refused.status_code == 403
+
+
+def test_no_features_yet_says_to_enrich(rooms: dict[str, Any], tmp_path: Path) -> None:
+    shutil.copytree(rooms["ws"].root, tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    with ws.engine.begin() as conn:
+        conn.execute(delete(SignalRecord).where(SignalRecord.name == lf.NAME))
+    shutil.rmtree(tmp_path / "ws" / "scenes", ignore_errors=True)
+    client, _ = _client(ws, "rita")
+    page = client.get(f"/cases/{rooms['ids']['a']}/find",
+                      params={"media": rooms["sha"]["room.jpg"], "region": REGION})
+    ws.close()
+    assert page.status_code == 400
+    assert f"run `cumberland enrich --case a --signal {lf.NAME}`" in page.text
+
+
+def test_a_result_opens_with_its_outline(rooms: dict[str, Any]) -> None:
+    client, _ = _client(rooms["ws"], "rita")
+    base = f"/cases/{rooms['ids']['a']}/media/{rooms['sha']['shot0.jpg']}/match"
+    page = client.get(base, params={"outline": "1,2 30.5,2 30,40 1,41", "inliers": 40})
+    assert page.status_code == 200
+    assert 'points="1,2 30.5,2 30,40 1,41"' in page.text and "40 inliers" in page.text
+    assert re.search(r'id="match-picture" href="[^"]+/thumb"', page.text)  # not revealed
+    assert client.get(base, params={"outline": "1,2 x,3"}).status_code == 400
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")
+def test_draw_a_box_see_blurred_results_open_one_with_its_outline(
+        browser: Browser, rooms: dict[str, Any]) -> None:  # noqa: F811
+    expect = pytest.importorskip("playwright.sync_api").expect
+    case, sha = rooms["ids"]["a"], rooms["sha"]
+    with running(create_app(rooms["ws"])) as url:
+        tab = _tab(browser, url, "rita")
+        tab.goto(f"{url}/cases/{case}/media/{sha['room.jpg']}")
+        tab.keyboard.press("r")
+        expect(tab.locator("#picture")).to_have_attribute("src", re.compile(r"/full$"))
+        tab.click("#find-scene")
+        tab.wait_for_function(
+            "() => document.getElementById('trace-picture').naturalWidth === 640")
+        shown = tab.locator("#trace-picture").bounding_box() or {"width": 0, "height": 0}
+        corner = {"x": shown["width"] / 4, "y": shown["height"] / 4}
+        tab.locator("#trace-picture").hover(position=corner)
+        tab.mouse.down()
+        tab.locator("#trace-picture").hover(position={"x": 3 * corner["x"],
+                                                      "y": 3 * corner["y"]})
+        tab.mouse.up()
+        expect(tab.locator("#region")).to_have_value(re.compile(r"^1[56]\d,1[12]\d,3[12]\d,2[34]\d$"))
+        tab.click("#find-region")
+        tiles = tab.locator(".find-hit")
+        expect(tiles).to_have_count(2)
+        expect(tiles.first).to_contain_text("inliers")
+        expect(tiles.first).to_contain_text("a")
+        for img in tiles.locator("img").all():
+            assert (img.get_attribute("src") or "").endswith("/thumb")
+        tiles.first.locator("a").click()
+        outline = tab.locator("#match-outline")
+        expect(outline).to_have_count(1)
+        assert len((outline.get_attribute("points") or "").split()) == 4
+        picture = tab.locator("#match-picture")
+        expect(picture).to_have_attribute("href", re.compile(r"/thumb$"))
+        tab.click("#match-reveal")
+        expect(picture).to_have_attribute("href", re.compile(r"/full$"))
+        tab.context.close()
