@@ -121,6 +121,10 @@ class Settings:
     faces_max: int = 64
     face_min_size: int = 24
     face_min_score: float = 0.7
+    # Face libraries (analysis/face_library.py): a case face within this dlib distance of
+    # a known face is recorded as a match (stricter than dlib's one-to-one 0.6: a library
+    # search compares each face with every known face).
+    face_library_distance: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -54,6 +54,23 @@ def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
+def damage_face_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The face detector's model replaced by a file that is not it; a folder holding one
+    faceless picture."""
+    import dataclasses
+
+    from cumberland.signals import models
+
+    damaged = tmp_path / "yunet.onnx"
+    damaged.write_bytes(b"not a model")
+    fake = dataclasses.replace(models.YUNET, module=None, path=str(damaged))
+    monkeypatch.setattr(models, "FACE_MODELS", (fake,))
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    Image.fromarray(plain_background(64, 48)).save(folder / "a.png")
+    return damaged
+
+
 def triage_case(base: Path) -> None:
     """Case ``v`` of ``base/ws``: a sign, two copies of the astronaut, a text-free picture."""
     from skimage import data

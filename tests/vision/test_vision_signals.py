@@ -4,18 +4,15 @@ found by `cumberland search --text` (SQLite FTS5) and `cumberland faces`, recomp
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlalchemy import text
-from tests.vision.conftest import plain_background, triage_case
+from tests.vision.conftest import damage_face_model, triage_case
 from typer.testing import CliRunner
 
 from cumberland.cli import app
-from cumberland.signals import models
 
 runner = CliRunner()
 
@@ -90,15 +87,9 @@ def test_enrich_recomputes_ocr_only(triaged: Path) -> None:
 
 def test_a_damaged_model_stops_triage_at_its_start(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    damaged = tmp_path / "yunet.onnx"
-    damaged.write_bytes(b"not a model")
-    fake = dataclasses.replace(models.YUNET, module=None, path=str(damaged))
-    monkeypatch.setattr(models, "FACE_MODELS", (fake,))
-    evidence = tmp_path / "evidence"
-    evidence.mkdir()
-    Image.fromarray(plain_background(64, 48)).save(evidence / "a.png")
-    result = runner.invoke(app, ["triage", str(evidence), "--case", "x", "--workspace",
-                                 str(tmp_path / "ws")])
+    damaged = damage_face_model(tmp_path, monkeypatch)
+    result = runner.invoke(app, ["triage", str(tmp_path / "evidence"), "--case", "x",
+                                 "--workspace", str(tmp_path / "ws")])
     assert result.exit_code != 0
     assert "model yunet" in result.output and str(damaged) in result.output.replace("\n", "")
     assert not (tmp_path / "ws" / "reports").exists()  # stopped before any item

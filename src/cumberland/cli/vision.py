@@ -1,8 +1,11 @@
-"""Text and faces of a case: ``cumberland search --text`` and ``cumberland faces``."""
+"""Text and faces of a case: ``cumberland search --text``, ``cumberland faces`` and its
+face libraries (``cumberland faces library add|list|remove``)."""
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,12 +16,20 @@ from cumberland.cli.common import (
     WorkspaceOpt,
     app,
     console,
+    err,
     fail,
     open_workspace,
 )
 
 CaseOpt = Annotated[str, typer.Option("--case", help="Case name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+class LabelChoice(StrEnum):
+    """Where a gallery picture's label comes from (analysis.face_library.LabelFrom)."""
+
+    FILENAME = "filename"
+    FOLDER = "folder"
 
 
 @app.command("search")
@@ -52,9 +63,18 @@ def search(
     console.print(f"{len(hits)} picture(s) of {case} read {text!r}", highlight=False)
 
 
-@app.command("faces")
+faces_app = typer.Typer(help="The persons of a case (faces clustered by likeness), and face "
+                        "libraries of known persons.", invoke_without_command=True)
+face_library_app = typer.Typer(help="Face libraries: an agency's known victims and offenders, "
+                                    "matched at triage and enrich.", no_args_is_help=True)
+app.add_typer(faces_app, name="faces")
+faces_app.add_typer(face_library_app, name="library")
+
+
+@faces_app.callback()
 def faces(
-    case: CaseOpt,
+    ctx: typer.Context,
+    case: Annotated[str | None, typer.Option("--case", help="Case name.")] = None,
     as_json: JsonOpt = False,
     like: Annotated[str | None, typer.Option(
         help="A face (<sha256>:<n>): list the faces most like it instead.")] = None,
@@ -63,7 +83,13 @@ def faces(
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
-    """The persons of CASE (faces clustered by likeness) and their media."""
+    """The persons of CASE (faces clustered by likeness), their media and the face-library
+    matches of their faces."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if case is None:
+        fail("--case is required (or a subcommand: cumberland faces library --help)")
+    from cumberland.analysis.face_library import by_face, case_matches
     from cumberland.analysis.persons import persons, similar
     from cumberland.signals.faces import SAME_PERSON
     from cumberland.store.writer import case_id
@@ -89,8 +115,11 @@ def faces(
                               f"{'  same person' if row['same_person'] else ''}",
                               highlight=False)
         return
+    known = by_face(case_matches(ws, cid))
     if as_json:
-        console.print_json(json.dumps({"case": case, "persons": [p.to_dict() for p in found]}))
+        console.print_json(json.dumps({"case": case, "persons": [
+            {**p.to_dict(), "library": [m.to_dict() for f in p.faces for m in known.get(f.ref, [])]}
+            for p in found]}))
         return
     for person in found:
         console.print(f"person {person.number}: {len(person.faces)} face(s) in "
@@ -98,4 +127,68 @@ def faces(
                       + ", ".join(f.ref for f in person.faces[:6])
                       + (" ..." if len(person.faces) > 6 else ""), highlight=False,
                       soft_wrap=True)
-    console.print(f"{len(found)} person(s) in {case}", highlight=False)
+        for face in person.faces:
+            for m in known.get(face.ref, []):
+                console.print(f"  {face.ref} in face library {m.library}: {m.label} "
+                              f"(distance {m.distance:.3f})", highlight=False, soft_wrap=True)
+    console.print(f"{len(found)} person(s) in {case}, "
+                  f"{sum(1 for v in known.values() if v)} face(s) in a face library",
+                  highlight=False)
+
+
+@face_library_app.command("add")
+def face_library_add(
+    source: Annotated[Path, typer.Argument(
+        help="Folder of pictures (one person each), or a CSV of embeddings (columns label, "
+             "embedding).")],
+    name: Annotated[str, typer.Option(help="Face library name.")],
+    label_from: Annotated[LabelChoice, typer.Option(
+        help="A picture's label: its file name (without extension) or its folder's "
+             "name.")] = LabelChoice.FILENAME,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+    db: DbOpt = None,
+) -> None:
+    """Store the faces of SOURCE (label, embedding, origin; never the pictures); re-adding a
+    folder adds only new files. Cases are matched at their next triage or enrich."""
+    from cumberland.analysis.face_library import FaceLibraryError, LabelFrom, add_face_library
+    from cumberland.signals.models import ModelError
+
+    ws = open_workspace(workspace, db)
+    try:
+        out = add_face_library(ws, source, name, LabelFrom(label_from.value))
+    except (FaceLibraryError, ModelError) as exc:
+        fail(str(exc))
+    for problem in out.problems:
+        err.print(f"skipped {problem}", highlight=False, soft_wrap=True)
+    console.print(f"face library {out.name}: {out.added:,} face(s) added, {out.already:,} "
+                  f"already present, {len(out.problems):,} note(s)", highlight=False)
+
+
+@face_library_app.command("list")
+def face_library_list(as_json: JsonOpt = False, workspace: WorkspaceOpt = DEFAULT_WS,
+                      db: DbOpt = None) -> None:
+    """The face libraries, with their faces and labels."""
+    from cumberland.analysis.face_library import list_face_libraries
+
+    found = list_face_libraries(open_workspace(workspace, db))
+    if as_json:
+        console.print_json(json.dumps({"face_libraries": found}))
+        return
+    for lib in found:
+        console.print(f"{lib['name']}: {lib['faces']:,} face(s), {lib['labels']:,} label(s), "
+                      f"from {lib['source']}", highlight=False, soft_wrap=True)
+    console.print(f"{len(found)} face librar{'y' if len(found) == 1 else 'ies'}",
+                  highlight=False)
+
+
+@face_library_app.command("remove")
+def face_library_remove(name: Annotated[str, typer.Argument(help="Face library name.")],
+                        workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+    """Remove a face library, its faces and their matches in every case."""
+    from cumberland.analysis.face_library import FaceLibraryError, remove_face_library
+
+    try:
+        count = remove_face_library(open_workspace(workspace, db), name)
+    except FaceLibraryError as exc:
+        fail(str(exc))
+    console.print(f"face library {name} removed ({count:,} face(s))", highlight=False)

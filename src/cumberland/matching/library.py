@@ -53,7 +53,8 @@ class LibraryOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def _files(folder: Path) -> Iterator[Path]:
+def files_under(folder: Path) -> Iterator[Path]:
+    """Regular files under ``folder`` (no links), in a stable order (face libraries too)."""
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for name in sorted(names):
@@ -128,7 +129,7 @@ def add_library(
         set_id = _library_set(conn, name, folder, category_scheme)
         known = set(conn.scalars(select(HashEntry.sha256).where(HashEntry.hashset_id == set_id)))
     outcome = LibraryOutcome(set_id, name)
-    for path in _files(folder):
+    for path in files_under(folder):
         try:
             data = path.read_bytes()
             digests = digest_blocks([data])

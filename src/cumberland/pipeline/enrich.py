@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
+from cumberland.analysis.face_library import match_case_faces
 from cumberland.errors import one_line
 from cumberland.pipeline.analyse import analyse
 from cumberland.pipeline.executors import Executor, Job, make_executor
@@ -360,6 +361,8 @@ def enrich(ws: Workspace, request: EnrichRequest, progress: Progress | None = No
         if outcome.changed:
             progress.phase("matching", None)
             analyse(ws, case, settings, request.libraries or None, outcome.changed)
+        else:  # a face library added since: its matches need no signal recomputed
+            match_case_faces(ws, case, settings)
     except BaseException:
         executor.close(abort=True)  # stopped: end the workers now, not after their chunks
         finish_run(ws, run, "interrupted")

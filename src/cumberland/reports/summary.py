@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 from cumberland import __version__
 from cumberland.analysis.artefacts import catalogue_facts, category_counts
 from cumberland.analysis.deleted import deleted_pictures, deletions
+from cumberland.analysis.face_library import case_report as face_library_report
 from cumberland.analysis.facts import case_facts
 from cumberland.analysis.persons import face_counts
 from cumberland.analysis.places import GAZETTEER, case_places
@@ -128,5 +129,6 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "recycle_bins": recycle,  # what recycle bins say was deleted
         "text": {"media": text_media, "pictures": text_list},  # read by OCR, with boxes
         "faces": face_counts(ws, case),  # persons: `cumberland faces`, the web app
+        "face_library": face_library_report(ws, case),  # faces of known persons, per media
         "gazetteer": GAZETTEER,  # what names the places (offline)
     }

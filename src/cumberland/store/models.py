@@ -523,3 +523,47 @@ class FaceLabel(Base):
     person: Mapped[str] = mapped_column(String(200))
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     actor: Mapped[str] = mapped_column(String(200))
+
+
+class FaceLibrary(Base):
+    """An agency's gallery of known faces (victims, offenders): library data, not evidence
+    (analysis/face_library.py). Only each face's label, embedding and where it came from are
+    kept, never the gallery's pictures."""
+
+    __tablename__ = "face_libraries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(Text)  # the folder or CSV it was loaded from
+    model: Mapped[str] = mapped_column(String(80))  # the embedding model (signals/models.py)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class FaceLibraryFace(Base):
+    """One known face: its label (a name or reference number), its 128-number embedding
+    (float32, little endian) and its origin (the gallery file's path under the folder, and
+    that file's SHA-256, so adding the folder again skips it; or a CSV's row)."""
+
+    __tablename__ = "face_library_faces"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("face_libraries.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(Text)
+    origin_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    quality: Mapped[float | None] = mapped_column(Float, nullable=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary(512))
+
+
+class FaceLibraryMatch(Base):
+    """A face of a media (``faces`` signal, by its position) within the library distance of
+    a known face. Kept per media, like hash matches; rebuilt by triage and enrich."""
+
+    __tablename__ = "face_library_matches"
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True)
+    face_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    library_face_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("face_library_faces.id", ondelete="CASCADE"), primary_key=True,
+        index=True)
+    distance: Mapped[float] = mapped_column(Float)

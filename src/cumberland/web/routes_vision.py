@@ -1,6 +1,7 @@
 """Text and faces in the workbench: a search box over the text read in pictures (its words
 boxed on the tile), and the case's persons as face crops, which a reviewer names,
-confirms, merges and splits (``analysis.persons``: every change in the audit log).
+confirms, merges and splits (``analysis.persons``: every change in the audit log), with the
+face-library labels their faces matched (``analysis.face_library``).
 
 Tiles and face crops are cut from the same blurred thumbnail as every grid tile, sharp only
 for media this session revealed (``routes_review.shown``): a face crop is a window on that
@@ -16,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from cumberland.analysis import persons as people
+from cumberland.analysis.face_library import by_face, case_matches
 from cumberland.analysis.text_search import SearchError, search_text
 from cumberland.signals.faces import SAME_PERSON
 from cumberland.store import accounts
@@ -74,10 +76,24 @@ def _crops(request: Request, case_id: int, faces: list[people.StoredFace]
 def persons_page(request: Request, case_id: int) -> Response:
     ws = workspace(request)
     found = people.persons(ws, case_id)
-    rows = [{"person": p, "crops": _crops(request, case_id, p.faces[:FACES_SHOWN])}
-            for p in found]
+    known = by_face(case_matches(ws, case_id))
+    rows = [{"person": p, "crops": _crops(request, case_id, p.faces[:FACES_SHOWN]),
+             "known": _known_of(p, known)} for p in found]
     return render(request, "persons.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "rows": rows})
+
+
+def _known_of(person: people.Person, known: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The face-library labels a person's faces matched: per (library, label), the nearest
+    distance and how many of its faces matched."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for face in person.faces:
+        for m in known.get(face.ref, []):
+            row = best.setdefault((m.library, m.label), {"library": m.library, "label": m.label,
+                                                         "distance": m.distance, "faces": 0})
+            row["faces"] += 1
+            row["distance"] = min(row["distance"], m.distance)
+    return sorted(best.values(), key=lambda r: r["distance"])
 
 
 @router.get("/cases/{case_id}/persons/{person_id}")
@@ -87,9 +103,13 @@ def person_page(request: Request, case_id: int, person_id: int) -> Response:
     person = next((p for p in found if p.number == person_id), None)
     if person is None:
         raise HTTPException(404, "not found")
+    known = by_face(case_matches(ws, case_id))
+    crops = _crops(request, case_id, person.faces)
+    for crop in crops:
+        crop["known"] = known.get(crop["ref"], [])
     return render(request, "person.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "p": person,
-        "crops": _crops(request, case_id, person.faces),
+        "crops": crops, "known": _known_of(person, known),
         "others": [p.number for p in found if p.number != person_id],
         "can_label": current(request).account.can("categorise")})
 

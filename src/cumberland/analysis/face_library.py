@@ -1,0 +1,345 @@
+"""An agency's face library: its gallery of known victims and offenders, matched at triage.
+
+``cumberland faces library add FOLDER_OR_CSV --name NAME`` loads it the way ``library
+add`` loads reference images: each picture of a folder goes through the ``faces`` signal
+exactly as at triage (the same decode, EXIF orientation, detector and dlib embedding) and
+its largest face is kept, labelled by the file's name or its folder's (``--label-from``).
+A CSV brings precomputed embeddings instead (columns ``label`` and ``embedding``: 128
+numbers separated by spaces, or Cumberland's base64 form); they must come from the same
+model (dlib's ResNet face model v1), which nothing in the numbers can prove.
+
+What is stored, per known face (``face_library_faces``): the label, the 128-number
+embedding, its quality, and its origin (the file's path under the folder and its SHA-256,
+so adding the folder again adds only new files; or the CSV's row). The gallery's pictures
+are read once and never kept: no copy, crop or thumbnail of them is written.
+
+Matching (``match_case_faces``, at every triage and ``enrich``): every face of the case's media
+against every known face (faiss, exact L2), kept when at most
+``Settings.face_library_distance`` (0.5) apart. Not dlib's 0.6: that is a one-to-one
+operating point (two given faces, same person or not); a library search is one-to-many,
+each case face compared with every known face, so the chance of a stranger falling within
+the distance grows with the library, and an alert on a known victim must be worth a
+reviewer's time. The transformed copies of the test faces lie at 0.06-0.25 from their
+gallery copy and other faces at 0.79 or more (tests/vision/test_face_library.py). A match is
+a lead for a reviewer, never an identification. Matches are kept per media and rebuilt
+whole for the case's media each time, so a library added, grown or removed, or faces
+recomputed, is reflected by the next ``enrich`` without recomputing any signal.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+
+from cumberland.analysis.persons import case_faces
+from cumberland.errors import one_line
+from cumberland.matching.library import files_under
+from cumberland.settings import Settings
+from cumberland.signals import models, registry
+from cumberland.signals.faces import EMBEDDING_DIM, FacesFound, decode
+from cumberland.signals.faces import SIGNAL as FACES
+from cumberland.store.models import FaceLibrary, FaceLibraryFace, FaceLibraryMatch, Item
+from cumberland.store.sql import IN_CHUNK
+from cumberland.store.workspace import Workspace
+
+MODEL = models.DLIB_RESNET.name
+CSV_LIMIT = 50 * 1024 * 1024  # a CSV of embeddings is ~1.3 KB a face: 40,000 faces
+
+
+class FaceLibraryError(ValueError):
+    """A face library that cannot be loaded, found or removed (one line)."""
+
+
+class LabelFrom(StrEnum):
+    FILENAME = "filename"  # victim-017.jpg -> victim-017
+    FOLDER = "folder"  # Jane Doe/1.jpg -> Jane Doe
+
+
+@dataclass(slots=True)
+class AddOutcome:
+    name: str
+    added: int = 0
+    already: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryMatch:
+    """A case face within the library distance of a known face."""
+
+    sha256: bytes
+    face_index: int
+    library: str
+    label: str
+    distance: float
+
+    @property
+    def face(self) -> str:
+        return f"{self.sha256.hex()}:{self.face_index}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"face": self.face, "library": self.library, "label": self.label,
+                "distance": round(self.distance, 4)}
+
+
+def _label(path: Path, folder: Path, label_from: LabelFrom) -> str:
+    if label_from is LabelFrom.FOLDER:
+        parent = path.parent.relative_to(folder)
+        return str(parent) if parent.parts else folder.name
+    return path.stem
+
+
+def _clean(label: str) -> str:
+    return " ".join(label.split())[:200]
+
+
+def _library(ws: Workspace, name: str, source: Path) -> int:
+    now = time.time()
+    with ws.engine.begin() as conn:
+        found = conn.scalar(select(FaceLibrary.id).where(FaceLibrary.name == name))
+        if found is not None:
+            return int(found)
+        return int(conn.execute(insert(FaceLibrary).values(
+            name=name, source=str(source), model=MODEL, created_at=now, updated_at=now)
+            .returning(FaceLibrary.id)).scalar_one())
+
+
+def _embedding(text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """128 numbers separated by spaces, commas or semicolons, or Cumberland's base64."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    if len(parts) == 1:
+        return decode(parts[0])
+    if len(parts) != EMBEDDING_DIM:
+        raise ValueError(f"an embedding has {EMBEDDING_DIM} numbers, not {len(parts)}")
+    vector = np.asarray([float(p) for p in parts], np.float32)
+    if not np.isfinite(vector).all():
+        raise ValueError("an embedding holds a number that is not finite")
+    return vector
+
+
+def _from_csv(path: Path) -> Iterator[tuple[str, str, str]]:
+    """(origin, label, embedding as written) per row."""
+    if path.stat().st_size > CSV_LIMIT:
+        raise FaceLibraryError(f"{path}: over {CSV_LIMIT // (1024 * 1024)} MiB: not a "
+                               "CSV of embeddings")
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+    if not {"label", "embedding"} <= fields:
+        raise FaceLibraryError(f"{path}: a CSV of embeddings needs the columns label and "
+                               "embedding")
+    for row in reader:
+        values = {(k or "").strip().lower(): (v or "") for k, v in row.items()
+                  if isinstance(v, str)}
+        yield f"{path.name} row {reader.line_num}", values["label"], values["embedding"]
+
+
+def add_face_library(ws: Workspace, source: Path, name: str,
+                     label_from: LabelFrom = LabelFrom.FILENAME,
+                     settings: Settings | None = None) -> AddOutcome:
+    """Load the faces of ``source`` (a folder of pictures or a CSV of embeddings) into face
+    library ``name``, created on first use."""
+    settings = settings or Settings()
+    name = _clean(name)
+    if not name:
+        raise FaceLibraryError("a face library needs a name")
+    if not source.exists():
+        raise FaceLibraryError(f"{source}: no such folder or file")
+    if source.is_dir():
+        models.check(models.FACE_MODELS)  # a damaged model: one line, before any picture
+    outcome = AddOutcome(name)
+    library = _library(ws, name, source)
+    with ws.engine.connect() as conn:
+        known = {bytes(s) for s in conn.scalars(select(FaceLibraryFace.origin_sha256).where(
+            FaceLibraryFace.library_id == library, FaceLibraryFace.origin_sha256.is_not(None)))
+            if s is not None}
+    rows: list[dict[str, Any]] = []
+    if source.is_dir():
+        for path in files_under(source):
+            try:
+                row = _from_picture(path, source, label_from, known, settings, outcome)
+            except Exception as exc:  # unreadable or hostile gallery file: note it, go on
+                outcome.problems.append(f"{path}: {one_line(exc)}")
+                continue
+            if row is not None:
+                rows.append(row)
+    else:
+        for origin, label, raw in _from_csv(source):
+            try:
+                vector = _embedding(raw)
+            except (ValueError, TypeError) as exc:  # the row's own fault, said plainly
+                outcome.problems.append(f"{origin}: {str(exc).splitlines()[0]}")
+                continue
+            if not _clean(label):
+                outcome.problems.append(f"{origin}: no label")
+                continue
+            rows.append({"label": _clean(label), "origin": origin, "origin_sha256": None,
+                         "quality": None, "embedding": np.asarray(vector, "<f4").tobytes()})
+    with ws.engine.begin() as conn:
+        if rows:
+            conn.execute(insert(FaceLibraryFace), [{**r, "library_id": library} for r in rows])
+        conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
+                     .where(FaceLibrary.id == library).values(updated_at=time.time()))
+    outcome.added = len(rows)
+    return outcome
+
+
+def _from_picture(path: Path, folder: Path, label_from: LabelFrom, known: set[bytes],
+                  settings: Settings, outcome: AddOutcome) -> dict[str, Any] | None:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    if digest in known:
+        outcome.already += 1
+        return None
+    out = registry.describe(data, settings, [FACES.name]).get(FACES.name)
+    if out is None or not isinstance(out.value, FacesFound):
+        error = (out.data or {}).get("error") if out is not None else None
+        outcome.problems.append(f"{path}: {error or 'no face found (or not a picture)'}")
+        return None
+    found: FacesFound = out.value
+    face = found.faces[0]  # the largest
+    if face.embedding is None:
+        outcome.problems.append(f"{path}: the face could not be described")
+        return None
+    if len(found.faces) > 1:
+        outcome.problems.append(f"{path}: {len(found.faces)} faces, the largest was kept")
+    known.add(digest)
+    return {"label": _clean(_label(path, folder, label_from)) or path.name,
+            "origin": str(path.relative_to(folder)), "origin_sha256": digest,
+            "quality": face.quality.get("overall"),
+            "embedding": np.asarray(face.embedding, "<f4").tobytes()}
+
+
+def list_face_libraries(ws: Workspace) -> list[dict[str, Any]]:
+    """Every face library with its face and label counts."""
+    with ws.engine.connect() as conn:
+        rows = conn.execute(
+            select(FaceLibrary.name, FaceLibrary.source, FaceLibrary.model,
+                   FaceLibrary.created_at, FaceLibrary.updated_at,
+                   func.count(FaceLibraryFace.id), func.count(FaceLibraryFace.label.distinct()))
+            .outerjoin(FaceLibraryFace, FaceLibraryFace.library_id == FaceLibrary.id)
+            .group_by(FaceLibrary.id).order_by(FaceLibrary.name)).all()
+    return [{"name": r[0], "source": r[1], "model": r[2], "created_at": r[3],
+             "updated_at": r[4], "faces": int(r[5]), "labels": int(r[6])} for r in rows]
+
+
+def remove_face_library(ws: Workspace, name: str) -> int:
+    """Remove a face library, its faces and every match of them; its face count."""
+    with ws.engine.begin() as conn:
+        library = conn.scalar(select(FaceLibrary.id).where(FaceLibrary.name == name))
+        if library is None:
+            raise FaceLibraryError(f"no face library named {name!r}")
+        faces = select(FaceLibraryFace.id).where(FaceLibraryFace.library_id == library)
+        count = len(conn.execute(faces).all())
+        conn.execute(delete(FaceLibraryMatch).where(FaceLibraryMatch.library_face_id.in_(faces)))
+        conn.execute(delete(FaceLibraryFace).where(FaceLibraryFace.library_id == library))
+        conn.execute(delete(FaceLibrary).where(FaceLibrary.id == library))
+    return count
+
+
+def _known(ws: Workspace) -> tuple[list[int], np.ndarray[Any, np.dtype[np.float32]]]:
+    with ws.engine.connect() as conn:
+        rows = conn.execute(select(FaceLibraryFace.id, FaceLibraryFace.embedding)
+                            .order_by(FaceLibraryFace.id)).all()
+    vectors = [np.frombuffer(bytes(r.embedding), "<f4") for r in rows]
+    keep = [i for i, v in enumerate(vectors) if v.shape == (EMBEDDING_DIM,)]
+    stacked = (np.stack([vectors[i] for i in keep]).astype(np.float32) if keep
+               else np.zeros((0, EMBEDDING_DIM), np.float32))
+    return [int(rows[i].id) for i in keep], stacked
+
+
+def match_case_faces(ws: Workspace, case: int, settings: Settings) -> int:
+    """Compare every face of the case's media with every known face; the case media's
+    library matches are replaced by what holds now. Returns the number of matches. Costs
+    one query when no face library is loaded."""
+    with ws.engine.connect() as conn:
+        if not conn.scalar(select(func.count()).select_from(FaceLibraryFace)):
+            if conn.scalar(select(func.count()).select_from(FaceLibraryMatch)):
+                _replace(ws, case, [])  # every library removed: no match can remain
+            return 0
+    ids, known = _known(ws)
+    faces = case_faces(ws, [case])
+    rows: list[dict[str, Any]] = []
+    if faces and len(ids):
+        radius = settings.face_library_distance
+        index = faiss.IndexFlatL2(EMBEDDING_DIM)
+        index.add(known)
+        query = np.ascontiguousarray(np.stack([f.embedding for f in faces]), np.float32)
+        lims, dist2, labels = index.range_search(query, radius * radius)
+        for i, face in enumerate(faces):
+            for j in range(int(lims[i]), int(lims[i + 1])):
+                rows.append({"media_sha256": face.sha256, "face_index": face.index,
+                             "library_face_id": ids[int(labels[j])],
+                             "distance": float(np.sqrt(max(float(dist2[j]), 0.0)))})
+    _replace(ws, case, rows)
+    return len(rows)
+
+
+def _replace(ws: Workspace, case: int, rows: list[dict[str, Any]]) -> None:
+    with ws.engine.connect() as conn:
+        media = [bytes(s) for s in conn.scalars(select(Item.media_sha256).where(
+            Item.case_id == case, Item.media_sha256.is_not(None)).distinct()) if s is not None]
+    with ws.engine.begin() as conn:
+        for lo in range(0, len(media), IN_CHUNK):
+            conn.execute(delete(FaceLibraryMatch).where(
+                FaceLibraryMatch.media_sha256.in_(media[lo:lo + IN_CHUNK])))
+        if rows:
+            conn.execute(insert(FaceLibraryMatch), rows)
+
+
+def case_matches(ws: Workspace, case: int) -> list[LibraryMatch]:
+    """The library matches of a case's faces, nearest first per face."""
+    sql = (select(FaceLibraryMatch.media_sha256, FaceLibraryMatch.face_index,
+                  FaceLibrary.name, FaceLibraryFace.label, FaceLibraryMatch.distance)
+           .join(FaceLibraryFace, FaceLibraryFace.id == FaceLibraryMatch.library_face_id)
+           .join(FaceLibrary, FaceLibrary.id == FaceLibraryFace.library_id)
+           .where(FaceLibraryMatch.media_sha256.in_(
+               select(Item.media_sha256).where(Item.case_id == case)))
+           .order_by(FaceLibraryMatch.media_sha256, FaceLibraryMatch.face_index,
+                     FaceLibraryMatch.distance))
+    with ws.engine.connect() as conn:
+        return [LibraryMatch(bytes(r[0]), int(r[1]), r[2], r[3], float(r[4]))
+                for r in conn.execute(sql)]
+
+
+def by_face(matches: list[LibraryMatch]) -> dict[str, list[LibraryMatch]]:
+    """Matches grouped by the case face (``<sha256>:<n>``)."""
+    out: dict[str, list[LibraryMatch]] = defaultdict(list)
+    for m in matches:
+        out[m.face].append(m)
+    return dict(out)
+
+
+def case_report(ws: Workspace, case: int) -> dict[str, Any]:
+    """report.json's ``face_library``: the libraries loaded, and per media of the case with
+    a match its first path and each matched face's library, label and distance."""
+    matches = case_matches(ws, case)
+    shas = sorted({m.sha256 for m in matches})
+    with ws.engine.connect() as conn:
+        paths: dict[bytes, str] = {}
+        for lo in range(0, len(shas), IN_CHUNK):
+            for sha, path in conn.execute(
+                    select(Item.media_sha256, func.min(Item.path))
+                    .where(Item.case_id == case, Item.media_sha256.in_(shas[lo:lo + IN_CHUNK]))
+                    .group_by(Item.media_sha256)):
+                if sha is not None:
+                    paths[bytes(sha)] = path
+    per_media: dict[bytes, list[dict[str, Any]]] = defaultdict(list)
+    for m in matches:
+        per_media[m.sha256].append(m.to_dict())
+    return {"libraries": [lib["name"] for lib in list_face_libraries(ws)],
+            "media": [{"sha256": sha.hex(), "path": paths.get(sha), "faces": per_media[sha]}
+                      for sha in shas]}

@@ -1,0 +1,176 @@
+"""An agency's face library matched at triage and enrich: the gallery holds one copy of
+scikit-image's astronaut (folder-labelled) and, from a CSV of embeddings, its cameraman; the
+case holds other transformed copies of both among faceless pictures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from tests.vision.conftest import damage_face_model, jpeg, plain_background, rotate
+from tests.web.conftest import PASSWORD, login, web_config
+from typer.testing import CliRunner
+
+from cumberland.cli import app
+
+runner = CliRunner()
+
+
+def _cli(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    from skimage import data
+
+    from cumberland.settings import Settings
+    from cumberland.signals.faces import describe_faces
+
+    base = tmp_path_factory.mktemp("facelib")
+    ws = str(base / "ws")
+    astronaut = np.ascontiguousarray(data.astronaut())
+    camera = np.stack([data.camera()] * 3, axis=-1)
+    gallery = base / "gallery"
+    (gallery / "Eileen Collins").mkdir(parents=True)
+    Image.fromarray(rotate(astronaut, 8)).save(gallery / "Eileen Collins" / "portrait.png")
+    Image.fromarray(plain_background(96, 64)).save(gallery / "Eileen Collins" / "empty.png")
+    (gallery / "Eileen Collins" / "notes.txt").write_text("not a picture")
+    added = runner.invoke(app, ["faces", "library", "add", str(gallery), "--name", "agency",
+                                "--label-from", "folder", "--workspace", ws])
+    again = _cli("faces", "library", "add", str(gallery), "--name", "agency",
+                 "--label-from", "folder", "--workspace", ws)
+    evidence = base / "evidence"
+    evidence.mkdir()
+    Image.fromarray(astronaut[20:300, 100:400]).save(evidence / "astronaut-crop.jpg", quality=85)
+    Image.fromarray(np.clip(astronaut * 1.3 + 20, 0, 255).astype(np.uint8)).save(
+        evidence / "astronaut-bright.png")
+    Image.fromarray(jpeg(rotate(camera, 10), 80)).save(evidence / "camera-tilted.png")
+    Image.fromarray(plain_background()).save(evidence / "plain.png")
+    Image.fromarray(np.ascontiguousarray(data.chelsea())).save(evidence / "cat.png")
+    _cli("triage", str(evidence), "--case", "fl", "--workspace", ws, "--workers", "1")
+    reference = describe_faces(camera, Settings()).faces[0].embedding
+    assert reference is not None
+    table = base / "known.csv"
+    table.write_text("label,embedding\n"
+                     f"Cameraman,{' '.join(f'{v:.6f}' for v in reference)}\n"
+                     "Broken,1 2 3\n")
+    return {"base": base, "ws": ws, "added": added, "again": again, "csv": table}
+
+
+def _persons(ws: str) -> list[dict[str, object]]:
+    persons: list[dict[str, object]] = json.loads(
+        _cli("faces", "--case", "fl", "--json", "--workspace", ws))["persons"]
+    return persons
+
+
+def test_a_gallery_folder_keeps_one_labelled_face_per_picture(loaded: dict[str, object]
+                                                              ) -> None:
+    added = loaded["added"]
+    assert added.exit_code == 0, added.output  # type: ignore[attr-defined]
+    assert "1 face(s) added, 0 already present, 2 note(s)" in added.stdout  # type: ignore[attr-defined]
+    assert "empty.png: no face found" in added.output  # type: ignore[attr-defined]
+    assert "notes.txt" in added.output  # type: ignore[attr-defined]
+    assert "0 face(s) added, 1 already present" in str(loaded["again"])  # the same file again
+    listed = json.loads(_cli("faces", "library", "list", "--json", "--workspace",
+                             str(loaded["ws"])))["face_libraries"]
+    assert [(lib["name"], lib["faces"], lib["labels"]) for lib in listed] == [("agency", 1, 1)]
+    import hashlib
+
+    from cumberland.store.workspace import Workspace
+
+    portrait = (Path(str(loaded["base"])) / "gallery" / "Eileen Collins" / "portrait.png")
+    sha = hashlib.sha256(portrait.read_bytes()).digest()
+    ws = Workspace(Path(str(loaded["ws"])))
+    try:  # the gallery's picture is not kept: no copy, no thumbnail
+        assert not ws.thumb_path(sha).exists()
+        assert not [p for p in ws.root.rglob("*") if p.is_file()
+                    and p.stat().st_size == portrait.stat().st_size
+                    and hashlib.sha256(p.read_bytes()).digest() == sha]
+    finally:
+        ws.close()
+
+
+def test_triage_matches_the_copies_of_the_known_face_only(loaded: dict[str, object]) -> None:
+    from cumberland.settings import Settings
+
+    ws = str(loaded["ws"])
+    persons = _persons(ws)
+    eileen = [p for p in persons if p["library"]]
+    assert len(eileen) == 1 and len(eileen[0]["media"]) == 2  # type: ignore[arg-type]
+    matches = eileen[0]["library"]
+    assert {(m["library"], m["label"]) for m in matches} == {("agency", "Eileen Collins")}  # type: ignore[union-attr]
+    assert all(m["distance"] < Settings().face_library_distance for m in matches)  # type: ignore[union-attr]
+    assert len(persons) == 2  # the cameraman, not in this library, has no match
+    text = _cli("faces", "--case", "fl", "--workspace", ws)
+    assert "in face library agency: Eileen Collins (distance" in text
+    report = json.loads((Path(ws) / "reports" / "fl" / "report.json").read_text())
+    media = report["face_library"]["media"]
+    assert report["face_library"]["libraries"] == ["agency"]
+    assert sorted(Path(m["path"]).name for m in media) == ["astronaut-bright.png",
+                                                          "astronaut-crop.jpg"]
+    assert media[0]["faces"][0]["label"] == "Eileen Collins"
+
+
+def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> None:
+    from cumberland.store import accounts, writer
+    from cumberland.store.workspace import Workspace
+    from cumberland.web import create_app
+
+    ws = Workspace(Path(str(loaded["ws"])))
+    try:
+        accounts.add_user(ws, "fay", "reviewer", PASSWORD)
+        accounts.grant(ws, "fay", "fl")
+        case = writer.case_id(ws, "fl", create=False)
+        client = TestClient(create_app(ws, web_config()))
+        login(client, "fay")
+        page = client.get(f"/cases/{case}/persons")
+        assert page.status_code == 200
+        assert page.text.count("agency: Eileen Collins") == 1
+        assert page.text.count('class="face-crop"') >= 3  # crops blurred (not revealed)
+        number = 1 if "agency" in page.text.split("person 2")[0] else 2
+        person = client.get(f"/cases/{case}/persons/{number}")
+        assert 'id="library-matches"' in person.text
+        assert person.text.count("agency: Eileen Collins (") == 3  # the summary, two faces
+    finally:
+        ws.close()
+
+
+def test_a_csv_library_added_later_is_matched_by_enrich(loaded: dict[str, object]) -> None:
+    ws = str(loaded["ws"])
+    added = runner.invoke(app, ["faces", "library", "add", str(loaded["csv"]), "--name",
+                                "archive", "--workspace", ws])
+    assert added.exit_code == 0, added.output
+    assert "1 face(s) added" in added.stdout and "row 3: an embedding has 128 numbers, not 3" \
+        in added.output
+    _cli("enrich", "--case", "fl", "--workspace", ws)  # no signal stale: faces matched again
+    labels = sorted(m["label"] for p in _persons(ws) for m in p["library"])  # type: ignore[attr-defined]
+    assert labels == ["Cameraman", "Eileen Collins", "Eileen Collins"]
+    _cli("faces", "library", "remove", "agency", "--workspace", ws)
+    assert sorted(m["label"] for p in _persons(ws)
+                  for m in p["library"]) == ["Cameraman"]  # type: ignore[attr-defined]
+    gone = runner.invoke(app, ["faces", "library", "remove", "agency", "--workspace", ws])
+    assert gone.exit_code != 0 and "no face library named 'agency'" in gone.output
+
+
+def test_bad_sources_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = str(tmp_path / "ws")
+    table = tmp_path / "wrong.csv"
+    table.write_text("name,vector\nx,1\n")
+    wrong = runner.invoke(app, ["faces", "library", "add", str(table), "--name", "w",
+                                "--workspace", ws])
+    assert wrong.exit_code != 0 and "needs the columns label and embedding" in wrong.output
+    damage_face_model(tmp_path, monkeypatch)
+    result = runner.invoke(app, ["faces", "library", "add", str(tmp_path / "evidence"),
+                                 "--name", "g",
+                                 "--workspace", ws])
+    assert result.exit_code != 0 and "model yunet" in result.output
+    assert len(result.output.strip().splitlines()) <= 3  # one line (wrapped at most)
+    missing = runner.invoke(app, ["faces", "--workspace", ws])
+    assert missing.exit_code != 0 and "--case is required" in missing.output
