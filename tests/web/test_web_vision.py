@@ -1,5 +1,6 @@
 """Text search and persons in Debian's chromium: the search box finds the sign with its word
-boxed on a blurred tile; persons show blurred face crops; a reviewer names a person, splits a
+boxed on a blurred tile, and the viewer boxes its words once revealed, the word searched for
+highlighted; persons show blurred face crops; a reviewer names a person, splits a
 face off, merges it back and confirms, each change in the audit log."""
 
 from __future__ import annotations
@@ -46,6 +47,22 @@ def test_text_search_and_persons_named_split_merged_confirmed(browser: Browser, 
         expect(hit).to_have_count(1)
         expect(hit.locator(".word-box")).to_have_count(1)
         assert hit.locator("img").get_attribute("src", timeout=5000).endswith("/thumb")
+
+        hit.locator("a").click()  # the viewer: every word boxed once revealed, HOTEL lit
+        boxes = tab.locator("#text-boxes")
+        expect(boxes).to_be_hidden()  # blurred: no boxes
+        tab.click("#reveal")
+        expect(boxes).to_be_visible()
+        expect(boxes.locator(".word-box.hit")).to_have_count(1)
+        expect(boxes.locator(".word-box.hit")).to_have_attribute("data-word", "HOTEL")
+        expect(boxes.locator(".word-box:not(.hit)")).to_have_count(1)  # Zürich, not asked
+        expect(boxes.locator(".word-box.hit .word-label")).to_have_text("HOTEL")
+        sign = tab.locator("#picture").bounding_box()
+        word = boxes.locator(".word-box.hit").bounding_box()
+        assert sign and word and sign["x"] <= word["x"] < word["x"] + word["width"] \
+            <= sign["x"] + sign["width"] / 2  # on the sign's left half, where it was drawn
+        tab.keyboard.press("x")
+        expect(boxes).to_be_hidden()
 
         tab.goto(f"{url}/cases/{case}/persons")
         rows = tab.locator("#persons tr[data-person]")

@@ -98,6 +98,19 @@ def _matches(word: str, wanted: list[str]) -> bool:
     return any(folded.startswith(w[:-1]) if w.endswith("*") else folded == w for w in wanted)
 
 
+def text_words(data: dict[str, Any], query: str = "") -> list[dict[str, Any]]:
+    """Every word of an ``ocr`` row with its box, each marked ``matched`` when it is one of
+    ``query``'s words (the viewer boxes them all and highlights what a search found)."""
+    try:
+        wanted = query_words(query) if query.strip() else []
+    except SearchError:
+        wanted = []
+    return [{"text": str(word.get("text", "")), "box": word["box"],
+             "matched": bool(wanted) and _matches(str(word.get("text", "")), wanted)}
+            for line in data.get("lines", []) for word in line.get("words", [])
+            if isinstance(word.get("box"), list) and len(word["box"]) == 4]
+
+
 def _hit(sha: bytes, data: dict[str, Any], words: list[str]) -> TextHit:
     hit = TextHit(sha, str(data.get("text", "")))
     for line in data.get("lines", []):

@@ -1,5 +1,7 @@
 """The viewer: one media at full resolution after a reveal, its facts as tables, next/previous
-in the grid's order; videos as a blurred contact sheet, then keyframes and playback.
+in the grid's order; videos as a blurred contact sheet, then keyframes and playback. Once a
+picture is revealed the words OCR read are boxed on it with their text, those a text search
+asked for (``?q=``) highlighted.
 
 Evidence bytes reach the browser only for an item this session revealed (audited, per item,
 for ``reveal_seconds``); the "show sharp thumbnails" toggle never unlocks them. Pictures and
@@ -20,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from cumberland.analysis.grid import neighbour
 from cumberland.analysis.review import DEFAULT_SCHEME, load_schemes
+from cumberland.analysis.text_search import SIGNAL as OCR
+from cumberland.analysis.text_search import text_words
 from cumberland.store import accounts
 from cumberland.store.models import (
     Decision,
@@ -114,13 +118,16 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
     left = 0 if at is None else max(0, int(at + lasting - time.time()))
     meta = media.meta or {}
     nav = with_args(grid.args, after=after or None)
+    ocr = next((s.data for s in signals if s.name == OCR and isinstance(s.data, dict)), {})
+    words = text_words(ocr, request.query_params.get("q", "")[:300]) if media.kind == "image" \
+        else []
     return render(request, "item.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256, "m": media,
         "items": items, "matches": matches, "decision": decision, "opinions": opinions,
         "signals": [(s, flatten(s.data)) for s in signals],
         "exif": flatten(meta.get("exif") or {}),
         "facts": flatten({k: v for k, v in meta.items() if k != "exif"}),
-        "neighbours": neighbours, "revealed": left > 0, "reveal_left": left,
+        "neighbours": neighbours, "revealed": left > 0, "reveal_left": left, "words": words,
         "thumb_sharp": digest in shown(request, case_id, [digest]),
         "previous": previous, "following": following, "nav": nav,
         "back": with_args(nav, focus=sha256),

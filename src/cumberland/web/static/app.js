@@ -368,15 +368,27 @@
     const view = { scale: 1, fit: 1, x: 0, y: 0, turn: 0, natural: [0, 0] };
     let sharp = false;
 
+    const boxes = document.getElementById("text-boxes"); // words read, over the revealed picture
+    let boxesOn = true;
+
     function draw() {
       const target = stage.querySelector("video:not([hidden])") || picture;
+      if (boxes) boxes.hidden = !(sharp && boxesOn && target === picture && view.natural[0]);
       if (!sharp) { stage.classList.add("blurred"); return; }
       stage.classList.remove("blurred");
       const [w, h] = view.natural;
-      target.style.width = `${w}px`;
-      target.style.height = `${h}px`;
-      target.style.transform = `translate(-50%, -50%) translate(${view.x}px, ${view.y}px) rotate(${view.turn * 90}deg) scale(${view.scale})`;
+      for (const el of boxes ? [target, boxes] : [target]) {
+        el.style.width = `${w}px`;
+        el.style.height = `${h}px`;
+        el.style.transform = `translate(-50%, -50%) translate(${view.x}px, ${view.y}px) rotate(${view.turn * 90}deg) scale(${view.scale})`;
+      }
       if (level) level.textContent = `${Math.round(view.scale * 100)} %`;
+    }
+    function toggleText() {
+      boxesOn = !boxesOn;
+      const button = document.getElementById("text-toggle");
+      if (button) button.setAttribute("aria-pressed", String(boxesOn));
+      draw();
     }
     function fit() {
       const [w, h] = view.natural;
@@ -506,6 +518,7 @@
     click("rotate-left", () => rotate(-1));
     click("rotate-right", () => rotate(1));
     click("play", play);
+    click("text-toggle", toggleText);
     Object.keys(labels).forEach((code) => bind([code], `Categorise: ${label(Number(code))} (then the next item)`, () => categorise(Number(code))));
     bind(["Backspace"], "Clear the category", () => categorise(null));
     bind(["Shift + arrows", "drag"], "Pan a zoomed picture", null);
