@@ -18,8 +18,8 @@ PACKAGES=(
   chromium            # real browser for the web tests and PDF reports
   libimage-exiftool-perl  # exiftool: tests check that published object images carry no metadata
   fonts-dejavu-core   # text in generated demo images and bench/ocr.py
-  # OCR (signals/ocr.py): Tesseract's trained data, the Cyrillic script model read by
-  # default, the Latin one for bench/ocr.py's baseline, and the operation's languages
+  # OCR (signals/ocr.py): Tesseract's trained data: Russian and Ukrainian read by
+  # default, the Cyrillic and Latin script models (bench/ocr.py), the operation's languages
   tesseract-ocr tesseract-ocr-script-cyrl tesseract-ocr-script-latn
   tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-dan
   tesseract-ocr-swe tesseract-ocr-nor tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-por

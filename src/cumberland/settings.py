@@ -102,13 +102,14 @@ class Settings:
     # How the review queue orders media within a tier (analysis/priority.py).
     priority: PriorityWeights = field(default_factory=PriorityWeights)
     # Text in pictures (signals/ocr.py): Tesseract languages or scripts ('+'-separated)
-    # read beside the PP-OCRv6 recogniser, whose alphabet is Latin only (the Cyrillic script
-    # model reads Russian, Ukrainian and the rest; "" reads Latin script only, faster); the
+    # read beside the PP-OCRv6 recogniser, whose alphabet is Latin only (Russian and
+    # Ukrainian with their dictionaries: twice the words of the Cyrillic script model on
+    # bench/ocr.py; "" reads Latin script only, faster); the
     # detector's working size (longer side) and that of its first pass, which says where to
     # look (0: one pass over the whole picture); the bounded copy lines are read from; regions
     # read at most (the strongest: a picture of foliage can light up hundreds); words kept
     # from this confidence (0-100) up.
-    ocr_tesseract: str = "Cyrillic"
+    ocr_tesseract: str = "rus+ukr"
     ocr_detect_side: int = 640
     ocr_gate_side: int = 320
     ocr_max_side: int = 1600

@@ -13,9 +13,10 @@ rendered on photos and RapidOCR's own pipeline cost seconds a picture:
    by the PP-OCRv6 recogniser of the same wheel (CTC over 18,708 characters: every Latin
    alphabet of the operation with its diacritics, English to Hungarian). It has no Cyrillic,
    so Tesseract (``tesserocr``, in process, trained data from Debian's packages) reads the
-   line too with ``Settings.ocr_tesseract`` (default the Cyrillic script model: Russian,
-   Ukrainian and the rest) when PP-OCR's reading is not confident (a Cyrillic line reads
-   as nothing or as noise there), and the more confident reading is kept.
+   line too with ``Settings.ocr_tesseract`` (default Russian and Ukrainian) when PP-OCR's
+   reading is not confident (a Cyrillic line reads as nothing or as noise there) and the
+   region is long enough to hold a word; only Tesseract's Cyrillic words count, and the
+   more confident reading is kept.
 
 Words below ``Settings.ocr_min_confidence`` or without two letters or digits are dropped
 (blobs of bark and foliage read as noise otherwise). Boxes are fractions of the upright
@@ -53,6 +54,10 @@ _REC_MAX_WIDTH = 1600  # a longer line is squeezed (its characters stay readable
 _TESS_HEIGHT = 64  # Tesseract reads a region best when its text is ~30 px high
 _MIN_REGION_SIDE = 4  # regions thinner than this (in the detector's pixels) are noise
 _TRUST_PP = 90.0  # a PP-OCR reading this confident is kept without asking Tesseract
+# Tesseract is asked only about regions this much longer than high: three Cyrillic letters
+# and the unclip margin make at least that, while most of the regions bark, fur and foliage
+# light up are squarer (bench/ocr.py: two thirds of its calls on text-free photos saved)
+_TESS_ASPECT = 1.4
 
 
 @dataclass(slots=True)
@@ -359,6 +364,21 @@ def _trim(word: str) -> str:
     return word[start:end]
 
 
+def _cyrillic(reading: _Reading) -> _Reading:
+    """Only the words Tesseract read in Cyrillic letters (three or more, none Latin).
+
+    Tesseract is asked for what PP-OCR cannot read; a Latin line it is handed (one PP-OCR
+    was unsure of) comes back as Cyrillic look-alikes ('Вадегі' for 'Bageri') or, from
+    bark and fur, as short strings, often with a confidence above the floor: measured on
+    bench/ocr.py, those were most of its words."""
+    def cyrillic(word: str) -> bool:
+        letters = [c for c in _trim(word) if c.isalpha()]
+        return len(letters) >= 3 and all("CYRILLIC" in unicodedata.name(c, "")
+                                         for c in letters)
+
+    return _Reading([w for w in reading.words if cyrillic(w[0])])
+
+
 def _useful(word: str, confidence: float, minimum: float) -> bool:
     letters = sum(c.isalnum() for c in word)
     return confidence >= minimum and letters >= 2 and letters * 2 >= len(word)
@@ -385,8 +405,9 @@ def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
     corners = region.corners()
     line_px, back = _straighten(copy, corners)
     reading = _read_pp(line_px)
-    if settings.ocr_tesseract and reading.confidence < _TRUST_PP:
-        other = _tesseract(settings.ocr_tesseract).read(line_px)
+    if settings.ocr_tesseract and reading.confidence < _TRUST_PP \
+            and region.size[0] >= _TESS_ASPECT * region.size[1]:
+        other = _cyrillic(_tesseract(settings.ocr_tesseract).read(line_px))
         if other.confidence > reading.confidence:
             reading = other
     line_w = line_px.shape[1]
