@@ -5,7 +5,11 @@ A shot of a scene is what a second photograph of the same room looks like: a vie
 change (a homography of a camera turned by up to 15 degrees about two axes), a crop keeping
 40-80 % of the area, a scale of 0.5-1.0, gamma and colour shifts, a foreground occluder
 (a cut-out of another photo, standing for the people in front) over 20-40 % of the shot,
-and JPEG at quality 60-90. The homography from the scene to the shot and the occluder's
+and JPEG at quality 60-90. Each shot's occluder is its own piece of an occluder photo (the
+photos are cut into disjoint tiles, one tile a shot): people in front of the camera are
+never the same pixels in two rooms, whereas one cut-out pasted into shots of several scenes
+is a true match of a wrong series (with shared cut-outs every false scene link measured was
+one). The homography from the scene to the shot and the occluder's
 rectangle are kept, so which shots contain a query region is known exactly.
 
 Distractors are the corpus photos that are not scenes plus synthetic pictures: mosaics of
@@ -110,6 +114,22 @@ def make_shot(scene_id: int, scene: RGB, occluder_src: RGB, seed: int) -> Shot:
     buf = io.BytesIO()
     Image.fromarray(shot).save(buf, "JPEG", quality=int(rng.integers(60, 91)))
     return Shot(scene_id, homography, (out_w, out_h), (ox, oy, ow, oh), buf.getvalue())
+
+
+def tiles(photos: list[RGB], count: int, rng: np.random.Generator) -> list[RGB]:
+    """``count`` disjoint pieces of ``photos`` (each cut into k x k tiles, k as small as
+    gives enough), shuffled: one occluder a shot, no two shots sharing pixels."""
+    k = 1
+    while k * k * len(photos) < count:
+        k += 1
+    out = []
+    for rgb in photos:
+        h, w = rgb.shape[:2]
+        for i in range(k):
+            for j in range(k):
+                out.append(rgb[i * h // k:(i + 1) * h // k, j * w // k:(j + 1) * w // k])
+    order = rng.permutation(len(out))[:count]
+    return [out[i] for i in order]
 
 
 def decode(jpeg: bytes) -> RGB:

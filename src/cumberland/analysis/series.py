@@ -4,7 +4,9 @@ A series is what victim identification works from: pictures of one room, one cam
 session. Two media are linked by a strong fact alone (the same scene, verified by
 geometry; the same picture, a duplicate stack; the same camera body, by serial number) or by
 two weak facts together (the same camera model, capture times within ``WINDOW``, the same
-folder or archive): one phone model or one download folder alone joins strangers. A series
+folder or archive): one phone model or one download folder alone joins strangers. Scene
+links are grouped first (analysis/grouping.py): one scene link between two groups of
+three or more is not enough to join them (a poster or a toy seen in two rooms). A series
 is a connected component of two or more media; each link keeps every fact that holds for
 its pair, in words.
 
@@ -24,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from cumberland.analysis.grouping import supported_groups
 from cumberland.analysis.places import case_places
 from cumberland.matching.scenes import scene_links
 from cumberland.store.models import HashSet, Item, Match, Media, Series, SeriesMember, Stack
@@ -163,8 +166,12 @@ def _by_time(members: Iterable[_Media]) -> list[_Media]:
 def link_case(ws: Workspace, case: int) -> _Links:
     media = _load(ws, case)
     links = _Links(media)
-    for s in scene_links(ws, case):
-        links.link(s.a, s.b, [f"same scene (verified, {s.inliers} inliers)"])
+    scenes = scene_links(ws, case)
+    group = {sha: i for i, g in enumerate(supported_groups((s.a, s.b, s.inliers)
+                                                            for s in scenes)) for sha in g}
+    for s in scenes:  # a scene link between two groups it alone would chain is left out
+        if group.get(s.a) == group.get(s.b):
+            links.link(s.a, s.b, [f"same scene (verified, {s.inliers} inliers)"])
     for number, stacked in _stacks(ws, case).items():
         for x, y in itertools.pairwise(stacked):
             links.link(x, y, [f"same picture (duplicate stack {number})"])

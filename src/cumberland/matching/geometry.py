@@ -41,11 +41,17 @@ class Verified:
 def matches(query: NDArray[np.uint8], cand: NDArray[np.uint8]) -> \
         tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Ratio-tested nearest neighbours (query row, candidate row), in one faiss search:
-    cv2's matcher builds a Python object per pair, which cost 3x the distances."""
-    index = faiss.IndexBinaryFlat(256)
+    cv2's matcher builds a Python object per pair, which cost 3x the distances. Binary
+    descriptors (ORB's bytes) by Hamming distance, float ones (SIFT, measured by
+    bench/scenes.py) by Euclidean distance."""
+    binary = cand.dtype == np.uint8
+    index = faiss.IndexBinaryFlat(8 * cand.shape[1]) if binary else \
+        faiss.IndexFlatL2(cand.shape[1])
     index.add(np.ascontiguousarray(cand))
     with one_thread():
         dist, rows = index.search(np.ascontiguousarray(query), 2)
+    if not binary:
+        dist = np.sqrt(np.maximum(dist, 0))  # faiss gives squared distances
     good = (rows[:, 1] >= 0) & (dist[:, 0] < RATIO * dist[:, 1])
     return np.flatnonzero(good), rows[good, 0].astype(np.intp)
 

@@ -446,8 +446,9 @@ def bytes_query(data: bytes, region: Region | None, settings: Settings,
 
 
 LINK_CANDIDATES = 8  # pictures a media's words nominate for a scene link, verified
-# A series link joins whole groups (single linkage), so it asks for more than a region hit
-SERIES_MIN_INLIERS = 20
+# as many as a region hit: analysis/grouping.py keeps one link from chaining two series, and
+# bench/scenes.py found no false link at 12 once its occluders stopped being shared
+SERIES_MIN_INLIERS = 12
 
 
 @dataclass(frozen=True, slots=True)
