@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -13,12 +16,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cumberland.analysis import series_review
+from cumberland.analysis.series import build_series, case_series
 from cumberland.cli import app
 from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.reports.pdf import case_report_html
 from cumberland.reports.summary import case_summary
 from cumberland.settings import Settings
-from cumberland.store.models import ReviewEntry
+from cumberland.store.models import AuditEntry, ReviewEntry
 from cumberland.store.workspace import Workspace
 from scenes.scene_kit import jpeg, scene, warp, with_exif
 
@@ -143,3 +148,96 @@ def test_places_grouped_named_offline_and_exported(case: dict[str, Any]) -> None
     missing = runner.invoke(app, ["places", "list", "--case", "nope",
                                   "--workspace", str(case["ws"])])
     assert missing.exit_code == 2 and "no case named 'nope'" in missing.output
+
+
+@pytest.fixture()
+def ws_copy(case: dict[str, Any], tmp_path: Path) -> Iterator[Workspace]:
+    shutil.copytree(case["ws"], tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+def _numbered(ws: Workspace, case: dict[str, Any], *names: str) -> dict[str, Any]:
+    wanted = {case["sha"][n] for n in names}
+    found = next((s for s in case_series(ws, 1) if set(s["members"]) == wanted), None)
+    assert found is not None, [s["members"] for s in case_series(ws, 1)]
+    return found
+
+
+def test_reviewers_name_split_merge_confirm_kept_across_rebuilds(
+        case: dict[str, Any], ws_copy: Workspace) -> None:
+    ws = ws_copy
+    session = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    series_review.name(ws, 1, session["series"], "  Blue   room ", "rita")
+    session = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    assert session["name"] == "Blue room" and not session["confirmed"]
+    with pytest.raises(series_review.LabelError, match="already named"):
+        other = _numbered(ws, case, "p/b1.jpg", "q/b2.jpg")
+        series_review.name(ws, 1, other["series"], "Blue room", "rita")
+    series_review.split(ws, 1, session["series"], [case["sha"]["session/s2.jpg"]], "rita")
+    session = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg")  # s2 alone: no series
+    body = _numbered(ws, case, "p/b1.jpg", "q/b2.jpg")
+    series_review.merge(ws, 1, body["series"], session["series"], "rita")
+    merged = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg", "p/b1.jpg", "q/b2.jpg")
+    assert merged["name"] == "Blue room" and merged["series"] == 1
+    assert any("same camera body (Nikon D750 #3001)" in x["reasons"]  # its links are kept
+               for x in merged["links"])
+    series_review.confirm(ws, 1, merged["series"], "rita")
+    build_series(ws, 1)  # a rebuild (triage, enrich) keeps what the reviewer said
+    again = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg", "p/b1.jpg", "q/b2.jpg")
+    assert again["name"] == "Blue room" and again["confirmed"] and again["reviewed"]
+    assert all(case["sha"]["session/s2.jpg"] not in s["members"] for s in case_series(ws, 1))
+    scene_series = _numbered(ws, case, "room/a.jpg", "elsewhere/b.jpg")  # untouched
+    assert not scene_series["reviewed"] and scene_series["name"] is None
+    listed = case_summary(ws, 1)["series"]
+    assert listed[0]["name"] == "Blue room" and listed[0]["confirmed"]
+    with ws.engine.connect() as conn:
+        actions = list(conn.scalars(select(AuditEntry.action).where(
+            AuditEntry.action.like("series-%")).order_by(AuditEntry.id)))
+    assert actions == ["series-name", "series-label", "series-split", "series-merge",
+                       "series-confirm"]
+
+
+def test_series_pages_list_show_and_change_a_series(case: dict[str, Any],
+                                                    ws_copy: Workspace) -> None:
+    from fastapi.testclient import TestClient
+
+    from cumberland.store import accounts
+    from cumberland.web import create_app
+    from web.conftest import PASSWORD, login, web_config
+
+    ws = ws_copy
+    accounts.add_user(ws, "rita", "reviewer", PASSWORD)
+    accounts.grant(ws, "rita", "c")
+    accounts.add_user(ws, "olga", "reviewer", PASSWORD)  # a member of no case here
+    client = TestClient(create_app(ws, web_config()))
+    csrf = login(client, "rita")
+    listing = client.get("/cases/1/series")
+    assert listing.status_code == 200
+    assert listing.text.count("<tr data-series=") == 3 and "prime" in listing.text
+    assert "same scene ×1" in listing.text and "same camera body ×1" in listing.text
+    session = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    page = client.get(f"/cases/1/series/{session['series']}")
+    assert page.status_code == 200
+    assert page.text.count('class="tile series-member') == 3 and "/sharp" not in page.text
+    assert "2024-05-01T10:00:00" in page.text and "Lyon" in page.text  # timeline, places
+    assert "same camera model (Canon EOS 80D)" in page.text
+    named = client.post(f"/cases/1/series/{session['series']}/name",
+                        data={"csrf": csrf, "name": "Kitchen"}, follow_redirects=False)
+    assert named.status_code == 303 and named.headers["location"].startswith("/cases/1/series/")
+    assert "Kitchen" in client.get(named.headers["location"]).text
+    split = client.post(f"/cases/1/series/{session['series']}/split",
+                        data={"csrf": csrf, "member": [case["sha"]["session/s0.jpg"],
+                                                       case["sha"]["session/s1.jpg"]]},
+                        follow_redirects=False)
+    assert split.status_code == 303
+    _numbered(ws, case, "session/s0.jpg", "session/s1.jpg")  # split off; s2 alone: none
+    assert all(case["sha"]["session/s2.jpg"] not in s["members"] for s in case_series(ws, 1))
+    bad = client.post(f"/cases/1/series/{session['series']}/merge",
+                      data={"csrf": csrf, "into": "99"})
+    assert bad.status_code == 400 and "no series 99" in bad.text
+    assert client.get("/cases/1/series/99").status_code == 404
+    stranger = TestClient(create_app(ws, web_config()))
+    login(stranger, "olga")
+    assert stranger.get("/cases/1/series").status_code == 404

@@ -29,7 +29,16 @@ from sqlalchemy import delete, insert, select
 from cumberland.analysis.grouping import supported_groups
 from cumberland.analysis.places import case_places
 from cumberland.matching.scenes import scene_links
-from cumberland.store.models import HashSet, Item, Match, Media, Series, SeriesMember, Stack
+from cumberland.store.models import (
+    HashSet,
+    Item,
+    Match,
+    Media,
+    Series,
+    SeriesLabel,
+    SeriesMember,
+    Stack,
+)
 from cumberland.store.workspace import Workspace
 
 WINDOW = 3600.0  # seconds: capture times this close are "close together"
@@ -129,18 +138,11 @@ def _weak(a: _Media, b: _Media) -> list[str]:
 
 
 class _Links:
-    """Union-find over media, with every link's reasons."""
+    """Media and every link's reasons (the series are their components: ``_groups``)."""
 
     def __init__(self, media: dict[bytes, _Media]) -> None:
         self.media = media
-        self.parent = {s: s for s in media}
         self.reasons: dict[tuple[bytes, bytes], list[str]] = {}
-
-    def root(self, s: bytes) -> bytes:
-        while self.parent[s] != s:
-            self.parent[s] = self.parent[self.parent[s]]
-            s = self.parent[s]
-        return s
 
     def link(self, a: bytes, b: bytes, strong: Iterable[str] = ()) -> None:
         """Link on ``strong`` facts, or on two weak ones (checked here)."""
@@ -153,9 +155,6 @@ class _Links:
         if not reasons and not added and len(weak) < 2:
             return
         self.reasons[key] = reasons + added + weak
-        ra, rb = self.root(a), self.root(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _by_time(members: Iterable[_Media]) -> list[_Media]:
@@ -206,19 +205,49 @@ def _prime(members: list[_Media]) -> tuple[bool, str]:
     return True, "unknown to every hash set, no signs of AI, camera metadata"
 
 
-def series_of(links: _Links) -> list[dict[str, Any]]:
-    """The series (two or more linked media), largest first, as report.json keeps them."""
-    groups: dict[bytes, list[bytes]] = {}
+Labels = dict[bytes, tuple[str, bool]]  # media -> (a reviewer's series label, confirmed)
+
+
+def _groups(links: _Links, said: Labels) -> list[tuple[str | None, list[bytes]]]:
+    """Media a reviewer labelled, grouped by their label; the others are the components of
+    the links among themselves (a labelled media joins nobody else's series). Groups of
+    two or more, largest first."""
+    named: dict[str, list[bytes]] = {}
+    parent = {s: s for s in links.media if s not in said}
     for s in links.media:
-        groups.setdefault(links.root(s), []).append(s)
-    found = sorted((sorted(g) for g in groups.values() if len(g) > 1),
-                   key=lambda g: (-len(g), g[0]))
+        if s in said:
+            named.setdefault(said[s][0], []).append(s)
+
+    def root(s: bytes) -> bytes:
+        while parent[s] != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for a, b in links.reasons:
+        if a in parent and b in parent:
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    auto: dict[bytes, list[bytes]] = {}
+    for s in parent:
+        auto.setdefault(root(s), []).append(s)
+    every = [*((label, sorted(g)) for label, g in named.items()),
+             *((None, sorted(g)) for g in auto.values())]
+    return sorted(((label, g) for label, g in every if len(g) > 1),
+                  key=lambda lg: (-len(lg[1]), lg[1][0]))
+
+
+def series_of(links: _Links, said: Labels | None = None) -> list[dict[str, Any]]:
+    """The series (two or more linked media, or as a reviewer grouped them), largest first,
+    as report.json keeps them."""
+    said = said or {}
     out = []
-    for number, shas in enumerate(found, 1):
+    for number, (label, shas) in enumerate(_groups(links, said), 1):
         members = [links.media[s] for s in shas]
         inside = set(shas)
         pairs = [{"a": a.hex(), "b": b.hex(), "reasons": r}
-                 for (a, b), r in sorted(links.reasons.items()) if a in inside]
+                 for (a, b), r in sorted(links.reasons.items()) if a in inside and b in inside]
         times = [m.taken for m in members if m.taken is not None]
         prime, why = _prime(members)
         out.append({
@@ -227,7 +256,10 @@ def series_of(links: _Links) -> list[dict[str, Any]]:
             "first_taken": _iso(min(times)) if times else None,
             "last_taken": _iso(max(times)) if times else None,
             "folders": sorted({f for m in members for f in m.folders})[:FOLDERS_SHOWN],
-            "prime": prime, "prime_reason": why})
+            "prime": prime, "prime_reason": why,
+            "name": label if label and not label.startswith("#") else None,
+            "confirmed": label is not None and all(said[m][1] for m in shas),
+            "reviewed": label is not None})
     return out
 
 
@@ -236,8 +268,31 @@ def _iso(t: float) -> str:
 
 
 def build_series(ws: Workspace, case: int) -> int:
-    """Store the case's series (rebuilt per run, like stacks); returns how many."""
-    found = series_of(link_case(ws, case))
+    """Store the case's series (rebuilt per run, like stacks, keeping what reviewers said:
+    ``series_labels``); returns how many."""
+    return _store(ws, case, link_case(ws, case))
+
+
+def regroup(ws: Workspace, case: int) -> int:
+    """The series again from their stored links and the reviewers' labels, without matching
+    anything again (after a reviewer's change); returns how many."""
+    links = _Links(_load(ws, case))
+    for s in case_series(ws, case):
+        for pair in s["links"]:
+            links.reasons[(bytes.fromhex(pair["a"]), bytes.fromhex(pair["b"]))] = \
+                list(pair["reasons"])
+    return _store(ws, case, links)
+
+
+def labels(ws: Workspace, case: int) -> Labels:
+    with ws.engine.connect() as conn:
+        return {bytes(r.media_sha256): (r.label, bool(r.confirmed)) for r in conn.execute(
+            select(SeriesLabel.media_sha256, SeriesLabel.label, SeriesLabel.confirmed)
+            .where(SeriesLabel.case_id == case))}
+
+
+def _store(ws: Workspace, case: int, links: _Links) -> int:
+    found = series_of(links, labels(ws, case))
     _place(ws, case, found)
     with ws.engine.begin() as conn:
         conn.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
@@ -256,6 +311,14 @@ def _place(ws: Workspace, case: int, found: list[dict[str, Any]]) -> None:
     where = {s.hex(): p.name for p in case_places(ws, case) for s, _, _ in p.members}
     for s in found:
         s["places"] = sorted({where[m] for m in s["members"] if m in where})
+
+
+def capture_times(ws: Workspace, shas: list[bytes]) -> dict[bytes, str]:
+    """The EXIF capture times of media that have one (ISO, UTC as written), for a timeline."""
+    with ws.engine.connect() as conn:
+        rows = conn.execute(select(Media.sha256, Media.meta).where(Media.sha256.in_(shas)))
+        times = {bytes(s): _taken(dict((meta or {}).get("exif") or {})) for s, meta in rows}
+    return {s: _iso(t) for s, t in times.items() if t is not None}
 
 
 def case_series(ws: Workspace, case: int) -> list[dict[str, Any]]:

@@ -451,6 +451,22 @@ class SeriesMember(Base):
     number: Mapped[int] = mapped_column(Integer)
 
 
+
+class SeriesLabel(Base):
+    """A reviewer's word on one media of a case's series (analysis/series_review.py): the
+    series it belongs to (a name, or ``#<sha256>`` for an unnamed reviewer's group) and
+    whether a reviewer confirmed that series. Labelled media are grouped by their label at
+    every rebuild of the series; only the others are linked again."""
+
+    __tablename__ = "series_labels"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[str] = mapped_column(String(200))
+
 # --- deconfliction (intel/deconflict): case settings, trusted agencies, exchanges, access ------
 
 
