@@ -157,7 +157,10 @@ def _render(photo: Path, words: list[str], size: int, rng: np.random.Generator
     h, w = arr.shape[:2]
     jitter = rng.uniform(-0.08, 0.08, (4, 2)) * [w, h]
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    warp = cv2.getPerspectiveTransform(src, (src + jitter).astype(np.float32))
+    dst = src + jitter
+    dst -= dst.min(axis=0)  # the warped layer whole: a corner pushed out cut letters off
+    w, h = int(np.ceil(dst[:, 0].max())), int(np.ceil(dst[:, 1].max()))
+    warp = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     arr = cv2.warpPerspective(arr, warp, (w, h))
     if w > base.width - 8 or h > base.height - 8:  # large text: a larger canvas
         scale = max((w + 16) / base.width, (h + 16) / base.height)
