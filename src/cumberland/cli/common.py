@@ -42,6 +42,8 @@ LibraryOpt = Annotated[list[str] | None, typer.Option(
     "--library", help="Reference library for the full cascade (default: all).")]
 TrustAnchorsOpt = Annotated[Path | None, typer.Option(
     help="PEM file of C2PA trust anchors.")]
+PluginsOpt = Annotated[Path | None, typer.Option(
+    help="Folder of ONNX plug-ins (each is a signal too).")]
 
 
 def fail(message: str) -> NoReturn:

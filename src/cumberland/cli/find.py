@@ -1,4 +1,5 @@
-"""``cumberland find``: the media showing an object or a scene (region search)."""
+"""``cumberland find``: the media showing an object or a scene (region search), and, with an
+embedding plug-in, pictures like one picture or like a few words (``matching/pictures``)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,15 @@ def find(
     ] = None,
     region: Annotated[str | None, typer.Option(
         help="x,y,w,h in pixels of the picture (default with --image: all of it).")] = None,
+    like: Annotated[str | None, typer.Option(
+        help="SHA-256 (hex) of a picture of the case: pictures like it (embedding plug-in).")
+    ] = None,
+    text_query: Annotated[str | None, typer.Option(
+        help="Words describing the pictures wanted, e.g. \"red floral bedspread\" "
+             "(a text-embedding plug-in).")] = None,
+    plugins: Annotated[Path | None, typer.Option(
+        help="Folder of ONNX plug-ins for --like and --text-query (default: the one the "
+             "case's latest run was given).")] = None,
     user: Annotated[str | None, typer.Option(
         "--user", help="Search only the cases this user is a member of (login name).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
@@ -40,12 +50,18 @@ def find(
     db: DbOpt = None,
 ) -> None:
     """Media of this case and every case you may see that show the region, ranked by the
-    inliers of a verified match, each with the region's outline in it."""
+    inliers of a verified match, each with the region's outline in it; or (--like,
+    --text-query) the pictures most like a picture or a text, ranked by cosine similarity."""
     from cumberland.matching import scenes
     from cumberland.store.accounts import AccountError, user_id
 
-    if (media is None) == (image is None):
-        fail("give one of --media SHA256 or --image FILE")
+    if sum(x is not None for x in (media, image, like, text_query)) != 1:
+        fail("give one of --media SHA256, --image FILE, --like SHA256 or --text-query TEXT")
+    if like is not None or text_query is not None:
+        if region is not None:
+            fail("--region goes with --media or --image")
+        _find_like(case, like, text_query, plugins, user, limit, json_out, workspace, db)
+        return
     settings = Settings()
     note = None
     try:
@@ -56,12 +72,7 @@ def find(
             ws = open_workspace(workspace, db)
             cases = scenes.cases_for(ws, case, user_id(ws, user) if user else None)
             if media is not None and box is not None:
-                try:
-                    digest = bytes.fromhex(media)
-                except ValueError:
-                    digest = b""
-                if len(digest) != 32:
-                    fail(f"--media {media!r} is not a SHA-256 (64 hex digits)")
+                digest = _sha256(media, "--media")
                 query, note = scenes.media_query(ws, case, digest, box, settings)
             else:
                 assert image is not None
@@ -86,4 +97,53 @@ def find(
         outline = " ".join(f"{x:.0f},{y:.0f}" for x, y in h.outline)
         table.add_row(h.sha256.hex(), h.kind, str(h.inliers),
                       "" if h.at is None else f"{h.at:.1f}s", ", ".join(h.cases), outline)
+    console.print(table)
+
+
+def _sha256(text: str, option: str) -> bytes:
+    try:
+        digest = bytes.fromhex(text)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        fail(f"{option} {text!r} is not a SHA-256 (64 hex digits)")
+    return digest
+
+
+def _find_like(case: str, like: str | None, text_query: str | None, plugins: Path | None,
+               user: str | None, limit: int, json_out: bool, workspace: Path,
+               db: str | None) -> None:
+    from cumberland.matching import pictures, scenes
+    from cumberland.signals.plugins import PluginError
+    from cumberland.store.accounts import AccountError, user_id
+    from cumberland.store.writer import case_id
+
+    digest = _sha256(like, "--like") if like is not None else None
+    try:
+        with workspace_errors(workspace):
+            ws = open_workspace(workspace, db)
+            cases = scenes.cases_for(ws, case, user_id(ws, user) if user else None)
+            space = pictures.space(ws, case_id(ws, case, create=False),
+                                   plugins.absolute() if plugins else None)
+            if digest is not None:
+                found = pictures.like(ws, space, case, digest, cases, limit)
+            else:
+                assert text_query is not None
+                found = pictures.text(ws, space, case, text_query[:1000], cases, limit)
+    except (scenes.SearchError, pictures.PicturesError, PluginError, AccountError) as exc:
+        fail(str(exc))
+    if json_out:
+        print(pictures.dumps(found, {"like": like, "text": text_query}))
+        return
+    what = f"like {like[:16]}" if like is not None else f"described by {found.words}"
+    console.print(f"{len(found.hits)} pictures {what} (model {found.model}, "
+                  f"{found.pictures:,} pictures, {found.index} index; cases: "
+                  f"{', '.join(found.cases)})", highlight=False, soft_wrap=True)
+    if not found.hits:
+        return
+    table = Table()
+    for column in ("sha256", "cosine", "cases"):
+        table.add_column(column, no_wrap=column == "sha256")
+    for h in found.hits:
+        table.add_row(h.sha256.hex(), f"{h.score:.3f}", ", ".join(h.cases))
     console.print(table)

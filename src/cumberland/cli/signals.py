@@ -4,7 +4,6 @@ and computing what an existing case is missing."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from cumberland.cli.common import (
     LibraryOpt,
     PdqDistanceOpt,
     PdqQualityOpt,
+    PluginsOpt,
     ReportDirOpt,
     TrustAnchorsOpt,
     WorkersOpt,
@@ -32,10 +32,6 @@ from cumberland.settings import Settings
 
 signals_app = typer.Typer(help="Registered signals.", no_args_is_help=True)
 app.add_typer(signals_app, name="signals")
-
-PluginsOpt = Annotated[Path | None, typer.Option(
-    help="Folder of ONNX plug-ins (each is a signal too).")]
-
 
 @signals_app.command("list")
 def signals_list(

@@ -1,8 +1,9 @@
 """The one list of signals, and running them.
 
 Every signal Cumberland computes is a line of ``BUILTIN`` (its module defines it: see
-docs/writing-a-signal.md), plus one signal per ONNX plug-in of ``Settings.plugins_dir`` and
-any added at run time with ``register``. Signals run in dependency order (``needs``); one
+docs/writing-a-signal.md), plus one signal per ONNX plug-in of ``Settings.plugins_dir`` (a
+detector's part of provenance, an image-embedding's vector) and any added at run time with
+``register``. Signals run in dependency order (``needs``); one
 that fails records ``{"error": ...}`` as its output and never fails the item.
 
 Each media keeps the version of every signal computed for it (``media.signal_versions``):
@@ -20,7 +21,16 @@ from fnmatch import fnmatchcase
 from cumberland.errors import one_line
 from cumberland.records import MediaRecord, Output, Result, SignalOutput
 from cumberland.settings import Settings
-from cumberland.signals import exif, faces, frames, local_features, ocr, pdq_signal, thumbnail
+from cumberland.signals import (
+    embeddings,
+    exif,
+    faces,
+    frames,
+    local_features,
+    ocr,
+    pdq_signal,
+    thumbnail,
+)
 from cumberland.signals.base import Inputs, Signal
 from cumberland.signals.provenance import parts
 from cumberland.signals.sniff import sniff
@@ -69,7 +79,7 @@ def active(settings: Settings) -> tuple[Signal, ...]:
 
 @functools.lru_cache(maxsize=4)
 def _plugins(folder: str | None) -> tuple[Signal, ...]:
-    return tuple(parts.plugin_signals(folder))
+    return (*parts.plugin_signals(folder), *embeddings.plugin_signals(folder))
 
 
 def check(signals: Iterable[Signal], settings: Settings) -> None:

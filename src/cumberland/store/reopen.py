@@ -87,18 +87,24 @@ def open_verified(locator: Locator, sha256: bytes, settings: Settings,
         opener.close()
 
 
+def case_setting(ws: Workspace, case: int, key: str) -> str | None:
+    """The value of setting ``key`` in the case's latest run that had one (a path given on
+    the command line: only the path is stored)."""
+    with ws.engine.connect() as conn:
+        for (settings,) in conn.execute(
+                select(Run.settings).where(Run.case_id == case).order_by(Run.id.desc())):
+            value = (settings or {}).get(key)
+            if value:
+                return str(value)
+    return None
+
+
 def case_volume_keys(ws: Workspace, case: int) -> str | None:
     """The keys file (``--volume-keys``) the case's latest run that had one was given:
     only its path is stored, so the viewer and enrichment reopen items inside encrypted
     volumes the way ingest read them, without the examiner naming the file again (and a
     file that was removed opens nothing)."""
-    with ws.engine.connect() as conn:
-        for (settings,) in conn.execute(
-                select(Run.settings).where(Run.case_id == case).order_by(Run.id.desc())):
-            keys = (settings or {}).get("volume_keys")
-            if keys:
-                return str(keys)
-    return None
+    return case_setting(ws, case, "volume_keys")
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cumberland.records import Output
 from cumberland.signals.base import Consumes, Inputs, Signal, Stored
-from cumberland.signals.plugins import Detector, load_plugins, plugin_manifests
+from cumberland.signals.plugins import DETECTOR_KINDS, Detector, load_plugins, plugin_manifests
 from cumberland.signals.provenance import (
     DETECTOR_SIGNAL,
     PARTS,
@@ -100,13 +100,13 @@ C2PA, XMP, GENERATORS, WATERMARK, CAMERA = (
 
 
 def plugin_signals(folder: str | None) -> list[Signal]:
-    """One part per ONNX plug-in in ``folder``, versioned by its manifest (a broken
+    """One part per detector plug-in in ``folder``, versioned by its manifest (a broken
     manifest raises PluginError: a detector that silently disappears would make reports
     look cleaner than they are)."""
     if not folder:
         return []
     return [_plugin_signal(folder, m.name, m.version, m.kind)
-            for m in plugin_manifests(Path(folder))]
+            for m in plugin_manifests(Path(folder)) if m.kind in DETECTOR_KINDS]
 
 
 def _plugin_signal(folder: str, plugin: str, version: str, kind: str) -> Signal:
