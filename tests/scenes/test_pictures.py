@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import delete
+from tests.web.conftest import PASSWORD, login, web_config
 from typer.testing import CliRunner
 
 from cumberland.cli import app
@@ -44,7 +46,7 @@ def sha(name: str) -> str:
 @pytest.fixture(scope="module")
 def triaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """Case c1: four pictures (one a near copy of another); case c2: a third copy; both
-    triaged with the plug-ins; ann is a member of c1 only."""
+    triaged with the plug-ins; ann is a member of c1 only, rita of both."""
     root = tmp_path_factory.mktemp("pictures")
     plugins = plugin_folder(root / "plugins")
     for name, data in PICTURES.items():
@@ -55,8 +57,11 @@ def triaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     for case in ("c1", "c2"):
         triage(ws, TriageRequest(sources=[root / case], case=case, settings=Settings(
             workers=1, plugins_dir=str(plugins))))
-    add_user(ws, "ann", "investigator", "password-1")
+    add_user(ws, "ann", "investigator", PASSWORD)
     grant(ws, "ann", "c1")
+    add_user(ws, "rita", "reviewer", PASSWORD)
+    grant(ws, "rita", "c1")
+    grant(ws, "rita", "c2")
     ws.close()
     yield {"ws": root / "ws", "plugins": plugins, "root": root}
 
@@ -197,3 +202,43 @@ def test_inverted_file_beyond_the_flat_limit(monkeypatch: pytest.MonkeyPatch) ->
     assert index.search(points[7], 1)[0][0] == 7
     assert all(r % 2 == 1 for r, _ in index.search(points[7], 20, allowed))
     assert index.search(points[7], 5, np.zeros(2000, bool)) == []
+
+
+def test_web_pictures_like_this_and_text_box_blurred_audited_permitted(
+        triaged: dict[str, Path]) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from cumberland.store.models import AuditEntry
+    from cumberland.store.writer import case_id
+    from cumberland.web import create_app
+
+    ws = Workspace(triaged["ws"])
+    c1, c2 = case_id(ws, "c1", create=False), case_id(ws, "c2", create=False)
+    seen: dict[str, list[str]] = {}
+    for name in ("rita", "ann"):
+        client = TestClient(create_app(ws, web_config()))
+        login(client, name)
+        viewer = client.get(f"/cases/{c1}/media/{sha('mixed.png')}")
+        assert f'/cases/{c1}/pictures?like={sha("mixed.png")}' in viewer.text
+        page = client.get(f"/cases/{c1}/pictures", params={"like": sha("mixed.png")})
+        assert page.status_code == 200 and "/sharp" not in page.text  # every tile blurred
+        seen[name] = re.findall(r'class="tile picture-hit" data-sha="(\w+)" data-case="(\d+)"',
+                                page.text)
+        text = client.get(f"/cases/{c1}/pictures", params={"q": "red bedspread"})
+        first = re.search(r'picture-hit" data-sha="(\w+)"', text.text)
+        assert first is not None and first.group(1) == sha("red.png")
+        assert client.get(f"/cases/{c1}/pictures", params={"q": "purple"}).status_code == 400
+    assert {s for s, _ in seen["rita"][:2]} == {sha("mixed-copy.png"), sha("elsewhere.png")}
+    assert (sha("elsewhere.png"), str(c2)) in seen["rita"]
+    assert sha("elsewhere.png") not in {s for s, _ in seen["ann"]} and len(seen["ann"]) == 3
+    assert client.get(f"/cases/{c1}/pictures",
+                      params={"like": sha("elsewhere.png")}).status_code == 404
+    assert client.get(f"/cases/{c2}/pictures", params={"q": "red"}).status_code in (403, 404)
+    with ws.engine.connect() as conn:
+        logged = conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target)
+                              .where(AuditEntry.action.like("pictures-%"))).all()
+    ws.close()
+    assert ("rita", "pictures-like", sha("mixed.png")) in logged
+    assert ("ann", "pictures-text", "red bedspread") in logged
+    assert ("ann", "pictures-text", "purple") in logged  # refused searches are logged too

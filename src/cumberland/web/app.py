@@ -18,6 +18,7 @@ from cumberland.web import (
     routes_cases,
     routes_deconflict,
     routes_export,
+    routes_pictures,
     routes_platform,
     routes_review,
     routes_scenes,
@@ -73,7 +74,7 @@ def create_app(workspace: Workspace | Path | str, config: WebConfig | None = Non
     app.state.keyframes = Keyframes()
     for module in (routes_auth, routes_cases, routes_review, routes_view, routes_share,
                    routes_export, routes_deconflict, routes_platform, routes_trace, routes_vision,
-                   routes_scenes, routes_series):
+                   routes_scenes, routes_series, routes_pictures):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost last: headers on everything, then the proxy's view of the client, then hosts.
