@@ -43,12 +43,13 @@ def _sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def rooms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Case a: a room, two second shots of it, another room; case b: a third shot. rita is a
-    member of a, sam of a and b."""
+    """Case a: a room, two second shots of it (a series), another room; case b: two more
+    shots (a series of the same scene, triaged later). rita is a member of a, sam of a and
+    b."""
     root = tmp_path_factory.mktemp("scenes-web")
     room = scene(1)
     files = {"a/room.jpg": jpeg(room), "a/other.jpg": jpeg(scene(2))}
-    for i, case in enumerate("aab"):
+    for i, case in enumerate("aabb"):
         files[f"{case}/shot{i}.jpg"] = jpeg(warp(room, 10 + i)[0], 80)
     for name, data in files.items():
         (root / name).parent.mkdir(exist_ok=True)
@@ -92,7 +93,8 @@ def test_results_cover_the_cases_the_user_may_see_blurred_and_audited(
     by_sha = {v: k for k, v in sha.items()}
     assert {by_sha[s] for s, _ in seen["rita"]} == {"shot0.jpg", "shot1.jpg"}
     assert {by_sha[s]: int(c) for s, c in seen["sam"]} == {
-        "shot0.jpg": ids["a"], "shot1.jpg": ids["a"], "shot2.jpg": ids["b"]}
+        "shot0.jpg": ids["a"], "shot1.jpg": ids["a"], "shot2.jpg": ids["b"],
+        "shot3.jpg": ids["b"]}
     with rooms["ws"].engine.connect() as conn:
         entries = conn.execute(select(AuditEntry.actor, AuditEntry.target, AuditEntry.details)
                                .where(AuditEntry.action == "scene-search")).all()
@@ -211,3 +213,27 @@ def test_draw_a_box_see_blurred_results_open_one_with_its_outline(
         tab.click("#match-reveal")
         expect(picture).to_have_attribute("href", re.compile(r"/full$"))
         tab.context.close()
+
+
+def test_scene_also_in_case_x_for_who_may_see_x(rooms: dict[str, Any]) -> None:
+    """Case a was built before b existed; b's build tells a's series. A member of a alone
+    is not told that b exists; report.json names b and nothing of b's media."""
+    from cumberland.reports.summary import case_summary
+
+    ws, ids, sha = rooms["ws"], rooms["ids"], rooms["sha"]
+    a_series = case_summary(ws, ids["a"])["series"]
+    room = next(s for s in a_series if sha["room.jpg"] in s["members"])
+    assert room["also_in"] == ["b"]
+    assert set(room["also_in_members"]) == {sha["room.jpg"], sha["shot0.jpg"], sha["shot1.jpg"]}
+    text = str(a_series)
+    assert sha["shot2.jpg"] not in text and sha["shot3.jpg"] not in text
+    b_series = case_summary(ws, ids["b"])["series"]
+    assert [s["also_in"] for s in b_series] == [["a"]]
+    pages = {}
+    for name in ("rita", "sam"):
+        client, _ = _client(ws, name)
+        pages[name] = (client.get(f"/cases/{ids['a']}/series").text,
+                       client.get(f"/cases/{ids['a']}/series/{room['series']}").text)
+    assert "scene also in case b" in pages["sam"][0] and 'id="also-in"' in pages["sam"][1]
+    assert "also in b" in pages["sam"][1]
+    assert "scene also in case" not in pages["rita"][0] and 'id="also-in"' not in pages["rita"][1]

@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from cumberland.analysis.grouping import supported_groups
 from cumberland.analysis.places import case_places
-from cumberland.matching.scenes import scene_links
+from cumberland.matching.scenes import case_names, cases_of, scene_links
 from cumberland.store.models import (
     HashSet,
     Item,
@@ -39,6 +39,7 @@ from cumberland.store.models import (
     SeriesMember,
     Stack,
 )
+from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace
 
 WINDOW = 3600.0  # seconds: capture times this close are "close together"
@@ -277,11 +278,66 @@ def regroup(ws: Workspace, case: int) -> int:
     """The series again from their stored links and the reviewers' labels, without matching
     anything again (after a reviewer's change); returns how many."""
     links = _Links(_load(ws, case))
+    seen: Seen = {}
     for s in case_series(ws, case):
         for pair in s["links"]:
             links.reasons[(bytes.fromhex(pair["a"]), bytes.fromhex(pair["b"]))] = \
                 list(pair["reasons"])
-    return _store(ws, case, links)
+        seen.update({bytes.fromhex(m): set(n) for m, n in s.get("also_in_members", {}).items()})
+    return _store(ws, case, links, seen)
+
+
+Seen = dict[bytes, set[str]]  # media -> names of the other cases its scene is seen in
+
+
+def elsewhere(ws: Workspace, case: int, members: set[bytes]) -> tuple[Seen, set[bytes]]:
+    """The other cases of the workspace in which each of ``members`` is seen (the same
+    picture, or its scene verified in one of their media: ``scene_links`` over their media),
+    and those media of theirs. Nothing to do, and no cost, in a workspace of one case."""
+    others = {i: n for i, n in case_names(ws).items() if i != case}
+    if not others or not members:
+        return {}, set()
+    out: Seen = {s: set(names) for s, names in cases_of(ws, sorted(members), others).items()}
+    far = set(out)
+    links = scene_links(ws, case, among=list(others), media=members)
+    held = cases_of(ws, sorted({x for link in links for x in (link.a, link.b)}), others)
+    for link in links:
+        for x, y in ((link.a, link.b), (link.b, link.a)):
+            if x in members and y in held:
+                out.setdefault(x, set()).update(held[y])
+                far.add(y)
+    return out, far
+
+
+def _annotate(s: dict[str, Any], seen: dict[str, list[str]]) -> None:
+    """A series' ``also_in`` (other cases' names only, none of their media) from its
+    members' (``also_in_members``)."""
+    s["also_in_members"] = {m: sorted(seen[m]) for m in s["members"] if seen.get(m)}
+    s["also_in"] = sorted({n for names in s["also_in_members"].values() for n in names})
+
+
+def _tell_others(ws: Workspace, case: int, far: set[bytes]) -> None:
+    """The series of other cases holding ``far`` learn that they are seen in this case too
+    (so an older case hears of a newer one without being built again)."""
+    if not far:
+        return
+    name = case_names(ws, [case])[case]
+    with ws.engine.begin() as conn:
+        rows = in_chunks(conn, select(SeriesMember.case_id, SeriesMember.number,
+                                      SeriesMember.media_sha256).where(
+            SeriesMember.case_id != case), SeriesMember.media_sha256, sorted(far))
+        touched: dict[tuple[int, int], list[str]] = {}
+        for other, number, sha in rows:
+            touched.setdefault((int(other), int(number)), []).append(bytes(sha).hex())
+        for (other, number), shas in touched.items():
+            data = dict(conn.scalar(select(Series.data).where(
+                Series.case_id == other, Series.number == number)) or {})
+            seen = {m: list(n) for m, n in (data.get("also_in_members") or {}).items()}
+            for m in shas:
+                seen[m] = sorted({*seen.get(m, []), name})
+            _annotate(data, seen)
+            conn.execute(update(Series).where(Series.case_id == other,
+                                              Series.number == number).values(data=data))
 
 
 def labels(ws: Workspace, case: int) -> Labels:
@@ -291,9 +347,15 @@ def labels(ws: Workspace, case: int) -> Labels:
             .where(SeriesLabel.case_id == case))}
 
 
-def _store(ws: Workspace, case: int, links: _Links) -> int:
+def _store(ws: Workspace, case: int, links: _Links, seen: Seen | None = None) -> int:
     found = series_of(links, labels(ws, case))
     _place(ws, case, found)
+    far: set[bytes] = set()
+    if seen is None:  # a build: look again; a regroup keeps what was seen
+        seen, far = elsewhere(ws, case, {bytes.fromhex(m) for s in found for m in s["members"]})
+    by_hex = {m.hex(): sorted(n) for m, n in seen.items()}
+    for s in found:
+        _annotate(s, by_hex)
     with ws.engine.begin() as conn:
         conn.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
         conn.execute(delete(Series).where(Series.case_id == case))
@@ -303,6 +365,7 @@ def _store(ws: Workspace, case: int, links: _Links) -> int:
             conn.execute(insert(SeriesMember), [
                 {"case_id": case, "media_sha256": bytes.fromhex(m), "number": s["series"]}
                 for s in found for m in s["members"]])
+    _tell_others(ws, case, far)
     return len(found)
 
 

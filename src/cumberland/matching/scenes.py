@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,8 +280,9 @@ def case_names(ws: Workspace, ids: Sequence[int] | None = None) -> dict[int, str
         return {int(i): str(n) for i, n in conn.execute(query)}
 
 
-def _cases_of(ws: Workspace, shas: Sequence[bytes], cases: dict[int, str]) -> \
+def cases_of(ws: Workspace, shas: Sequence[bytes], cases: dict[int, str]) -> \
         dict[bytes, tuple[str, ...]]:
+    """The names of the ``cases`` (id -> name) that hold each media (those in none left out)."""
     with ws.engine.connect() as conn:
         rows = in_chunks(conn, select(Item.media_sha256, Item.case_id).where(
             Item.case_id.in_(list(cases))).distinct(), Item.media_sha256, list(shas))
@@ -322,7 +323,7 @@ def search(ws: Workspace, query: Query, cases: dict[int, str], limit: int = 50,
         if sha not in best or got.inliers > best[sha][0].inliers:
             best[sha] = (got, _at(index, d))
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0].inliers, kv[0]))[:limit]
-    where = _cases_of(ws, [s for s, _ in ranked], cases)
+    where = cases_of(ws, [s for s, _ in ranked], cases)
     hits = [Hit(s, v.inliers, v.outline, at, where.get(s, ()), kinds.get(s, "image"))
             for s, (v, at) in ranked]
     return Found(hits, len(index.sha), len(nominated), sorted(cases.values()))
@@ -459,16 +460,22 @@ class SceneLink:
 
 
 def scene_links(ws: Workspace, case: int, candidates: int = LINK_CANDIDATES,
-                chunk: int = 200) -> list[SceneLink]:
+                chunk: int = 200, among: Sequence[int] | None = None,
+                media: Collection[bytes] | None = None) -> list[SceneLink]:
     """Pairs of media of ``case`` showing the same scene: each picture's keypoints (whole)
     nominate ``candidates`` others of the case by their words; geometry verifies. Rows are
-    read ``chunk`` media at a time, so memory stays bounded on a large case."""
+    read ``chunk`` media at a time, so memory stays bounded on a large case. ``among``: the
+    cases whose media the other ends are (default: ``case``; other cases for "scene also in
+    case X"); ``media``: only these of the case's media are looked for."""
     try:
         index = current(ws)
     except SearchError:
         return []  # no features in the workspace: no scene links, the rest still links
-    allowed = _allowed(ws, index, {case: ""})
-    docs = np.flatnonzero(allowed)
+    asking = _allowed(ws, index, {case: ""})
+    if media is not None:
+        asking &= np.fromiter((bytes(r) in media for r in index.sha), bool, len(index.sha))
+    allowed = asking if among is None else _allowed(ws, index, {c: "" for c in among})
+    docs = np.flatnonzero(asking)
     best: dict[tuple[bytes, bytes], int] = {}
     for lo in range(0, len(docs), chunk):
         part = docs[lo:lo + chunk]

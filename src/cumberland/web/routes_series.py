@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from cumberland.analysis import series_review as review
 from cumberland.analysis.series import capture_times, case_series
+from cumberland.store import accounts
 from cumberland.store.models import Media
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
@@ -40,10 +41,19 @@ def reasons_summary(series: dict[str, Any]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _visible(request: Request) -> set[str]:
+    """The names of the cases this user is a member of: "also in case X" names no other."""
+    return {name for _, name in accounts.member_cases(workspace(request),
+                                                       current(request).account.id)}
+
+
 @router.get("/cases/{case_id}/series")
 def series_list(request: Request, case_id: int) -> Response:
     ws = workspace(request)
-    rows = [{"s": s, "reasons": reasons_summary(s)} for s in case_series(ws, case_id)]
+    visible = _visible(request)
+    rows = [{"s": s, "reasons": reasons_summary(s),
+             "also_in": [n for n in s.get("also_in", []) if n in visible]}
+            for s in case_series(ws, case_id)]
     return render(request, "series_list.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "rows": rows})
 
@@ -61,12 +71,16 @@ def series_page(request: Request, case_id: int, number: int) -> Response:
             select(Media.sha256, Media.kind).where(Media.sha256.in_(shas)))}
     taken = capture_times(ws, shas)
     sharp = shown(request, case_id, shas)
+    visible = _visible(request)
+    seen = found.get("also_in_members") or {}
     members = [{"sha": s.hex(), "kind": kinds.get(s, ""), "taken": taken.get(s),
-                "sharp": s in sharp} for s in shas]
+                "sharp": s in sharp,
+                "also_in": [n for n in seen.get(s.hex(), []) if n in visible]} for s in shas]
     timeline = sorted((m for m in members if m["taken"]), key=lambda m: (m["taken"], m["sha"]))
     return render(request, "series.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "s": found,
         "members": members, "timeline": timeline, "reasons": reasons_summary(found),
+        "also_in": [n for n in found.get("also_in", []) if n in visible],
         "others": [s["series"] for s in every if s["series"] != number],
         "can_label": current(request).account.can("categorise")})
 
