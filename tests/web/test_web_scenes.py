@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.settings import Settings
 from cumberland.signals import local_features as lf
 from cumberland.store import accounts, writer
-from cumberland.store.models import AuditEntry, SignalRecord
+from cumberland.store.models import AuditEntry, Media, SignalRecord
 from cumberland.store.workspace import Workspace
 from cumberland.web import create_app
 from cumberland.web.background import running
@@ -163,6 +163,29 @@ def test_no_features_yet_says_to_enrich(rooms: dict[str, Any], tmp_path: Path) -
     ws.close()
     assert page.status_code == 400
     assert f"run `cumberland enrich --case a --signal {lf.NAME}`" in page.text
+
+
+def test_a_box_on_a_turned_picture_is_turned_back(rooms: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    """The room's EXIF says "turned 90 degrees": pages show it 480 x 640 and the box is
+    drawn there; the search turns it back to the stored pixels the keypoints are in."""
+    shutil.copytree(rooms["ws"].root, tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    digest = bytes.fromhex(rooms["sha"]["room.jpg"])
+    with ws.engine.begin() as conn:
+        meta = conn.scalar(select(Media.meta).where(Media.sha256 == digest)) or {}
+        conn.execute(update(Media).where(Media.sha256 == digest).values(
+            meta={**meta, "exif": {**(meta.get("exif") or {}), "orientation": 6}}))
+    client, _ = _client(ws, "rita")
+    url = f"/cases/{rooms['ids']['a']}/find"
+    page = client.get(url, params={"media": rooms["sha"]["room.jpg"],
+                                   "region": "120,160,240,320"})
+    outside = client.get(url, params={"media": rooms["sha"]["room.jpg"],
+                                      "region": "400,100,100,100"})  # inside 640 x 480 only
+    ws.close()
+    by_sha = {v: k for k, v in rooms["sha"].items()}
+    assert {by_sha[s] for s, _ in _tiles(page.text)} == {"shot0.jpg", "shot1.jpg"}
+    assert outside.status_code == 400 and "outside the 480x640 image" in outside.text
 
 
 def test_a_result_opens_with_its_outline(rooms: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from cumberland.matching import scenes
+from cumberland.matching.upright import box_to_stored, shown_size, to_upright
 from cumberland.settings import Settings
 from cumberland.store import accounts, audit
 from cumberland.store.models import Media
@@ -40,11 +41,13 @@ OUTLINE_POINTS = 8
 QueryMaker = Callable[[Workspace, str], tuple[scenes.Query, str | None]]
 
 
-def _size(ws: Workspace, digest: bytes) -> tuple[str, int, int]:
+def _size(ws: Workspace, digest: bytes) -> tuple[str, tuple[int, int], object]:
+    """The media's kind, stored size and EXIF orientation (pages show it upright)."""
     with ws.engine.connect() as conn:
-        row = conn.execute(select(Media.kind, Media.width, Media.height)
+        row = conn.execute(select(Media.kind, Media.width, Media.height, Media.meta)
                            .where(Media.sha256 == digest)).one()
-    return str(row.kind), int(row.width or 0), int(row.height or 0)
+    orientation = ((row.meta or {}).get("exif") or {}).get("orientation")
+    return str(row.kind), (int(row.width or 0), int(row.height or 0)), orientation
 
 
 @router.get("/cases/{case_id}/media/{sha256}/find")
@@ -52,10 +55,11 @@ def draw_page(request: Request, case_id: int, sha256: str) -> Response:
     """The revealed picture at full resolution to draw the region on (or type it)."""
     digest = _revealed(request, case_id, sha256)
     ws = workspace(request)
-    kind, width, height = _size(ws, digest)
+    kind, size, orientation = _size(ws, digest)
     if kind != "image":
         raise HTTPException(400, "a region is drawn on a picture (for a video, bring a still "
                                  "of it)")
+    width, height = shown_size(size, orientation)
     return render(request, "scenes_draw.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256,
         "width": width, "height": height})
@@ -117,7 +121,13 @@ def find_page(request: Request, case_id: int, media: str = "", region: str = "")
     text = region[:100]
 
     def make(ws: Workspace, name: str) -> tuple[scenes.Query, str | None]:
-        return scenes.media_query(ws, name, digest, scenes.parse_region(text), Settings())
+        """The box is drawn on the upright picture: checked there, searched in its pixels."""
+        box = scenes.parse_region(text)
+        _, size, orientation = _size(ws, digest)
+        if size[0] and size[1]:
+            scenes.check_region(box, shown_size(size, orientation))
+            box = box_to_stored(box, size, orientation)
+        return scenes.media_query(ws, name, digest, box, Settings())
 
     return _search(request, case_id, make, media, {"media": media, "region": text})
 
@@ -163,8 +173,9 @@ def match_page(request: Request, case_id: int, sha256: str, outline: str = "",
     session = current(request)
     ws = workspace(request)
     digest = media_key(request, case_id, sha256)
-    kind, width, height = _size(ws, digest)
-    points = _outline(outline[:800])
+    kind, size, orientation = _size(ws, digest)
+    width, height = shown_size(size, orientation)
+    points = to_upright(_outline(outline[:800]), size, orientation)
     revealed = bool(accounts.revealed(ws, session.id, case_id, [digest],
                                       config(request).reveal_seconds))
     return render(request, "scenes_match.html", {
