@@ -126,6 +126,9 @@ class Settings:
     # a known face is recorded as a match (stricter than dlib's one-to-one 0.6: a library
     # search compares each face with every known face).
     face_library_distance: float = 0.5
+    # OCR and faces on a video look at most this many of its keyframes (signals/frames.py:
+    # the first frame of each shot, decoded in the vPDQ pass), spread over the video.
+    video_vision_keyframes: int = 4
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -59,7 +59,7 @@ def test_plan_redoes_a_stale_signal_and_what_reads_it(stale: str, redo: list[str
     assert plan(SIGNALS, "image", versions) == redo
     assert plan(SIGNALS, "image", IMAGE) == []
     assert plan(SIGNALS, "image", {}) == list(IMAGE)  # never computed: everything
-    assert plan(SIGNALS, "video", {}) == ["vpdq", "contact-sheet", "local-features"]
+    assert plan(SIGNALS, "video", {}) == ["vpdq", "contact-sheet", "local-features", "ocr", "faces"]
     assert plan(SIGNALS, "image", {}, only=["c2pa"]) == ["c2pa", "provenance"]
 
 

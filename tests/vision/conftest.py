@@ -4,6 +4,7 @@ package) and its transformed copies, and text rendered with Debian's DejaVu font
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -69,6 +70,21 @@ def damage_face_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     Image.fromarray(plain_background(64, 48)).save(folder / "a.png")
     return damaged
+
+
+def reviewer_client(ws: Any, case: str, user: str) -> tuple[Any, int]:
+    """A logged-in TestClient of a new reviewer of ``case``, and the case's id."""
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import PASSWORD, login, web_config
+
+    from cumberland.store import accounts, writer
+    from cumberland.web import create_app
+
+    accounts.add_user(ws, user, "reviewer", PASSWORD)
+    accounts.grant(ws, user, case)
+    client = TestClient(create_app(ws, web_config()))
+    login(client, user)
+    return client, writer.case_id(ws, case, create=False)
 
 
 def triage_case(base: Path) -> None:

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
-from tests.vision.conftest import damage_face_model, jpeg, plain_background, rotate
-from tests.web.conftest import PASSWORD, login, web_config
+from tests.vision.conftest import (
+    damage_face_model,
+    jpeg,
+    plain_background,
+    reviewer_client,
+    rotate,
+)
 from typer.testing import CliRunner
 
 from cumberland.cli import app
@@ -119,17 +123,11 @@ def test_triage_matches_the_copies_of_the_known_face_only(loaded: dict[str, obje
 
 
 def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> None:
-    from cumberland.store import accounts, writer
     from cumberland.store.workspace import Workspace
-    from cumberland.web import create_app
 
     ws = Workspace(Path(str(loaded["ws"])))
     try:
-        accounts.add_user(ws, "fay", "reviewer", PASSWORD)
-        accounts.grant(ws, "fay", "fl")
-        case = writer.case_id(ws, "fl", create=False)
-        client = TestClient(create_app(ws, web_config()))
-        login(client, "fay")
+        client, case = reviewer_client(ws, "fl", "fay")
         page = client.get(f"/cases/{case}/persons")
         assert page.status_code == 200
         assert page.text.count("agency: Eileen Collins") == 1

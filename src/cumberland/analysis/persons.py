@@ -37,6 +37,7 @@ class StoredFace:
     quality: float
     embedding: np.ndarray[Any, np.dtype[np.float32]]
     case_id: int = 0
+    t: float | None = None  # a video's face: the time of its keyframe (seconds)
 
     @property
     def ref(self) -> str:
@@ -44,8 +45,9 @@ class StoredFace:
         return f"{self.sha256.hex()}:{self.index}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"face": self.ref, "sha256": self.sha256.hex(), "index": self.index,
-                "box": self.box, "score": self.score, "quality": self.quality}
+        out = {"face": self.ref, "sha256": self.sha256.hex(), "index": self.index,
+               "box": self.box, "score": self.score, "quality": self.quality}
+        return out if self.t is None else {**out, "t": self.t}
 
 
 @dataclass(slots=True)
@@ -84,9 +86,10 @@ def case_faces(ws: Workspace, case_ids: list[int]) -> list[StoredFace]:
                 vector = decode(face["embedding"])
             except (KeyError, TypeError, ValueError):
                 continue  # a face without a usable embedding is not compared
+            t = face.get("t")
             out.append(StoredFace(bytes(sha), n, face.get("box", []), float(face.get("score", 0)),
                                   float((face.get("quality") or {}).get("overall", 0)), vector,
-                                  int(case_id)))
+                                  int(case_id), float(t) if isinstance(t, int | float) else None))
     return out
 
 

@@ -4,12 +4,14 @@ full-text index (SQLite FTS5, PostgreSQL tsvector; migration 0020).
 The query is folded like the stored text (lower case, no diacritics), split into words,
 and every word must appear (a trailing ``*`` makes a word a prefix). Each hit names the
 media, the case's items holding it, the line texts and the boxes of the words that matched,
-so the viewer can draw them on the (blurred until revealed) picture.
+so the viewer can draw them on the (blurred until revealed) picture; in a video, each box
+says the time of the keyframe it was read on (``t``, seconds).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,17 +109,28 @@ def text_words(data: dict[str, Any], query: str = "") -> list[dict[str, Any]]:
         wanted = []
     return [{"text": str(word.get("text", "")), "box": word["box"],
              "matched": bool(wanted) and _matches(str(word.get("text", "")), wanted)}
-            for line in data.get("lines", []) for word in line.get("words", [])
+            for t, line in lines_of(data) if t is None for word in line.get("words", [])
             if isinstance(word.get("box"), list) and len(word["box"]) == 4]
+
+
+def lines_of(data: dict[str, Any]) -> Iterator[tuple[float | None, dict[str, Any]]]:
+    """The lines of an ``ocr`` row with the time of their video keyframe (None in a
+    picture): a video's row keeps them per keyframe (signals/ocr.py)."""
+    for line in data.get("lines", []):
+        yield None, line
+    for frame in data.get("frames", []):
+        for line in frame.get("lines", []):
+            yield frame.get("t"), line
 
 
 def _hit(sha: bytes, data: dict[str, Any], words: list[str]) -> TextHit:
     hit = TextHit(sha, str(data.get("text", "")))
-    for line in data.get("lines", []):
+    for t, line in lines_of(data):
         for word in line.get("words", []):
             if _matches(str(word.get("text", "")), words):
-                hit.boxes.append({"text": word["text"], "box": word["box"],
-                                  "confidence": word.get("confidence")})
+                box = {"text": word["text"], "box": word["box"],
+                       "confidence": word.get("confidence")}
+                hit.boxes.append(box if t is None else {**box, "t": t})
     return hit
 
 
@@ -136,6 +149,7 @@ def case_text(conn: Connection, case_id: int, limit: int) -> tuple[int, list[dic
                            {"case": case_id, "sha": bytes(sha)})
         out.append({"sha256": bytes(sha).hex(), "path": path, "text": data.get("text", ""),
                     "capped": bool(data.get("capped")),
-                    "lines": [{k: line.get(k) for k in ("text", "confidence", "quad")}
-                              for line in data.get("lines", [])]})
+                    "lines": [{**{k: line.get(k) for k in ("text", "confidence", "quad")},
+                               **({} if t is None else {"t": t})}
+                              for t, line in lines_of(data)]})
     return len(rows), out

@@ -58,8 +58,10 @@ def search(
     for hit in hits:
         where = hit.paths[0] if hit.paths else hit.sha256.hex()
         more = f" (+{len(hit.paths) - 1} more)" if len(hit.paths) > 1 else ""
-        console.print(f"{where}{more}: {' | '.join(hit.text.splitlines())}", highlight=False,
-                      soft_wrap=True)
+        times = sorted({b["t"] for b in hit.boxes if "t" in b})
+        at = f" at {', '.join(f'{t:.1f} s' for t in times)}" if times else ""
+        console.print(f"{where}{more}{at}: {' | '.join(hit.text.splitlines())}",
+                      highlight=False, soft_wrap=True)
     console.print(f"{len(hits)} picture(s) of {case} read {text!r}", highlight=False)
 
 

@@ -15,6 +15,7 @@
 At most ``Settings.faces_max`` faces are kept (the largest); ``capped`` says when more were
 found. Boxes and landmarks are fractions of the upright picture. As the ``faces`` signal it
 keeps a row only for pictures with faces (dlib is loaded by the first face a process sees).
+A video is searched on its keyframes (``frames.vision_keyframes``), each face with its time.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from numpy.typing import NDArray
 
 from cumberland.records import Output
 from cumberland.settings import Settings
-from cumberland.signals import exif, models
+from cumberland.signals import exif, frames, models
 from cumberland.signals.base import Consumes, Inputs, Signal
 from cumberland.signals.pixels import RGB, bounded, upright_of
 
@@ -176,7 +177,7 @@ def describe_faces(rgb: RGB, settings: Settings) -> FacesFound:
     return found
 
 
-def _compute(inputs: Inputs) -> Output | None:
+def _picture(inputs: Inputs) -> Output | None:
     found = describe_faces(upright_of(inputs), inputs.settings)
     if not found.faces:
         return None
@@ -187,11 +188,48 @@ def _compute(inputs: Inputs) -> Output | None:
     return Output(data=found.data(), reasons=reasons, value=found)
 
 
+def _video(inputs: Inputs) -> Output | None:
+    """A video's keyframes searched like pictures; every face is kept in one list with the
+    time ``t`` of its keyframe (boxes: fractions of the frame), so a video's faces cluster
+    into persons like a picture's."""
+    settings = inputs.settings
+    keys, total = frames.vision_keyframes(inputs)
+    faces: list[dict[str, Any]] = []
+    found = 0
+    capped = False
+    size: list[int] = []
+    for t, rgb in keys:
+        seen = describe_faces(rgb, settings)
+        found, capped = found + seen.found, capped or seen.capped
+        size = size or [seen.width, seen.height]
+        faces += [{**f.data(seen.width, seen.height), "t": round(t, 3)} for f in seen.faces]
+    if not faces:
+        return None
+    capped = capped or len(faces) > settings.faces_max
+    faces.sort(key=lambda f: -f["box"][2] * f["box"][3])  # the largest kept, as in a picture
+    faces = faces[:settings.faces_max]
+    faces.sort(key=lambda f: f["t"])
+    times = sorted({f["t"] for f in faces})
+    reasons = [f"{len(faces)} face(s) found on {len(times)} of {len(keys)} keyframe(s) "
+               f"(at {', '.join(f'{t:.1f} s' for t in times)})"]
+    if capped:
+        reasons.append(f"{found} faces detected: {len(faces)} were kept")
+    reasons += frames.keyframe_note(len(keys), total)
+    return Output(data={"count": len(faces), "found": found, "capped": capped, "size": size,
+                        "keyframes": len(keys), "keyframes_total": total, "faces": faces},
+                  reasons=reasons)
+
+
+def _compute(inputs: Inputs) -> Output | None:
+    return _video(inputs) if inputs.kind == "video" else _picture(inputs)
+
+
 def _check(settings: Settings) -> None:
     models.check(models.FACE_MODELS)
 
 
 SIGNAL = Signal.define(
-    "faces", 1, ["image"], [Consumes.PIXELS, Consumes.SIGNALS], _compute,
-    "faces (YuNet): box, landmarks, score, quality, dlib embedding",
+    "faces", 1, ["image", "video"], [Consumes.PIXELS, Consumes.FRAMES, Consumes.SIGNALS],
+    _compute, "faces (YuNet) in the picture or the video's keyframes: box, landmarks, score, "
+    "quality, dlib embedding",
     needs=[exif.SIGNAL.name], check=_check)

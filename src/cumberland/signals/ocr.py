@@ -24,7 +24,10 @@ picture, so they lie on the thumbnail as they are. ``search`` holds the text fol
 case, no diacritics) for full-text search in either database.
 
 As the ``ocr`` signal it keeps a row only for pictures with text read (or with more regions
-than were read): a text-free picture costs one detector pass and leaves nothing.
+than were read): a text-free picture costs one detector pass and leaves nothing. A video is
+read on its keyframes (``frames.vision_keyframes``: at most ``Settings.video_vision_keyframes``
+of the shots' first frames kept in the vPDQ pass, at most 640 pixels), each keyframe with
+text kept with its time.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import onnxruntime as ort
 
 from cumberland.records import Output
 from cumberland.settings import Settings
-from cumberland.signals import exif, models
+from cumberland.signals import exif, frames, models
 from cumberland.signals.base import Consumes, Inputs, Signal
 from cumberland.signals.pixels import RGB, bounded, upright_of
 
@@ -430,19 +433,53 @@ def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
                 sum(w.confidence for w in words) / len(words), quad, words)
 
 
-def _compute(inputs: Inputs) -> Output | None:
+def _sample(text: str) -> str:
+    sample = " | ".join(text.splitlines())
+    return f"{sample[:120]}{'...' if len(sample) > 120 else ''}"
+
+
+def _picture(inputs: Inputs) -> Output | None:
     found = read_text(upright_of(inputs), inputs.settings)
     if not found.lines and not found.capped:
         return None
     reasons = []
     if found.lines:
-        sample = " | ".join(found.text.splitlines())
-        reasons.append(f"text read ({len(found.lines)} line(s)): "
-                       f"{sample[:120]}{'...' if len(sample) > 120 else ''}")
+        reasons.append(f"text read ({len(found.lines)} line(s)): {_sample(found.text)}")
     if found.capped:
         reasons.append(f"{found.regions} text regions found: the strongest "
                        f"{inputs.settings.ocr_max_regions} were read")
     return Output(data=found.data(), reasons=reasons, value=found)
+
+
+def _video(inputs: Inputs) -> Output | None:
+    """A video's keyframes read like pictures; the row holds each keyframe with text (its
+    time ``t`` in seconds) and all their text together for search."""
+    keys, total = frames.vision_keyframes(inputs)
+    read = [(t, read_text(rgb, inputs.settings)) for t, rgb in keys]
+    kept = [(t, found) for t, found in read if found.lines or found.capped]
+    if not kept:
+        return None
+    text = "\n".join(found.text for _, found in kept if found.text)
+    entries = []
+    for t, found in kept:
+        entry = found.data()
+        del entry["search"]
+        entries.append({"t": round(t, 3), **entry})
+    capped = any(found.capped for _, found in kept)
+    reasons = [f"text read on {sum(1 for _, f in kept if f.lines)} of {len(keys)} keyframe(s) "
+               f"(at {', '.join(f'{t:.1f} s' for t, f in kept if f.lines)}): {_sample(text)}"]
+    if capped:
+        reasons.append(f"a keyframe had more than {inputs.settings.ocr_max_regions} text "
+                       "regions: the strongest were read")
+    reasons += frames.keyframe_note(len(keys), total)
+    return Output(data={"text": text, "search": fold(text),
+                        "regions": sum(f.regions for _, f in kept), "capped": capped,
+                        "keyframes": len(keys), "keyframes_total": total, "frames": entries},
+                  reasons=reasons)
+
+
+def _compute(inputs: Inputs) -> Output | None:
+    return _video(inputs) if inputs.kind == "video" else _picture(inputs)
 
 
 def _check(settings: Settings) -> None:
@@ -450,6 +487,7 @@ def _check(settings: Settings) -> None:
 
 
 SIGNAL = Signal.define(
-    "ocr", 1, ["image"], [Consumes.PIXELS, Consumes.SIGNALS], _compute,
-    "text in the picture (PP-OCRv6 regions, then PP-OCRv6 + Tesseract), with boxes",
+    "ocr", 1, ["image", "video"], [Consumes.PIXELS, Consumes.FRAMES, Consumes.SIGNALS], _compute,
+    "text in the picture or the video's keyframes (PP-OCRv6 regions, then PP-OCRv6 + "
+    "Tesseract), with boxes",
     needs=[exif.SIGNAL.name], check=_check)

@@ -64,11 +64,13 @@ def _crops(request: Request, case_id: int, faces: list[people.StoredFace]
         if ((meta.get("exif") or {}).get("orientation")) in {5, 6, 7, 8}:
             width, height = height, width  # boxes are fractions of the upright picture
         x, y, w, h = face.box if len(face.box) == 4 else (0.0, 0.0, 1.0, 1.0)
+        if face.t is not None:  # a video's thumbnail is its contact sheet: show it whole
+            x, y, w, h = 0.0, 0.0, 1.0, 1.0
         w, h = max(w, 1e-3), max(h, 1e-3)
         out.append({"ref": face.ref, "sha": face.sha256.hex(), "case": case_id,
                     "view": f"{x} {y} {w} {h}",
                     "width": CROP, "height": round(CROP * (h * height) / (w * width)),
-                    "sharp": face.sha256 in sharp, "quality": face.quality})
+                    "sharp": face.sha256 in sharp, "quality": face.quality, "t": face.t})
     return out
 
 

@@ -1,0 +1,136 @@
+"""OCR and faces on a video's keyframes (the ones its vPDQ pass keeps): a tiny generated
+video whose second shot carries a sign (DejaVu) and whose third shows scikit-image's
+astronaut; its text is searchable with the time it was read at, its face clusters with the
+same face in a picture, and a cap on keyframes is recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from tests.vision.conftest import plain_background, reviewer_client, with_text
+from typer.testing import CliRunner
+
+from cumberland.cli import app
+
+runner = CliRunner()
+FPS = 4
+
+
+def _shots() -> list[np.ndarray]:
+    """Four one-second shots, far apart in PDQ: a gradient, a sign on the gradient turned
+    round, the astronaut on it mirrored, the gradient upside down."""
+    from skimage import data
+
+    back = plain_background()
+    astronaut = cv2.resize(np.ascontiguousarray(data.astronaut()), (300, 300),
+                           interpolation=cv2.INTER_AREA)
+    face = np.ascontiguousarray(back[:, ::-1])
+    face[90:390, 170:470] = astronaut
+    return [back, with_text(np.ascontiguousarray(back[::-1, ::-1]),
+                            [("HOTEL BERLIN", 70, 200, 44)]), face,
+            np.ascontiguousarray(back[::-1])]
+
+
+def _video(path: Path) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height = 640, 480
+        stream.pix_fmt = "yuv420p"
+        for shot in _shots():
+            for _ in range(FPS):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(shot, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def triaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from skimage import data
+
+    base = tmp_path_factory.mktemp("videovision")
+    evidence = base / "evidence"
+    evidence.mkdir()
+    _video(evidence / "clip.mp4")
+    Image.fromarray(np.ascontiguousarray(data.astronaut())).save(evidence / "astronaut.png")
+    result = runner.invoke(app, ["triage", str(evidence), "--case", "vv", "--workspace",
+                                 str(base / "ws"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    return base
+
+
+def _row(base: Path, name: str, file: str) -> dict[str, object]:
+    from sqlalchemy import text
+
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(base / "ws")
+    try:
+        with ws.engine.connect() as conn:
+            raw = conn.scalar(text(
+                "SELECT s.data FROM signals s JOIN items i ON i.media_sha256 = s.media_sha256 "
+                "WHERE s.name = :n AND i.path LIKE :p"), {"n": name, "p": f"%{file}"})
+    finally:
+        ws.close()
+    assert raw is not None, (name, file)
+    return raw if isinstance(raw, dict) else json.loads(raw)  # type: ignore[no-any-return]
+
+
+def test_text_is_read_on_the_keyframe_that_shows_it(triaged: Path) -> None:
+    ocr = _row(triaged, "ocr", "clip.mp4")
+    assert [f["t"] for f in ocr["frames"]] == [1.0]  # type: ignore[union-attr, index]
+    assert "hotel" in str(ocr["search"]) and ocr["keyframes"] == 4
+    ws = str(triaged / "ws")
+    found = runner.invoke(app, ["search", "--case", "vv", "--text", "berlin", "--json",
+                                "--workspace", ws])
+    hits = json.loads(found.stdout)["hits"]
+    assert [Path(h["paths"][0]).name for h in hits] == ["clip.mp4"]
+    assert hits[0]["matches"][0]["t"] == 1.0 and hits[0]["matches"][0]["text"] == "BERLIN"
+    said = runner.invoke(app, ["search", "--case", "vv", "--text", "hotel", "--workspace", ws])
+    assert "clip.mp4 at 1.0 s: HOTEL BERLIN" in said.stdout
+    report = json.loads((triaged / "ws" / "reports" / "vv" / "report.json").read_text())
+    assert report["text"]["pictures"][0]["lines"][0]["t"] == 1.0
+
+
+def test_the_video_face_clusters_with_the_picture_of_the_same_face(triaged: Path) -> None:
+    faces = _row(triaged, "faces", "clip.mp4")
+    assert [f["t"] for f in faces["faces"]] == [2.0]  # type: ignore[union-attr, index]
+    listed = runner.invoke(app, ["faces", "--case", "vv", "--json", "--workspace",
+                                 str(triaged / "ws")])
+    persons = json.loads(listed.stdout)["persons"]
+    assert len(persons) == 1 and len(persons[0]["media"]) == 2
+    assert sorted(f.get("t", -1) for f in persons[0]["faces"]) == [-1, 2.0]
+
+
+def test_the_web_says_when_in_the_video(triaged: Path) -> None:
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(triaged / "ws")
+    try:
+        client, case = reviewer_client(ws, "vv", "vic")
+        page = client.get(f"/cases/{case}/text", params={"q": "hotel"})
+        assert "video, at 1.0 s" in page.text
+        assert 'class="word-box"' not in page.text  # not boxed on the contact sheet
+        persons = client.get(f"/cases/{case}/persons/1")
+        assert "video, 2.0 s" in persons.text
+    finally:
+        ws.close()
+
+
+def test_a_cap_on_keyframes_is_recorded(triaged: Path) -> None:
+    from cumberland.settings import Settings
+    from cumberland.signals import registry
+
+    data = (triaged / "evidence" / "clip.mp4").read_bytes()
+    out = registry.describe(data, Settings(video_vision_keyframes=2), ["faces", "ocr"])
+    faces = out["faces"]
+    assert faces is not None and faces.data["keyframes_total"] == 4
+    assert "4 keyframes: 2 spread over the video were looked at" in faces.reasons
+    assert out["ocr"] is None  # the sign's keyframe was not among the two looked at
