@@ -44,21 +44,38 @@ def image_model(path: Path, dim: int = DIM) -> None:
     _save(graph, path)
 
 
-def text_model(path: Path) -> None:
-    """ids (N, T) int64 -> sum over T of table[id] (N, 12); the special words map to 0."""
+def _direction(rgb: tuple[float, float, float]) -> np.ndarray:
+    c = np.asarray(rgb) - np.mean(rgb)
+    return np.tile(c[:, None], (1, 4)).ravel()  # the image model's channel-major cells
+
+
+def text_model(path: Path, masked: bool = False) -> None:
+    """ids (N, 6) -> sum over the tokens of table[id] (N, 12); the special words map to 0.
+    ``masked``: int32 ids and a second input, the attention mask, multiplying each token's
+    row, and the padding id maps to blue (so only the mask keeps it out)."""
     table = np.zeros((len(WORDS), DIM), np.float32)
     for word, rgb in COLOURS.items():
-        c = np.asarray(rgb) - np.mean(rgb)
-        table[WORDS.index(word)] = np.tile(c[:, None], (1, 4)).ravel()  # channel-major cells
+        table[WORDS.index(word)] = _direction(rgb)
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, ["N", 6])
+    nodes = [helper.make_node("Gather", ["table", "ids"], ["rows"], axis=0),
+             helper.make_node("ReduceSum", ["rows", "axis"], ["y"], keepdims=0)]
+    inputs = [ids]
+    if masked:
+        table[0] = _direction(COLOURS["blue"])
+        ids = helper.make_tensor_value_info("ids", TensorProto.INT32, ["N", 6])
+        inputs = [ids, helper.make_tensor_value_info("mask", TensorProto.INT32, ["N", 6])]
+        nodes = [helper.make_node("Gather", ["table", "ids"], ["rows"], axis=0),
+                 helper.make_node("Cast", ["mask"], ["weight"], to=TensorProto.FLOAT),
+                 helper.make_node("Unsqueeze", ["weight", "last"], ["weight3"]),
+                 helper.make_node("Mul", ["rows", "weight3"], ["kept"]),
+                 helper.make_node("ReduceSum", ["kept", "axis"], ["y"], keepdims=0)]
     graph = helper.make_graph(
-        [helper.make_node("Gather", ["table", "ids"], ["rows"], axis=0),
-         helper.make_node("ReduceSum", ["rows", "axis"], ["y"], keepdims=0)],
-        "colour-words",
-        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["N", 6])],
+        nodes, "colour-words", inputs,
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", DIM])],
         initializer=[helper.make_tensor("table", TensorProto.FLOAT, table.shape,
                                         table.ravel().tolist()),
-                     helper.make_tensor("axis", TensorProto.INT64, [1], [1])])
+                     helper.make_tensor("axis", TensorProto.INT64, [1], [1]),
+                     helper.make_tensor("last", TensorProto.INT64, [1], [2])])
     _save(graph, path)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from tests.web.conftest import PASSWORD, login, web_config
 from typer.testing import CliRunner
 
@@ -32,9 +32,9 @@ from cumberland.signals.plugins import (
     plugin_manifests,
 )
 from cumberland.store.accounts import add_user, grant
-from cumberland.store.models import SignalRecord
+from cumberland.store.models import Media, Run, SignalRecord
 from cumberland.store.workspace import Workspace
-from scenes.embed_kit import IMAGE_MANIFEST, PICTURES, plugin_folder
+from scenes.embed_kit import IMAGE_MANIFEST, PICTURES, plugin_folder, text_model
 
 SIGNAL = "embedding:chroma"
 
@@ -137,25 +137,32 @@ def test_one_line_refusals(triaged: dict[str, Path], tmp_path: Path) -> None:
     assert code != 0 and "run `cumberland enrich --case c1 --signal embedding:chroma" in out
 
 
-def test_enrich_computes_embeddings_for_a_case_triaged_without(tmp_path: Path) -> None:
-    (tmp_path / "ev").mkdir()
-    for name in ("red.png", "blue-green.png"):
-        (tmp_path / "ev" / name).write_bytes(PICTURES[name])
+def test_enrich_computes_embeddings_for_a_case_triaged_without(
+        triaged: dict[str, Path], tmp_path: Path) -> None:
+    """The module's workspace as if triaged before plug-ins: no vectors, no plug-in folder
+    in its runs, the signal not in any media's versions."""
     ws = tmp_path / "ws"
-    runner = CliRunner()
-    done = runner.invoke(app, ["triage", str(tmp_path / "ev"), "--case", "old", "--workspace",
-                               str(ws), "--workers", "1"])
-    assert done.exit_code == 0, done.output
-    plugins = plugin_folder(tmp_path / "plugins")
-    code, out = find(ws, "--case", "old", "--text-query", "red")
+    shutil.copytree(triaged["ws"], ws)
+    opened = Workspace(ws)
+    with opened.engine.begin() as conn:
+        conn.execute(delete(SignalRecord).where(SignalRecord.name == SIGNAL))
+        conn.execute(update(Run).values(settings={}))
+        for digest, versions in conn.execute(select(Media.sha256, Media.signal_versions)).all():
+            kept = {k: v for k, v in (versions or {}).items() if k != SIGNAL}
+            conn.execute(update(Media).where(Media.sha256 == digest).values(
+                signal_versions=kept))
+    opened.close()
+    shutil.rmtree(ws / "embeddings")
+    plugins = triaged["plugins"]
+    code, out = find(ws, "--case", "c1", "--text-query", "red")
     assert code != 0 and "no embedding plug-in configured" in out
-    code, out = find(ws, "--case", "old", "--text-query", "red", "--plugins", str(plugins))
+    code, out = find(ws, "--case", "c1", "--text-query", "red", "--plugins", str(plugins))
     assert code != 0 and "no embeddings by plug-in chroma in this workspace yet" in out
-    done = runner.invoke(app, ["enrich", "--case", "old", "--signal", SIGNAL, "--plugins",
-                               str(plugins), "--workspace", str(ws), "--workers", "1"])
-    assert done.exit_code == 0 and f"computed {SIGNAL}: 2 media" in done.output, done.output
-    assert ranked(ws, "--case", "old", "--text-query", "red", "--plugins",
-                  str(plugins))[0] == sha("red.png")
+    done = CliRunner().invoke(app, [
+        "enrich", "--case", "c1", "--signal", SIGNAL, "--plugins", str(plugins),
+        "--workspace", str(ws), "--workers", "1"])
+    assert done.exit_code == 0 and f"computed {SIGNAL}: 4 media" in done.output, done.output
+    assert ranked(ws, "--case", "c1", "--text-query", "red")[0] == sha("red.png")  # its run
 
 
 def test_bad_manifests_stop_the_run_with_one_line(tmp_path: Path) -> None:
@@ -189,6 +196,25 @@ def test_tokens_are_framed_cut_and_unknown_words_dropped(tmp_path: Path) -> None
     vectors, _ = model.embed_texts(["red", "blue"])
     image = load_image_embedders(folder)[0].embed_batch([Image.new("RGB", (9, 9), (200, 0, 0))])
     assert float(vectors[0] @ image[0]) > 0.99 > float(vectors[1] @ image[0])
+    text_model(folder / "colour-words.onnx", masked=True)  # int32 ids + an attention mask
+    masked, _ = TextEmbedder(parse_manifest(folder / "colour-words.toml")).embed_texts(["red"])
+    assert float(masked[0] @ image[0]) > 0.99  # the padding (blue) is masked out
+
+
+def test_inverted_file_saved_and_reused_in_the_workspace(
+        triaged: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(triaged["ws"], ws)
+    flat = ranked(ws, "--case", "c1", "--like", sha("mixed.png"))
+    monkeypatch.setattr(vectors, "FLAT_LIMIT", 2)
+    code, out = find(ws, "--case", "c1", "--like", sha("mixed.png"), "--json")
+    assert code == 0 and json.loads(out)["index"] == "ivf", out
+    assert [r["sha256"] for r in json.loads(out)["results"]] == flat
+    saved = list((ws / "embeddings").glob("*.5.*.ivf"))  # named by the 5 rows it covers
+    assert len(saved) == 1
+    stamp = saved[0].stat().st_mtime_ns
+    assert ranked(ws, "--case", "c1", "--like", sha("mixed.png")) == flat
+    assert saved[0].stat().st_mtime_ns == stamp  # read again, not rebuilt
 
 
 def test_inverted_file_beyond_the_flat_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,7 +233,6 @@ def test_inverted_file_beyond_the_flat_limit(monkeypatch: pytest.MonkeyPatch) ->
 def test_web_pictures_like_this_and_text_box_blurred_audited_permitted(
         triaged: dict[str, Path]) -> None:
     from fastapi.testclient import TestClient
-    from sqlalchemy import select
 
     from cumberland.store.models import AuditEntry
     from cumberland.store.writer import case_id

@@ -1,12 +1,13 @@
 """Pictures like this, and pictures a few words describe: plug-in embeddings searched.
 
 The ``embedding:<plug-in>`` signal keeps one vector per picture (signals/embeddings.py).
-They are gathered into the workspace's ``embeddings`` folder (one float16 matrix per
-plug-in and version, brought up to date at each search: new media are read and added, a
-media gone rebuilds it) and searched by cosine (index/vectors.py: exact up to 100 k
-pictures, an inverted file beyond). A query is a picture's own stored vector ("pictures like
-this") or a text's vector from the text-embedding model paired with the image model. Only
-media of the cases searched are scored; the query picture itself is left out.
+They are gathered into the workspace's ``embeddings`` folder (one float16 matrix per plug-in
+and version, brought up to date at each search: new media are read and added, a media gone
+rebuilds it) and searched by cosine (index/vectors.py: exact up to 100 k pictures, an
+inverted file beyond, saved beside the matrix and grown with it). A query is a picture's own
+stored vector ("pictures like this") or a text's vector from the text-embedding model paired
+with the image model. Only media of the cases searched are scored; the query picture itself
+is left out.
 
 The plug-in folder is the one given (``--plugins``) or else the one the case's latest run was
 given, so an examiner who triaged with plug-ins searches without naming them again.
@@ -27,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 
+from cumberland.index import vectors as vector_index
 from cumberland.index.scenes import save_arrays
 from cumberland.index.vectors import VectorIndex
 from cumberland.signals import embeddings
@@ -84,17 +86,48 @@ def space(ws: Workspace, case_id: int, plugins: Path | str | None = None) -> Spa
 
 @dataclass(slots=True)
 class Embedded:
-    """The workspace's vectors of one model: row i is media ``sha[i]``."""
+    """The workspace's vectors of one model: row i is media ``sha[i]``. ``path`` is where
+    they are saved; an inverted file over them is saved beside it, named by the rows it
+    covers, and grown with the rows appended since (index/vectors.py)."""
 
     sha: NDArray[np.uint8]  # (n, 32)
     vectors: NDArray[np.float16]  # (n, dimension)
+    path: Path | None = None
     _index: VectorIndex | None = None
 
     @property
     def index(self) -> VectorIndex:
-        if self._index is None:
-            self._index = VectorIndex(self.vectors.astype(np.float32))
+        if self._index is None or not self._index.fits(len(self.sha)):
+            self._index = self._indexed()
         return self._index
+
+    def _name(self, rows: int) -> Path:
+        assert self.path is not None
+        digest = hashlib.sha256(self.sha[:rows].tobytes()).hexdigest()[:16]
+        return self.path.with_name(f"{self.path.stem}.{rows}.{digest}.ivf")
+
+    def _indexed(self) -> VectorIndex:
+        rows = len(self.sha)
+        if self.path is None or rows <= vector_index.FLAT_LIMIT:
+            return VectorIndex(self.vectors.astype(np.float32))
+        saved = sorted(self.path.parent.glob(f"{self.path.stem}.*.ivf"))
+        found = None
+        for old in saved:
+            count = int(old.name.split(".")[1])
+            if found is None and count <= rows and old == self._name(count):
+                loaded = VectorIndex.load(old)
+                if loaded is not None and loaded.size == count and loaded.fits(rows):
+                    loaded.add(self.vectors[count:].astype(np.float32))
+                    found = loaded
+        if found is None:
+            found = VectorIndex(self.vectors.astype(np.float32))
+        target = self._name(rows)
+        if not target.is_file():
+            found.save(target)
+        for old in saved:
+            if old != target:
+                old.unlink(missing_ok=True)
+        return found
 
     def row(self, sha256: bytes) -> int | None:
         hit = np.flatnonzero(np.all(self.sha == np.frombuffer(sha256, np.uint8), axis=1))
@@ -156,7 +189,7 @@ def current(ws: Workspace, space: Space, case: str) -> Embedded:
         stack = (np.stack(vectors).astype(np.float16) if vectors
                  else np.zeros((0, space.model.dimension), np.float16))
         found = Embedded(np.concatenate([found.sha, table]),
-                         np.concatenate([found.vectors, stack]))
+                         np.concatenate([found.vectors, stack]), path)
         save_arrays(path, sha=found.sha, vectors=found.vectors)
         with _memory_lock:
             _memory.pop(path, None)
@@ -175,7 +208,7 @@ def _load(path: Path) -> Embedded | None:
         return kept[1]
     try:
         with np.load(path) as saved:
-            found = Embedded(saved["sha"], saved["vectors"])
+            found = Embedded(saved["sha"], saved["vectors"], path)
     except (OSError, KeyError, ValueError):
         return None
     with _memory_lock:
