@@ -51,6 +51,13 @@ from cumberland.signals.pixels import RGB, bounded, upright_of
 _MEAN = 0.5  # PP-OCRv6 detector normalisation: (x / 255 - 0.5) / 0.5
 _BIN_THRESHOLD = 0.3  # probability that makes a pixel text
 _BOX_THRESHOLD = 0.6  # mean probability a region must reach
+# The first pass (bench/ocr.py): a blob is worth more than a glance from this mean
+# probability up (text stays above it at every size, a third of the blobs of text-free
+# photos fall below), and is taken as it is from this height (first-pass pixels, margin
+# included) up: a second look at text that large read no more words and cost twice the
+# time, on text-free photos too (their blobs of fur and foliage are large)
+_GATE_THRESHOLD = 0.7
+_GATE_LARGE = 24
 _UNCLIP = 1.6  # DB's margin: a region grows by area * ratio / perimeter on each side
 _REC_HEIGHT = 48  # the PP-OCRv6 recogniser's input height
 _REC_MAX_WIDTH = 1600  # a longer line is squeezed (its characters stay readable)
@@ -161,7 +168,13 @@ def _probability(rgb: RGB, side: int) -> tuple[np.ndarray[Any, np.dtype[np.float
 
 def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
     """Text regions of a picture, strongest first, in its own pixel coordinates."""
-    prob, sx, sy = _probability(rgb, detect_side)
+    return _regions(*_probability(rgb, detect_side))
+
+
+def _regions(prob: np.ndarray[Any, np.dtype[np.float32]], sx: float, sy: float,
+             threshold: float = _BOX_THRESHOLD) -> list[Region]:
+    """The blobs of a probability map whose mean reaches ``threshold``, as regions in the
+    picture's pixels (``sx``, ``sy``: picture pixels per map pixel)."""
     mask = cv2.dilate((prob > _BIN_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     found: list[Region] = []
@@ -173,7 +186,7 @@ def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
         blob = np.zeros((bh, bw), np.uint8)
         cv2.fillPoly(blob, [contour - [x, y]], 1)
         score = float(cv2.mean(prob[y:y + bh, x:x + bw], blob)[0])
-        if score < _BOX_THRESHOLD:
+        if score < threshold:
             continue
         grow = rw * rh * _UNCLIP / (2 * (rw + rh))
         rw, rh = rw + 2 * grow, rh + 2 * grow
@@ -191,29 +204,34 @@ def detect_regions(rgb: RGB, detect_side: int) -> list[Region]:
 
 def find_regions(rgb: RGB, detect_side: int, gate_side: int) -> list[Region]:
     """``detect_regions`` at ``detect_side``, run only where a first pass at ``gate_side``
-    (a quarter of the pixels at half the side) saw any text: a text-free picture costs that
-    pass alone, and a picture with a caption costs it plus the caption's neighbourhood."""
+    (a quarter of the pixels at half the side) saw small text: a text-free picture costs
+    that pass alone; text the first pass already sees large is taken from it as it is."""
     height, width = rgb.shape[:2]
     if gate_side <= 0 or gate_side >= min(detect_side, max(height, width)):
         return detect_regions(rgb, detect_side)
     prob, sx, sy = _probability(rgb, gate_side)
-    mask = (prob > _BIN_THRESHOLD).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    found: list[Region] = []
     boxes: list[list[int]] = []
-    for x, y, w, h, _ in stats[1:count].tolist():  # margin: the text's height, >= 4 px
-        pad = max(4, h)
-        boxes.append([max(0, round((x - pad) * sx)), max(0, round((y - pad) * sy)),
-                      min(width, round((x + w + pad) * sx)),
-                      min(height, round((y + h + pad) * sy))])
+    for region in _regions(prob, sx, sy, _GATE_THRESHOLD):
+        if region.size[1] >= _GATE_LARGE * sy:
+            found.append(region)
+            continue
+        corners = region.corners()
+        pad = region.size[1]  # margin: the line's height
+        (x0, y0), (x1, y1) = corners.min(axis=0) - pad, corners.max(axis=0) + pad
+        boxes.append([max(0, round(x0)), max(0, round(y0)), min(width, round(x1)),
+                      min(height, round(y1))])
     areas = _merged(boxes)
     if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) > height * width / 2:
         return detect_regions(rgb, detect_side)  # text all over: one pass is cheaper
     scale = min(1.0, detect_side / max(height, width))
-    found: list[Region] = []
+    large = [r.corners() for r in found]
     for x0, y0, x1, y1 in areas:
         side = max(32, round(max(x1 - x0, y1 - y0) * scale))
-        found += [Region((r.center[0] + x0, r.center[1] + y0), r.size, r.angle, r.score)
-                  for r in detect_regions(rgb[y0:y1, x0:x1], side)]
+        for r in detect_regions(rgb[y0:y1, x0:x1], side):
+            centre = (r.center[0] + x0, r.center[1] + y0)
+            if not any(cv2.pointPolygonTest(quad, centre, False) >= 0 for quad in large):
+                found.append(Region(centre, r.size, r.angle, r.score))  # not read twice
     found.sort(key=lambda r: -r.score * r.size[0] * r.size[1])
     return found
 
