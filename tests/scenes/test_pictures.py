@@ -5,6 +5,7 @@ the ``embedding:<plug-in>`` signal at triage, ``cumberland find --like`` and
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -35,6 +36,7 @@ from cumberland.store.accounts import add_user, grant
 from cumberland.store.models import Media, Run, SignalRecord
 from cumberland.store.workspace import Workspace
 from scenes.embed_kit import IMAGE_MANIFEST, PICTURES, plugin_folder, text_model
+from scenes.scene_kit import video
 
 SIGNAL = "embedding:chroma"
 
@@ -45,14 +47,16 @@ def sha(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def triaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """Case c1: four pictures (one a near copy of another); case c2: a third copy; both
-    triaged with the plug-ins; ann is a member of c1 only, rita of both."""
+    """Case c1: four pictures (one a near copy of another) and a video of the red one; case
+    c2: a third copy; both triaged with the plug-ins; ann is a member of c1 only, rita of
+    both."""
     root = tmp_path_factory.mktemp("pictures")
     plugins = plugin_folder(root / "plugins")
     for name, data in PICTURES.items():
         folder = root / ("c2" if name == "elsewhere.png" else "c1")
         folder.mkdir(exist_ok=True)
         (folder / name).write_bytes(data)
+    video(root / "c1" / "red.mp4", np.asarray(Image.open(io.BytesIO(PICTURES["red.png"]))))
     ws = Workspace(root / "ws")
     for case in ("c1", "c2"):
         triage(ws, TriageRequest(sources=[root / case], case=case, settings=Settings(
@@ -63,7 +67,8 @@ def triaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     grant(ws, "rita", "c1")
     grant(ws, "rita", "c2")
     ws.close()
-    yield {"ws": root / "ws", "plugins": plugins, "root": root}
+    yield {"ws": root / "ws", "plugins": plugins, "root": root,
+           "video": hashlib.sha256((root / "c1" / "red.mp4").read_bytes()).hexdigest()}
 
 
 def find(ws: Path, *args: str) -> tuple[int, str]:
@@ -95,11 +100,12 @@ def test_like_ranks_the_near_copies_first_across_permitted_cases(
     ws = triaged["ws"]
     every = ranked(ws, "--case", "c1", "--like", sha("mixed.png"))
     assert set(every[:2]) == {sha("mixed-copy.png"), sha("elsewhere.png")}
-    assert sha("mixed.png") not in every and len(every) == 4
+    assert sha("mixed.png") not in every and len(every) == 5  # the video once
     mine = ranked(ws, "--case", "c1", "--like", sha("mixed.png"), "--user", "ann")
     assert mine[0] == sha("mixed-copy.png") and sha("elsewhere.png") not in mine
     code, out = find(ws, "--case", "c1", "--like", sha("mixed.png"))
-    assert code == 0 and "4 pictures like" in out and "flat index" in out
+    assert code == 0 and "5 pictures like" in out and "flat index" in out
+    assert ranked(ws, "--case", "c1", "--like", triaged["video"])[0] == sha("red.png")
 
 
 def test_text_query_finds_the_red_picture(triaged: dict[str, Path]) -> None:
@@ -108,8 +114,10 @@ def test_text_query_finds_the_red_picture(triaged: dict[str, Path]) -> None:
     assert code == 0, out
     found = json.loads(out)
     assert found["words"] == ["red", "floral", "bedspread"] and found["model"] == "chroma"
-    assert found["results"][0]["sha256"] == sha("red.png")
-    assert found["results"][0]["score"] > 0.99
+    top = {r["sha256"]: r for r in found["results"][:2]}
+    assert set(top) == {sha("red.png"), triaged["video"]}  # the red picture, the red video
+    assert top[sha("red.png")]["score"] > 0.99 and top[sha("red.png")]["at"] is None
+    assert top[triaged["video"]]["at"] is not None and top[triaged["video"]]["score"] > 0.9
 
 
 def test_one_line_refusals(triaged: dict[str, Path], tmp_path: Path) -> None:
@@ -161,7 +169,7 @@ def test_enrich_computes_embeddings_for_a_case_triaged_without(
     done = CliRunner().invoke(app, [
         "enrich", "--case", "c1", "--signal", SIGNAL, "--plugins", str(plugins),
         "--workspace", str(ws), "--workers", "1"])
-    assert done.exit_code == 0 and f"computed {SIGNAL}: 4 media" in done.output, done.output
+    assert done.exit_code == 0 and f"computed {SIGNAL}: 5 media" in done.output, done.output
     assert ranked(ws, "--case", "c1", "--text-query", "red")[0] == sha("red.png")  # its run
 
 
@@ -210,8 +218,8 @@ def test_inverted_file_saved_and_reused_in_the_workspace(
     code, out = find(ws, "--case", "c1", "--like", sha("mixed.png"), "--json")
     assert code == 0 and json.loads(out)["index"] == "ivf", out
     assert [r["sha256"] for r in json.loads(out)["results"]] == flat
-    saved = list((ws / "embeddings").glob("*.5.*.ivf"))  # named by the 5 rows it covers
-    assert len(saved) == 1
+    saved = list((ws / "embeddings").glob("*.ivf"))  # named by the rows it covers
+    assert len(saved) == 1 and int(saved[0].name.split(".")[1]) >= 6  # 6 media, 1+ keyframes
     stamp = saved[0].stat().st_mtime_ns
     assert ranked(ws, "--case", "c1", "--like", sha("mixed.png")) == flat
     assert saved[0].stat().st_mtime_ns == stamp  # read again, not rebuilt
@@ -251,12 +259,12 @@ def test_web_pictures_like_this_and_text_box_blurred_audited_permitted(
         seen[name] = re.findall(r'class="tile picture-hit" data-sha="(\w+)" data-case="(\d+)"',
                                 page.text)
         text = client.get(f"/cases/{c1}/pictures", params={"q": "red bedspread"})
-        first = re.search(r'picture-hit" data-sha="(\w+)"', text.text)
-        assert first is not None and first.group(1) == sha("red.png")
+        first = re.findall(r'picture-hit" data-sha="(\w+)"', text.text)[:2]
+        assert set(first) == {sha("red.png"), triaged["video"]} and "video at" in text.text
         assert client.get(f"/cases/{c1}/pictures", params={"q": "purple"}).status_code == 400
     assert {s for s, _ in seen["rita"][:2]} == {sha("mixed-copy.png"), sha("elsewhere.png")}
     assert (sha("elsewhere.png"), str(c2)) in seen["rita"]
-    assert sha("elsewhere.png") not in {s for s, _ in seen["ann"]} and len(seen["ann"]) == 3
+    assert sha("elsewhere.png") not in {s for s, _ in seen["ann"]} and len(seen["ann"]) == 4
     assert client.get(f"/cases/{c1}/pictures",
                       params={"like": sha("elsewhere.png")}).status_code == 404
     assert client.get(f"/cases/{c2}/pictures", params={"q": "red"}).status_code in (403, 404)

@@ -34,7 +34,8 @@ def find(
     region: Annotated[str | None, typer.Option(
         help="x,y,w,h in pixels of the picture (default with --image: all of it).")] = None,
     like: Annotated[str | None, typer.Option(
-        help="SHA-256 (hex) of a picture of the case: pictures like it (embedding plug-in).")
+        help="SHA-256 (hex) of a picture or video of the case: pictures like it (embedding "
+             "plug-in).")
     ] = None,
     text_query: Annotated[str | None, typer.Option(
         help="Words describing the pictures wanted, e.g. \"red floral bedspread\" "
@@ -142,8 +143,9 @@ def _find_like(case: str, like: str | None, text_query: str | None, plugins: Pat
     if not found.hits:
         return
     table = Table()
-    for column in ("sha256", "cosine", "cases"):
+    for column in ("sha256", "cosine", "at", "cases"):
         table.add_column(column, no_wrap=column == "sha256")
     for h in found.hits:
-        table.add_row(h.sha256.hex(), f"{h.score:.3f}", ", ".join(h.cases))
+        table.add_row(h.sha256.hex(), f"{h.score:.3f}", "" if h.at is None else f"{h.at:.1f}s",
+                      ", ".join(h.cases))
     console.print(table)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from cumberland.signals.plugins import (
     load_text_embedders,
     plugin_manifests,
 )
-from cumberland.store.models import Case, Item, Media, SignalRecord
+from cumberland.store.models import Case, Item, SignalRecord
 from cumberland.store.reopen import case_setting
 from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace
@@ -86,14 +87,25 @@ def space(ws: Workspace, case_id: int, plugins: Path | str | None = None) -> Spa
 
 @dataclass(slots=True)
 class Embedded:
-    """The workspace's vectors of one model: row i is media ``sha[i]``. ``path`` is where
-    they are saved; an inverted file over them is saved beside it, named by the rows it
-    covers, and grown with the rows appended since (index/vectors.py)."""
+    """The workspace's vectors of one model: row i is media ``sha[i]`` (a video's keyframe
+    at ``at[i]`` seconds, NaN for a picture). ``path`` is where they are saved; an inverted
+    file over them is saved beside it, named by the rows it covers, and grown with the rows
+    appended since (index/vectors.py)."""
 
     sha: NDArray[np.uint8]  # (n, 32)
     vectors: NDArray[np.float16]  # (n, dimension)
+    at: NDArray[np.float64]  # (n,)
     path: Path | None = None
     _index: VectorIndex | None = None
+    _repeats: int | None = None
+
+    @property
+    def repeats(self) -> int:
+        """Rows beyond a media's first (videos' other keyframes): how many more rows a
+        search reads so that each result is a different media."""
+        if self._repeats is None:
+            self._repeats = len(self.sha) - len(self.media())
+        return self._repeats
 
     @property
     def index(self) -> VectorIndex:
@@ -129,9 +141,14 @@ class Embedded:
                 old.unlink(missing_ok=True)
         return found
 
-    def row(self, sha256: bytes) -> int | None:
-        hit = np.flatnonzero(np.all(self.sha == np.frombuffer(sha256, np.uint8), axis=1))
-        return int(hit[0]) if len(hit) else None
+    def of(self, sha256: bytes) -> NDArray[np.float32] | None:
+        """The media's vector (a video's: the mean of its keyframes', unit length)."""
+        rows = np.flatnonzero(np.all(self.sha == np.frombuffer(sha256, np.uint8), axis=1))
+        if not len(rows):
+            return None
+        mean = self.vectors[rows].astype(np.float32).mean(axis=0)
+        unit: NDArray[np.float32] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return unit
 
     def media(self) -> set[bytes]:
         return {bytes(r) for r in self.sha}
@@ -142,24 +159,31 @@ def _cache_path(ws: Workspace, model: PluginManifest) -> Path:
     return ws.root / FOLDER / f"{tag}.npz"
 
 
-def _rows(ws: Workspace, space: Space, shas: Sequence[bytes]) -> \
-        tuple[list[bytes], list[NDArray[np.float32]]]:
+Row = tuple[bytes, float, NDArray[np.float32]]  # media, keyframe time (NaN), vector
+
+
+def _vectors_of(data: dict[str, Any], sha: bytes, dimension: int) -> list[Row]:
+    """A stored row's vectors: a picture's one, or each keyframe's of a video."""
+    try:
+        if "frames" in data:
+            return [(sha, float(f["t"]), embeddings.decode(f, dimension))
+                    for f in data["frames"]]
+        return [(sha, math.nan, embeddings.decode(data, dimension))]
+    except (KeyError, TypeError, ValueError):
+        return []  # an error row, or a damaged vector: not searchable
+
+
+def _rows(ws: Workspace, space: Space, shas: Sequence[bytes]) -> list[Row]:
     """The usable vectors of ``shas`` made by this model version (others are stale)."""
     query = select(SignalRecord.media_sha256, SignalRecord.data).where(
         SignalRecord.name == space.signal)
-    got_sha: list[bytes] = []
-    got: list[NDArray[np.float32]] = []
+    got: list[Row] = []
     with ws.engine.connect() as conn:
         for sha, raw in in_chunks(conn, query, SignalRecord.media_sha256, list(shas)):
             data = json.loads(raw) if isinstance(raw, str | bytes) else raw
-            if not isinstance(data, dict) or str(data.get("version")) != space.model.version:
-                continue
-            try:
-                got.append(embeddings.decode(data, space.model.dimension))
-            except (KeyError, TypeError, ValueError):
-                continue  # an error row, or a damaged vector: not searchable
-            got_sha.append(bytes(sha))
-    return got_sha, got
+            if isinstance(data, dict) and str(data.get("version")) == space.model.version:
+                got += _vectors_of(data, bytes(sha), space.model.dimension)
+    return got
 
 
 _memory: dict[Path, tuple[float, Embedded]] = {}
@@ -182,15 +206,17 @@ def current(ws: Workspace, space: Space, case: str) -> Embedded:
         return found
     if found is None or not have <= set(featured):  # a media gone: start again
         found, new = Embedded(np.zeros((0, 32), np.uint8),
-                              np.zeros((0, space.model.dimension), np.float16)), featured
-    shas, vectors = _rows(ws, space, new)
-    if shas or not path.is_file():
-        table = np.frombuffer(b"".join(shas), np.uint8).reshape(len(shas), 32)
-        stack = (np.stack(vectors).astype(np.float16) if vectors
+                              np.zeros((0, space.model.dimension), np.float16),
+                              np.zeros(0, np.float64)), featured
+    rows = _rows(ws, space, new)
+    if rows or not path.is_file():
+        table = np.frombuffer(b"".join(r[0] for r in rows), np.uint8).reshape(len(rows), 32)
+        stack = (np.stack([r[2] for r in rows]).astype(np.float16) if rows
                  else np.zeros((0, space.model.dimension), np.float16))
         found = Embedded(np.concatenate([found.sha, table]),
-                         np.concatenate([found.vectors, stack]), path)
-        save_arrays(path, sha=found.sha, vectors=found.vectors)
+                         np.concatenate([found.vectors, stack]),
+                         np.concatenate([found.at, np.asarray([r[1] for r in rows])]), path)
+        save_arrays(path, sha=found.sha, vectors=found.vectors, at=found.at)
         with _memory_lock:
             _memory.pop(path, None)
     return found
@@ -208,7 +234,7 @@ def _load(path: Path) -> Embedded | None:
         return kept[1]
     try:
         with np.load(path) as saved:
-            found = Embedded(saved["sha"], saved["vectors"], path)
+            found = Embedded(saved["sha"], saved["vectors"], saved["at"], path)
     except (OSError, KeyError, ValueError):
         return None
     with _memory_lock:
@@ -221,16 +247,17 @@ class Hit:
     sha256: bytes
     score: float  # cosine similarity (inner product of unit vectors)
     cases: tuple[str, ...]
+    at: float | None = None  # a video: the time of its keyframe most alike
 
     def as_json(self) -> dict[str, Any]:
         return {"sha256": self.sha256.hex(), "score": round(self.score, 4),
-                "cases": list(self.cases)}
+                "cases": list(self.cases), "at": self.at}
 
 
 @dataclass(slots=True)
 class Found:
     hits: list[Hit]
-    pictures: int  # pictures with a vector in the workspace
+    pictures: int  # pictures (and video keyframes) with a vector in the workspace
     index: str  # "flat" or "ivf"
     cases: list[str]
     model: str
@@ -253,10 +280,14 @@ def _ranked(found: Embedded, query: NDArray[np.float32], cases: dict[int, str], 
     where = _visible(ws, cases)
     allowed = np.fromiter((bytes(r) in where and bytes(r) != leave_out for r in found.sha),
                           bool, len(found.sha))
-    hits = [Hit(bytes(found.sha[r]), score, tuple(sorted(where[bytes(found.sha[r])])))
-            for r, score in found.index.search(query, limit, allowed)]
-    return Found(hits, len(found.sha), found.index.kind, sorted(cases.values()),
-                 space.model.name)
+    hits: dict[bytes, Hit] = {}  # a video once, at its keyframe most alike
+    for r, score in found.index.search(query, limit + found.repeats, allowed):
+        sha = bytes(found.sha[r])
+        if sha not in hits and len(hits) < limit:
+            at = None if math.isnan(found.at[r]) else float(found.at[r])
+            hits[sha] = Hit(sha, score, tuple(sorted(where[sha])), at)
+    return Found(list(hits.values()), len(found.sha), found.index.kind,
+                 sorted(cases.values()), space.model.name)
 
 
 def like(ws: Workspace, space: Space, case: str, sha256: bytes, cases: dict[int, str],
@@ -265,16 +296,14 @@ def like(ws: Workspace, space: Space, case: str, sha256: bytes, cases: dict[int,
     with ws.engine.connect() as conn:
         in_case = conn.scalar(select(Item.id).join(Case, Case.id == Item.case_id).where(
             Item.media_sha256 == sha256, Case.name == case).limit(1))
-        kind = conn.scalar(select(Media.kind).where(Media.sha256 == sha256))
     if in_case is None:
         raise PicturesError(f"no media {sha256.hex()} in case {case!r}")
     found = current(ws, space, case)
-    row = found.row(sha256)
-    if row is None:
-        what = "not a picture" if kind != "image" else "not computed or unreadable"
+    query = found.of(sha256)
+    if query is None:
         raise PicturesError(f"media {sha256.hex()[:16]} has no embedding by plug-in "
-                            f"{space.model.name} ({what}): {space.enrich_hint(case)}")
-    query = found.vectors[row].astype(np.float32)
+                            f"{space.model.name} (not a picture or a video, or not readable): "
+                            f"{space.enrich_hint(case)}")
     return _ranked(found, query, cases, limit, sha256, space, ws)
 
 

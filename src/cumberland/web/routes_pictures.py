@@ -37,7 +37,7 @@ def _tiles(request: Request, case_id: int, found: pictures.Found,
     sharp = {(c, s) for c in {c for _, c in opened}
              for s in shown(request, c, [h.sha256 for h, n in opened if n == c])}
     return [{"sha": h.sha256.hex(), "case": c, "case_name": cases[c], "score": h.score,
-             "sharp": (c, h.sha256) in sharp} for h, c in opened]
+             "at": h.at, "sharp": (c, h.sha256) in sharp} for h, c in opened]
 
 
 @router.get("/cases/{case_id}/pictures")
