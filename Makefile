@@ -32,8 +32,11 @@ demo: $(STAMP)
 	    --ignore-set demo-output/evidence/hashsets/nsrl-known-good.txt \
 	    --case demo --workspace demo-output/workspace --report-dir demo-output/report
 
+# Test files spread over TEST_WORKERS processes (pytest-xdist), slow ones first (tests/conftest.py)
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

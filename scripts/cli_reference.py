@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
+from click.testing import CliRunner
 from typer import rich_utils
 from typer.main import get_command
-from typer.testing import CliRunner
 
 from cumberland.cli import app
 
@@ -37,9 +38,11 @@ def commands(command: Any, path: list[str]) -> Iterator[list[str]]:
         yield from commands(subcommands[name], [*path, name])
 
 
-def help_text(path: list[str]) -> str:
+def help_text(root: click.Command, path: list[str]) -> str:
+    """``--help`` of one command, run on the click tree built once (Typer would build it
+    again from the app for every command)."""
     rich_utils.MAX_WIDTH = WIDTH  # the same width wherever it runs
-    result = CliRunner().invoke(app, [*path, "--help"], prog_name="cumberland", color=False,
+    result = CliRunner().invoke(root, [*path, "--help"], prog_name="cumberland", color=False,
                                 env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"})
     if result.exit_code != 0:
         raise RuntimeError(f"cumberland {' '.join(path)} --help failed: {result.output}")
@@ -53,9 +56,10 @@ def help_text(path: list[str]) -> str:
 
 def render() -> str:
     parts = [HEADER]
-    for path in commands(get_command(app), []):
+    root = get_command(app)
+    for path in commands(root, []):
         parts.append(f"## `{' '.join(['cumberland', *path])}`")
-        parts.append(f"```text\n{help_text(path)}\n```\n")
+        parts.append(f"```text\n{help_text(root, path)}\n```\n")
     return "\n".join(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -13,6 +14,11 @@ import pytest
 from cumberland.demo import generate
 from cumberland.settings import Settings
 from cumberland.store.workspace import Workspace
+
+# pytest-xdist starts its workers with COLUMNS/LINES set to the controller's terminal; a Rich
+# console made at import would keep that width, while CLI tests set theirs per invocation.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"
@@ -103,3 +109,10 @@ def case_of(tmp_path: Path) -> Callable[[list[bytes]], Workspace]:
         return ws
 
     return _make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first: `make test` spreads test files over two processes
+    (pytest-xdist, ``--dist loadfile``) in this order, so the long ones start at once instead
+    of leaving one process alone with them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -120,6 +120,7 @@ def _group_of(tile: Any, groups: dict[str, list[str]]) -> str:
     return next(g for g, rels in groups.items() if any(tile.path.endswith(r) for r in rels))
 
 
+@pytest.mark.slow
 def test_full_size_pictures_in_user_folders_come_first(laptop: dict[str, Any]) -> None:
     groups = laptop["groups"]
     queue = [_group_of(t, groups) for t in _queue(laptop["ws"])]

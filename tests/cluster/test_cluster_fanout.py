@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cumberland.pipeline.triage import TriageRequest, triage
@@ -26,6 +27,7 @@ def _items(image: Path, base: Path, cluster: str | None) -> list[tuple[object, .
     return [tuple(r) for r in rows]
 
 
+@pytest.mark.slow
 def test_members_fan_out_on_dask_as_on_the_pool(tmp_path: Path) -> None:
     need("mke2fs")
     write_tree(tmp_path / "tree", 120)

@@ -36,6 +36,7 @@ def _run(tree: Path, base: Path, cluster: str | None) -> tuple[dict[str, Any], l
     return report, items.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_results(demo_tree: Path, tmp_path: Path) -> None:
     local_report, local_items = _run(demo_tree, tmp_path / "local", None)
     dask_report, dask_items = _run(demo_tree, tmp_path / "dask", "local:2")

@@ -29,6 +29,7 @@ def crashing_chunk(tasks: list[Task], settings: Settings) -> list[Result]:
     return fingerprint_chunk(tasks, settings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cluster", [None, "local:2"])
 def test_only_the_culprit_is_marked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     cluster: str | None) -> None:

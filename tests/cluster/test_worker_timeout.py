@@ -34,6 +34,7 @@ def stuck_chunk(tasks: list[Task], settings: Settings) -> list[Result]:
     return fingerprint.fingerprint_chunk(tasks, settings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cluster", [None, "local:2"])
 def test_a_stuck_item_is_recorded_and_the_run_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: str | None) -> None:

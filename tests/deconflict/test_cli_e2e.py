@@ -44,6 +44,7 @@ def two_agencies(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_request_respond_finish(two_agencies: Path) -> None:
     root = two_agencies
     out = cli("deconflict", "request", "--case", "op-alder", "--out", root / "req.bin",

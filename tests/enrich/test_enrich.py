@@ -183,7 +183,7 @@ def test_triage_again_enriches_what_changed(demo_tree: Path, ws: Workspace,
     bump(monkeypatch, "exif")
     images = decoded_images(ws)
     settings = Settings()
-    monkeypatch.setattr("cumberland.pipeline.triage.make_executor",
+    monkeypatch.setattr("cumberland.pipeline.runs.make_executor",
                         lambda *args: Inline(settings))
     again = triage(ws, TriageRequest(sources=[demo_tree / "seized"], case=CASE,
                                      settings=settings))
@@ -267,7 +267,7 @@ def test_evidence_changed_since_ingest_falls_back_to_the_thumbnail_and_says_so(
     (seized / "album.zip").write_bytes(zip_bytes({"a.jpg": jpeg(4), "b.jpg": jpeg(5)}))
     bump(monkeypatch, "pdq")
     bump(monkeypatch, "c2pa")
-    monkeypatch.setattr("cumberland.pipeline.enrich.make_executor",
+    monkeypatch.setattr("cumberland.pipeline.runs.make_executor",
                         lambda *args: Inline(Settings()))
     result = CliRunner().invoke(app, ["enrich", "--case", CASE, "--workspace",
                                       str(tmp_path / "ws")])

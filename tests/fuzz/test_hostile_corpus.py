@@ -97,6 +97,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         path.chmod(0o700)  # let the temp dir be cleaned up
 
 
+@pytest.mark.slow
 def test_triage_completes_with_bounded_memory(hostile_run: dict[str, Any]) -> None:
     done = hostile_run["done"]
     assert done.returncode == 0, done.stderr[-4000:]

@@ -56,6 +56,7 @@ def _workspace(base: Path, library: Path) -> Workspace:
     return ws
 
 
+@pytest.mark.slow
 def test_recall_inside_a_zip_inside_an_e01_equals_recall_in_a_folder(
         library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     queries = _queries()

@@ -33,6 +33,7 @@ def _crop_then_pad(image: Image.Image) -> Image.Image:
     return canvas
 
 
+@pytest.mark.slow
 def test_crop_and_pad_found_by_local_features_unrelated_not(tmp_path: Path) -> None:
     lib, evidence = tmp_path / "lib", tmp_path / "evidence"
     lib.mkdir()

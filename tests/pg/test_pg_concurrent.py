@@ -16,6 +16,7 @@ from resume.smallfiles import write_tree
 pytestmark = pytest.mark.postgres
 
 
+@pytest.mark.slow
 def test_two_ingests_into_one_case_lose_and_duplicate_nothing(
     tmp_path: Path, pg_database: str
 ) -> None:

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cumberland.demo import synthetic_image
 from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.settings import Settings
@@ -50,6 +52,7 @@ def _report(base: Path) -> dict[str, object]:
     return dict(report)
 
 
+@pytest.mark.slow
 def test_sigkilled_enrich_redoes_only_what_was_not_committed(tmp_path: Path) -> None:
     src = tmp_path / "evidence"
     src.mkdir()

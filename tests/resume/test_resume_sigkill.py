@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from cumberland.cli import app
@@ -72,6 +73,7 @@ def _result(base: Path) -> tuple[dict[str, Any], list[str]]:
     return report, items.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
     src = tmp_path / "evidence"
     write_tree(src, FILES)

@@ -56,6 +56,7 @@ def _one_clean_line(done: subprocess.CompletedProcess[str], ws: Path) -> str:
     return message
 
 
+@pytest.mark.slow
 def test_triage_on_a_full_disk_is_one_line_and_resumes(small_disk: Path,
                                                         tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"

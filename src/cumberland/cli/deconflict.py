@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,10 +38,17 @@ def say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True)
 
 
-def _guard() -> type[Exception]:
+@contextmanager
+def _guarded(*also: type[Exception]) -> Iterator[None]:
+    """A refusal from the deconfliction core (bad file, unknown peer, wrong case), or one of
+    ``also``, is one line."""
     from cumberland.intel.deconflict.errors import DeconflictError
 
-    return DeconflictError
+    caught: tuple[type[Exception], ...] = (DeconflictError, *also)
+    try:
+        yield
+    except caught as exc:
+        fail(str(exc))
 
 
 @deconflict_app.command("init")
@@ -53,10 +62,8 @@ def init(
     from cumberland.store import audit
 
     ws = open_workspace(workspace, db)
-    try:
+    with _guarded():
         made = create_agency(ws, agency)
-    except _guard() as exc:
-        fail(str(exc))
     audit.append(ws, "cli", "deconflict-init", target=agency,
                  details={"fingerprint": made.fingerprint})
     say(f"agency {agency}: key fingerprint {made.fingerprint}")
@@ -71,10 +78,8 @@ def export_key(
     """Write this agency's public key for peers to `deconflict trust`."""
     from cumberland.intel.deconflict.identity import load_agency
 
-    try:
+    with _guarded():
         agency = load_agency(open_workspace(workspace, db))
-    except _guard() as exc:
-        fail(str(exc))
     out.write_text(json.dumps(agency.public_record(), indent=1) + "\n")
     say(f"{out}: {agency.name}, fingerprint {agency.fingerprint}")
 
@@ -91,10 +96,8 @@ def trust(
     from cumberland.store import audit
 
     ws = open_workspace(workspace, db)
-    try:
+    with _guarded():
         name, public = read_public_record(key_file)
-    except _guard() as exc:
-        fail(str(exc))
     fpr = add_peer(ws, name, public)
     audit.append(ws, "cli", "deconflict-trust", target=name, details={"fingerprint": fpr})
     say(f"trusting {name}: fingerprint {fpr}")
@@ -106,10 +109,8 @@ def approve(case: CaseOpt, actor: ActorOpt = "cli", workspace: WorkspaceOpt = DE
     """Approve a case for deconfliction requests (others are refused)."""
     from cumberland.intel.deconflict.cases import approve as approve_case
 
-    try:
+    with _guarded():
         approve_case(open_workspace(workspace, db), case, actor)
-    except _guard() as exc:
-        fail(str(exc))
     say(f"case {case} approved for deconfliction")
 
 
@@ -125,10 +126,8 @@ def release(
     """Set what a hit on this case's media shows another agency (nothing otherwise)."""
     from cumberland.intel.deconflict.cases import release as set_release
 
-    try:
+    with _guarded():
         set_release(open_workspace(workspace, db), case, reference, contact, actor)
-    except _guard() as exc:
-        fail(str(exc))
     say(f"case {case}: hits release {reference!r} ({contact})")
 
 
@@ -139,10 +138,8 @@ def owner(case: CaseOpt, user: Annotated[str, typer.Option(help="The owner's log
     """Name the owner other teams are pointed to when their media is also in this case."""
     from cumberland.intel.deconflict.cases import set_owner
 
-    try:
+    with _guarded():
         set_owner(open_workspace(workspace, db), case, user, actor)
-    except _guard() as exc:
-        fail(str(exc))
     say(f"case {case}: owner {user}")
 
 
@@ -163,11 +160,9 @@ def request(
     """Write a signed request for CASE's media; its secret stays in this workspace."""
     from cumberland.intel.deconflict.exchange import request as make
 
-    try:
+    with _guarded():
         made = make(open_workspace(workspace, db), case, out, actor,
                     "count" if count_only else "ids", digest, to, pad_to, workers)
-    except _guard() as exc:
-        fail(str(exc))
     say(f"{out}: exchange {made.exchange_id}, {made.elements:,} media "
                   f"({made.sent:,} elements sent)")
 
@@ -192,12 +187,10 @@ def respond(
     from cumberland.intel.deconflict.exchange import Limits
     from cumberland.intel.deconflict.exchange import respond as answer
 
-    try:
+    with _guarded():
         done = answer(open_workspace(workspace, db), request_file, case, actor,
                       Limits(max_request=max_request), fresh_key, workers)
         wire.write(out, done.data)
-    except _guard() as exc:
-        fail(str(exc))
     say(f"{out}: answered {done.requester}'s {done.asked:,} elements over "
                   f"{done.held_elements:,} held media ({done.released_cases} case references "
                   "releasable)")
@@ -234,11 +227,9 @@ def finish(
     """Read the response to this workspace's request: which media the peer holds."""
     from cumberland.intel.deconflict.exchange import finish as read_response
 
-    try:
+    with _guarded():
         done = read_response(open_workspace(workspace, db), response_file, case, actor,
                              workers=workers)
-    except _guard() as exc:
-        fail(str(exc))
     _print_finished(done, json_out)
 
 
@@ -312,14 +303,12 @@ def ask(
     from cumberland.intel.deconflict.transport import exchange_over_tls, tls_context
 
     ws = open_workspace(workspace, db)
-    try:
+    with _guarded():
         context = tls_context(cert, key, ca)
         made = make(ws, case, None, actor, "count" if count_only else "ids", digest, to, 0,
                     workers)
         answer = exchange_over_tls(url, made.data, context)
         done = read_response(ws, answer, case, actor, workers=workers)
-    except _guard() as exc:
-        fail(str(exc))
     _print_finished(done, json_out)
 
 
@@ -335,10 +324,8 @@ def elsewhere(case: CaseOpt, user: UserOpt, json_out: JsonOpt = False,
     from cumberland.store.accounts import AccountError, user_id
 
     ws = open_workspace(workspace, db)
-    try:
+    with _guarded(AccountError):
         rows = find(ws, user_id(ws, user), case_of(ws, case))
-    except (_guard(), AccountError) as exc:
-        fail(str(exc))
     for r in rows:
         record = {"sha256": r.sha256.hex(), "member_cases": list(r.member_cases),
                   "other_cases": r.other_cases, "owners": list(r.owners),
@@ -365,10 +352,8 @@ def request_access(
     from cumberland.store.accounts import AccountError, user_id
 
     ws = open_workspace(workspace, db)
-    try:
+    with _guarded(AccountError, ValueError):
         ask_owner(ws, user_id(ws, user), case_of(ws, case), bytes.fromhex(media))
-    except (_guard(), AccountError, ValueError) as exc:
-        fail(str(exc))
     say("access request filed with the owners")
 
 
@@ -410,8 +395,6 @@ def decide_access(
     """Grant (membership of the case) or decline an access request."""
     from cumberland.intel.deconflict.org import decide
 
-    try:
+    with _guarded():
         done = decide(open_workspace(workspace, db), request_id, grant, actor)
-    except _guard() as exc:
-        fail(str(exc))
     say(f"#{request_id}: {done.user} {'granted' if grant else 'declined'} access to {done.case}")

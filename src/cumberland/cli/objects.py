@@ -24,6 +24,8 @@ objects_app = typer.Typer(help="Trace An Object: objects cut out of pictures, pu
 app.add_typer(objects_app, name="objects")
 
 UserOpt = Annotated[str, typer.Option("--user", help="Who is acting (a workbench user).")]
+ObjectArg = Annotated[str, typer.Argument(metavar="ID", help="The object's public id.")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Why (kept in the audit log).")]
 
 
 def say(text: str) -> None:
@@ -72,13 +74,12 @@ def add(
 
 @objects_app.command("approve")
 def approve_cmd(
-    object_id: Annotated[str, typer.Argument(metavar="ID", help="The object's public id.")],
+    object_id: ObjectArg,
     user: UserOpt,
     override_faces: Annotated[bool, typer.Option(
         "--override-faces", help="Approve although the face check did not pass (you looked: "
         "no face is shown); needs --note.")] = False,
-    note: Annotated[str | None, typer.Option("--note", help="Why (kept in the audit log).")
-                    ] = None,
+    note: NoteOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
@@ -96,10 +97,9 @@ def approve_cmd(
 
 @objects_app.command("withdraw")
 def withdraw_cmd(
-    object_id: Annotated[str, typer.Argument(metavar="ID", help="The object's public id.")],
+    object_id: ObjectArg,
     user: UserOpt,
-    note: Annotated[str | None, typer.Option("--note", help="Why (kept in the audit log).")
-                    ] = None,
+    note: NoteOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:

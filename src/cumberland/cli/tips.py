@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +20,9 @@ from cumberland.cli.common import (
     fail,
     open_workspace,
 )
+
+if TYPE_CHECKING:
+    from cumberland.store.workspace import Workspace
 
 tips_app = typer.Typer(help="Trace An Object: the tips server and tips from the public.",
                        no_args_is_help=True)
@@ -172,41 +176,45 @@ def list_cmd(
     console.print(table)
 
 
+TipArg = Annotated[str, typer.Argument(metavar="TIP", help="The tip's id.")]
+
+
+def _on_tip(workspace: Path, db: str | None, change: Callable[[Workspace], None],
+            done: str) -> None:
+    """Apply one audited change to a tip; a tip or value the store refuses is one line."""
+    from cumberland.intel.trace.objects import ObjectError
+
+    ws = open_workspace(workspace, db)
+    try:
+        change(ws)
+    except ObjectError as exc:
+        fail(str(exc))
+    console.print(done, highlight=False)
+
+
 @tips_app.command("state")
 def state_cmd(
-    uid: Annotated[str, typer.Argument(metavar="TIP", help="The tip's id.")],
+    uid: TipArg,
     state: Annotated[str, typer.Argument(help="new, useful, not-useful or passed-on.")],
     user: UserOpt,
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
     """Set a tip's state (audited)."""
-    from cumberland.intel.trace.objects import ObjectError
     from cumberland.intel.trace.tips import set_state
 
-    ws = open_workspace(workspace, db)
-    try:
-        set_state(ws, uid, state, user)
-    except ObjectError as exc:
-        fail(str(exc))
-    console.print(f"tip {uid}: {state}", highlight=False)
+    _on_tip(workspace, db, lambda ws: set_state(ws, uid, state, user), f"tip {uid}: {state}")
 
 
 @tips_app.command("note")
 def note_cmd(
-    uid: Annotated[str, typer.Argument(metavar="TIP", help="The tip's id.")],
+    uid: TipArg,
     text: Annotated[str, typer.Argument(help="The note.")],
     user: UserOpt,
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
     """Add a note to a tip (audited)."""
-    from cumberland.intel.trace.objects import ObjectError
     from cumberland.intel.trace.tips import add_note
 
-    ws = open_workspace(workspace, db)
-    try:
-        add_note(ws, uid, text, user)
-    except ObjectError as exc:
-        fail(str(exc))
-    console.print(f"note added to tip {uid}", highlight=False)
+    _on_tip(workspace, db, lambda ws: add_note(ws, uid, text, user), f"note added to tip {uid}")

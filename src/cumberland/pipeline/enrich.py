@@ -33,9 +33,9 @@ from sqlalchemy import select
 from cumberland.analysis.face_library import match_case_faces
 from cumberland.errors import one_line
 from cumberland.pipeline.analyse import analyse
-from cumberland.pipeline.executors import Executor, Job, make_executor
+from cumberland.pipeline.executors import Executor, Job
 from cumberland.pipeline.progress import Progress, Silent
-from cumberland.pipeline.runs import finish_run, start_run
+from cumberland.pipeline.runs import running, start_run
 from cumberland.pipeline.watchdog import item_started
 from cumberland.records import EnrichResult, EnrichTask
 from cumberland.reports.files import write_reports
@@ -351,24 +351,13 @@ def enrich(ws: Workspace, request: EnrichRequest, progress: Progress | None = No
     if asked.volume_keys is None:  # members of encrypted volumes: the keys ingest was given
         asked = replace(asked, volume_keys=case_volume_keys(ws, case))
     run, settings = start_run(ws, case, asked, {"enrich": request.signals or "all"})
-    try:
-        executor = executor or make_executor(settings, request.workers, request.cluster)
-    except BaseException:
-        finish_run(ws, run, "interrupted")
-        raise
-    try:
-        outcome = enrich_case(ws, case, settings, executor, progress, request.signals)
+    with running(ws, run, settings, request.workers, request.cluster, executor) as pool:
+        outcome = enrich_case(ws, case, settings, pool, progress, request.signals)
         if outcome.changed:
             progress.phase("matching", None)
             analyse(ws, case, settings, request.libraries or None, outcome.changed)
         else:  # a face library added since: its matches need no signal recomputed
             match_case_faces(ws, case, settings)
-    except BaseException:
-        executor.close(abort=True)  # stopped: end the workers now, not after their chunks
-        finish_run(ws, run, "interrupted")
-        raise
-    executor.close()
-    finish_run(ws, run, "done")
     progress.phase("reporting", 1)
     done = EnrichRun(outcome, case_summary(ws, case))
     if request.report_dir is not None:

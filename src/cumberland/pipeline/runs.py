@@ -17,12 +17,14 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import insert, select, update
 
+from cumberland.pipeline.executors import Executor, make_executor
 from cumberland.settings import Settings
 from cumberland.store.models import Run
 from cumberland.store.workspace import Workspace
@@ -155,3 +157,24 @@ def finish_run(ws: Workspace, lease: RunLease, status: str) -> None:
     _remove_spool(str(lease.spool))
     (_locks(ws) / f"{lease.token}{LOCK_SUFFIX}").unlink(missing_ok=True)
     lease.lock.close()
+
+
+@contextlib.contextmanager
+def running(ws: Workspace, lease: RunLease, settings: Settings, workers: int | None,
+            cluster: str | None, executor: Executor | None = None) -> Iterator[Executor]:
+    """The run's workers for the ``with`` body; the run is recorded ``done`` when the body
+    ends, else ``interrupted`` (a stop, a crash) with its workers ended at once rather than
+    after their chunks."""
+    try:
+        executor = executor or make_executor(settings, workers, cluster)
+    except BaseException:
+        finish_run(ws, lease, "interrupted")
+        raise
+    try:
+        yield executor
+    except BaseException:
+        executor.close(abort=True)
+        finish_run(ws, lease, "interrupted")
+        raise
+    executor.close()
+    finish_run(ws, lease, "done")

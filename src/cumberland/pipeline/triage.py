@@ -10,10 +10,9 @@ from cumberland.analysis.deleted import link_recycle_records
 from cumberland.matching.library import library_ids
 from cumberland.pipeline.analyse import analyse
 from cumberland.pipeline.enrich import EnrichOutcome, enrich_case
-from cumberland.pipeline.executors import make_executor
 from cumberland.pipeline.ingest import ingest
 from cumberland.pipeline.progress import Progress, Silent
-from cumberland.pipeline.runs import finish_run, start_run
+from cumberland.pipeline.runs import running, start_run
 from cumberland.reports.files import write_reports
 from cumberland.reports.summary import case_summary
 from cumberland.settings import Settings
@@ -64,24 +63,13 @@ def triage(
         "ignore_sets": [str(p) for p in request.ignore_sets],
     }
     run, settings = start_run(ws, case, request.settings, arguments, request.spool_root)
-    try:
-        executor = make_executor(settings, request.workers, request.cluster)
-    except BaseException:
-        finish_run(ws, run, "interrupted")
-        raise
-    try:
+    with running(ws, run, settings, request.workers, request.cluster) as executor:
         ingest(ws, case, request.sources, settings, executor, progress)
         link_recycle_records(ws, case)  # original paths and deletion times, for priority too
         # media seen before (this case resumed, or other cases) whose signals changed since
         enriched = enrich_case(ws, case, settings, executor, progress)
         progress.phase("matching", None)
         analyse(ws, case, settings, request.libraries or None, enriched.changed)
-    except BaseException:
-        executor.close(abort=True)  # stopped: end the workers now, not after their chunks
-        finish_run(ws, run, "interrupted")
-        raise
-    executor.close()
-    finish_run(ws, run, "done")
     progress.phase("reporting", 1)
     summary = case_summary(ws, case)
     json_path = html_path = None

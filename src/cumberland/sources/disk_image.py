@@ -31,9 +31,9 @@ from cumberland.sources.base import BLOCK, display_name
 from cumberland.sources.encrypted import SCHEMES, scheme_of, unlock
 from cumberland.sources.locator import CryptStep, EntryStep, ImageStep, Step, VolumeStep
 from cumberland.sources.member import ContainerError, Member, Report
+from cumberland.sources.random_access import ReadAt, ReadAtFile
 from cumberland.sources.signatures import container_format
 
-ReadAt = Callable[[int, int], bytes]
 OpenPath = Callable[[bytes], BinaryIO]
 
 _FS_NAMES = {"EXT2": "ext2", "EXT3": "ext3", "EXT4": "ext4", "EXFAT": "exFAT", "HFS": "HFS+",
@@ -235,7 +235,7 @@ def open_entry(fs: Any, inode: int) -> BinaryIO:
     meta = handle.info.meta
     if meta is None or meta.type != pytsk3.TSK_FS_META_TYPE_REG:
         raise ContainerError(f"inode {inode} is no longer a regular file")
-    return io.BufferedReader(_TskFileIO(handle, int(meta.size)), BLOCK)
+    return io.BufferedReader(ReadAtFile(handle.read_random, int(meta.size)), BLOCK)
 
 
 _FS_TYPES = {int(getattr(pytsk3, f"TSK_FS_TYPE_{n}")): label for n, label in _FS_NAMES.items()
@@ -257,36 +257,6 @@ def _time(meta: Any, attr: str) -> float | None:
     seconds = int(getattr(meta, attr, 0) or 0)
     nanos = int(getattr(meta, f"{attr}_nano", 0) or 0)
     return seconds + nanos / 1e9 if seconds else None
-
-
-class _TskFileIO(io.RawIOBase):
-    """A seekable read-only view of one file inside a file system."""
-
-    def __init__(self, handle: Any, size: int) -> None:
-        self._handle, self._size, self._pos = handle, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self._size - self._pos)
-        if n <= 0:
-            return 0
-        data = self._handle.read_random(self._pos, n)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
 
 
 def _file_blocks(handle: Any, size: int) -> Iterator[bytes]:
@@ -330,7 +300,7 @@ def _file_member(volume: tuple[Step, ...], fs_name: str, path: str, handle: Any,
                       f"not a regular file: {kind} (inode {int(meta.addr)})")
     return Member(steps, size, times, deleted,
                   blocks=lambda: _file_blocks(handle, size),
-                  reopen=lambda: io.BufferedReader(_TskFileIO(handle, size), BLOCK))
+                  reopen=lambda: io.BufferedReader(ReadAtFile(handle.read_random, size), BLOCK))
 
 
 def _walk(fs: Any, volume: tuple[Step, ...], report: Report) -> Iterator[Member]:

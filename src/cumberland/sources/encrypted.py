@@ -11,15 +11,13 @@ group's EncryptedRoot.plist as well as the password, which an image alone does n
 from __future__ import annotations
 
 import importlib
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from functools import cache
 from typing import Any
 
 from cumberland.sources.locator import CRYPT_SCHEMES
-
-ReadAt = Callable[[int, int], bytes]
+from cumberland.sources.random_access import ReadAt, ReadAtFile
 
 # scheme -> what opens it
 _NEEDS = {
@@ -46,39 +44,6 @@ def scheme_of(head: bytes) -> str | None:
     return None
 
 
-class _Slice(io.RawIOBase):
-    """The bytes of an image from ``offset`` on, as a seekable file (what libyal opens)."""
-
-    def __init__(self, read_at: ReadAt, offset: int, size: int) -> None:
-        self._read_at, self._offset, self._size, self._pos = read_at, offset, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def get_size(self) -> int:
-        return self._size
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self._size - self._pos)
-        if n <= 0:
-            return 0
-        data = self._read_at(self._offset + self._pos, n)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 def unlock(stack: ExitStack, scheme: str, read_at: ReadAt, offset: int, size: int,
            keys: Sequence[str]) -> tuple[ReadAt, int] | None:
     """The decrypted volume as (read_at, size), or None when no key given opens it (or the
@@ -87,12 +52,16 @@ def unlock(stack: ExitStack, scheme: str, read_at: ReadAt, offset: int, size: in
         return None
     module, factory, setters = _LIBRARIES[scheme]
     library = importlib.import_module(module)
+
+    def sealed(at: int, n: int) -> bytes:  # the encrypted bytes, from the volume's start
+        return read_at(offset + at, n)
+
     for key in keys:
         for setter in setters:
             volume = getattr(library, factory)()
             try:
                 getattr(volume, setter)(key)
-                volume.open_file_object(_Slice(read_at, offset, size - offset))
+                volume.open_file_object(ReadAtFile(sealed, size - offset))
                 if volume.is_locked() and not volume.unlock():
                     volume.close()
                     continue

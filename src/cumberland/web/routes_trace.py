@@ -8,6 +8,8 @@ Every change goes through ``intel.trace`` and so into the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -27,6 +29,7 @@ from cumberland.intel.trace.tips import TipState, add_note, case_tips, set_state
 from cumberland.settings import Settings
 from cumberland.store.models import Media
 from cumberland.store.trace_models import TraceObject
+from cumberland.store.workspace import Workspace
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
 from cumberland.web.routes_view import _revealed
@@ -166,29 +169,29 @@ def _back(case_id: int, back: str) -> str:
     return back if ok else f"/cases/{case_id}/tips"
 
 
-@router.post("/cases/{case_id}/tips/{uid}/state")
-def tip_state(request: Request, case_id: int, uid: str, state: str = Form(),
-              back: str = Form("")) -> Response:
+def _on_tip(request: Request, case_id: int, uid: str, back: str,
+            change: Callable[[Workspace, str], None]) -> Response:
+    """One audited change by the signed-in reviewer to a tip of this case (404 for a tip of
+    another case, whatever its id), then back to where the form was."""
     session = require(request, "trace")
     ws = workspace(request)
     if not any(t["uid"] == uid for t in case_tips(ws, case_id)):
         raise HTTPException(404, "not found")
     try:
-        set_state(ws, uid, state, session.account.name)
+        change(ws, session.account.name)
     except ObjectError as exc:
         raise _refused(exc) from None
     return RedirectResponse(_back(case_id, back), status_code=303)
+
+
+@router.post("/cases/{case_id}/tips/{uid}/state")
+def tip_state(request: Request, case_id: int, uid: str, state: str = Form(),
+              back: str = Form("")) -> Response:
+    return _on_tip(request, case_id, uid, back,
+                   lambda ws, actor: set_state(ws, uid, state, actor))
 
 
 @router.post("/cases/{case_id}/tips/{uid}/note")
 def tip_note(request: Request, case_id: int, uid: str, text: str = Form(),
              back: str = Form("")) -> Response:
-    session = require(request, "trace")
-    ws = workspace(request)
-    if not any(t["uid"] == uid for t in case_tips(ws, case_id)):
-        raise HTTPException(404, "not found")
-    try:
-        add_note(ws, uid, text, session.account.name)
-    except ObjectError as exc:
-        raise _refused(exc) from None
-    return RedirectResponse(_back(case_id, back), status_code=303)
+    return _on_tip(request, case_id, uid, back, lambda ws, actor: add_note(ws, uid, text, actor))
