@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from cumberland.settings import Settings
 from cumberland.signals import models
 
 
 def test_every_shipped_model_verifies() -> None:
-    models.check([*models.ocr_models("Cyrillic"), *models.FACE_MODELS])
+    default = models.ocr_models(Settings().ocr_tesseract)  # Russian and Ukrainian
+    assert {m.name for m in default} >= {"tesseract-rus", "tesseract-ukr"}
+    models.check([*default, *models.ocr_models("Cyrillic"), *models.FACE_MODELS])
 
 
 def test_wrong_checksum_is_one_line_naming_both_digests(tmp_path: Path) -> None:
