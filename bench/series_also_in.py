@@ -1,0 +1,86 @@
+"""What "scene also in case X" costs a series build (issue 14), beside the scene links the
+build already finds.
+
+  PYTHONPATH=src .venv/bin/python bench/series_also_in.py [--rooms 10] [--shared 5] [--shots 3]
+
+Two cases of generated benign rooms (tests/scenes/scene_kit.py), ``--shots`` second shots of
+each room; ``--shared`` rooms are in both cases, each case's shots its own. Both cases are
+triaged, then on the second: ``scene_links`` (the series' own scene links, the baseline), the
+cross-case look (``analysis.series.elsewhere`` over its series members) and a whole
+``build_series``; best of one run each (a shared machine: quote the load beside them). Also
+prints which shared rooms were found from either side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# bench/platform.py would shadow the standard library's platform (SQLAlchemy imports it)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the benign rooms
+
+# isort: split
+from cumberland.analysis.series import build_series, case_series, elsewhere  # noqa: E402
+from cumberland.matching.scenes import scene_links  # noqa: E402
+from cumberland.pipeline.triage import TriageRequest, triage  # noqa: E402
+from cumberland.settings import Settings  # noqa: E402
+from cumberland.store import writer  # noqa: E402
+from cumberland.store.workspace import Workspace  # noqa: E402
+from scenes.scene_kit import jpeg, scene, warp  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rooms", type=int, default=10, help="rooms per case")
+    parser.add_argument("--shared", type=int, default=5, help="rooms in both cases")
+    parser.add_argument("--shots", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="also-in-"))
+    try:
+        first = range(1, args.rooms + 1)
+        second = range(args.rooms - args.shared + 1, 2 * args.rooms - args.shared + 1)
+        for case, rooms, offset in (("a", first, 0), ("b", second, 50)):
+            (root / case).mkdir()
+            for r in rooms:
+                img = scene(r)
+                for k in range(args.shots):
+                    shot = warp(img, 100 * r + k + offset)[0]
+                    (root / case / f"r{r}_{k}.jpg").write_bytes(jpeg(shot, 80))
+        ws = Workspace(root / "ws")
+        for case in "ab":
+            triage(ws, TriageRequest(sources=[root / case], case=case,
+                                     settings=Settings(workers=1)))
+        b = writer.case_id(ws, "b", create=False)
+        members = {bytes.fromhex(m) for s in case_series(ws, b) for m in s["members"]}
+        t = time.perf_counter()
+        scene_links(ws, b)
+        links = time.perf_counter() - t
+        t = time.perf_counter()
+        seen, _ = elsewhere(ws, b, members)
+        look = time.perf_counter() - t
+        t = time.perf_counter()
+        build_series(ws, b)
+        build = time.perf_counter() - t
+        a = writer.case_id(ws, "a", create=False)
+        found_b = sum(1 for s in case_series(ws, b) if s["also_in"])
+        found_a = sum(1 for s in case_series(ws, a) if s["also_in"])
+        print(f"case b: {args.rooms * args.shots} media, {len(members)} in series; "
+              f"{args.shared} rooms shared with case a")
+        print(f"scene_links(b) {links * 1000:.0f} ms (baseline); elsewhere(b) "
+              f"{look * 1000:.0f} ms ({look / links:.2f}x); build_series(b) "
+              f"{build * 1000:.0f} ms")
+        print(f"series flagged 'also in': b {found_b} of {args.shared} shared rooms, a "
+              f"{found_a} (told by b's build); members seen elsewhere {len(seen)} of "
+              f"{args.shared * args.shots}")
+        ws.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
