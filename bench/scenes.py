@@ -16,6 +16,15 @@ distractors are the other corpus photos and synthetic mosaics. Measured in one r
   growth with the index (the nominating step is linear in the postings it reads).
 
     PYTHONPATH=src python bench/scenes.py [--scenes 40] [--distractors 1500] [--seed 0]
+        [--scale 100000,300000]
+    PYTHONPATH=src python bench/scenes.py --only-compare [--akaze-path DIR] [--brute 12]
+
+``--only-compare`` runs the brute-force queries with other detectors (ORB 500/1000/2000,
+SIFT, RootSIFT, AKAZE): recall and cost side by side (bench/_scenes_features.py); a second
+process, since its SIFT verifications alone take minutes.
+``--scale`` adds cached distractors (bench/_scenes_scale.py: real ORB features of pool
+pictures, as mosaics) until the index holds that many media, and measures the product's
+region queries there: recall, latency, index memory.
 
 A shot "shows" a region when at least half of the region (a grid of points mapped by the
 shot's homography) lands inside the shot and outside its occluder.
@@ -28,7 +37,9 @@ import importlib.util
 import io
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 # bench/platform.py would shadow the standard library's (faiss imports it): off the path
@@ -40,9 +51,14 @@ from numpy.typing import NDArray  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from cumberland.analysis.grouping import supported_groups  # noqa: E402
-from cumberland.index.scenes import Vocabulary  # noqa: E402
+from cumberland.index.scenes import Postings, Vocabulary  # noqa: E402
 from cumberland.matching import scenes as sc  # noqa: E402
-from cumberland.signals.local_features import Keypoints, detect  # noqa: E402
+from cumberland.signals.local_features import (  # noqa: E402
+    FEATURE_SIDE,
+    QUERY_MIN_SIDE,
+    Keypoints,
+    detect,
+)
 from cumberland.signals.pdq import hamming, pdq_from_rgb  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("_scenes_data", HERE / "_scenes_data.py")
@@ -52,6 +68,19 @@ sys.modules["_scenes_data"] = data
 _spec.loader.exec_module(data)
 Shot, decode, load, make_shot = data.Shot, data.decode, data.load, data.make_shot
 photos, split, synthetic, tiles = data.photos, data.split, data.synthetic, data.tiles
+
+
+def _bench_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+feat = _bench_module("_scenes_features")
+scale = _bench_module("_scenes_scale")
 
 RGB = NDArray[np.uint8]
 
@@ -113,6 +142,141 @@ def components(n: int, pairs: list[tuple[int, int]]) -> list[int]:
     return [root(i) for i in range(n)]
 
 
+Region = tuple[float, float, float, float]
+PictureOf = Callable[[int], "sc.Picture | None"]
+Ask = tuple[int, Region, set[int]]  # scene, region, the shots showing it (indices)
+
+
+def pct(xs: list[float] | list[bool]) -> str:
+    return f"{100 * float(np.mean(xs)):.0f} %"
+
+
+def crop_of(rgb: RGB, region: Region) -> RGB:
+    x, y, w, h = region
+    return np.ascontiguousarray(rgb[int(y):int(np.ceil(y + h)), int(x):int(np.ceil(x + w))])
+
+
+def region_query(kp: Keypoints, region: Region, size: tuple[int, int]) -> sc.Query:
+    """A query from keypoints detected on the region's crop (as matching/scenes.query_of)."""
+    moved = Keypoints(kp.points + np.floor(np.array(region[:2], np.float32)), kp.descriptors)
+    return sc.Query(moved, region, size)
+
+
+def scored(asks: list[Ask], queries: list[sc.Query], docs: list[int],
+           picture: PictureOf) -> tuple[float, float]:
+    hit, rec = [], []
+    for (_, _, relevant), q in zip(asks, queries, strict=True):
+        ranked = [docs[i] for i, _ in sc.verified(q, list(range(len(docs))),
+                                                  lambda i: picture(docs[i]))]
+        hit.append(bool(ranked) and ranked[0] in relevant)
+        rec.append(len(relevant & set(ranked[:10])) / min(10, len(relevant)))
+    return float(np.mean(hit)), float(np.mean(rec))
+
+
+def compare(args: argparse.Namespace, asks: list[Ask], scene_rgb: list[RGB], docs: list[int],
+            pictures: list[RGB]) -> None:
+    """The same brute-force region queries (every media ``docs`` verified) per detector."""
+    crops = [crop_of(scene_rgb[s], r) for s, r, _ in asks]
+    sizes = [(p.shape[1], p.shape[0]) for p in pictures]
+    at = {d: i for i, d in enumerate(docs)}
+    kinds: list[tuple[str, str, int, feat.Detector | None]] = [
+        ("ORB 500 (version 1)", "orb", 500, feat.orb(500)),
+        ("ORB 1000 (the product's)", "orb", 1000, feat.orb(1000)),
+        ("ORB 2000", "orb", 2000, feat.orb(2000)),
+        ("SIFT 1000", "sift", 1000, feat.sift(1000)),
+        ("RootSIFT 1000 (SIFT's keypoints)", "rootsift", 1000, None)]
+    if args.akaze_path is not None:
+        kinds.append(("AKAZE 1000 (contrib)", "akaze", 1000, None))
+    print(f"\nfeatures compared: {len(asks)} region queries, every one of {len(pictures)} "
+          "media verified (brute force)")
+    kps: list[Keypoints] = []
+    qkps: list[Keypoints] = []
+    ms = 0.0
+    for name, kind, count, detector in kinds:
+        t = time.perf_counter()
+        if kind == "rootsift":  # the same keypoints, descriptors mapped (CPU: SIFT's)
+            kps, qkps = [feat.rooted(k) for k in kps], [feat.rooted(k) for k in qkps]
+        elif detector is None:
+            kps, qkps, ms = feat.akaze(args.akaze_path, count, pictures, crops, QUERY_MIN_SIDE)
+        else:
+            kps, ms = feat.timed(detector, pictures, FEATURE_SIDE)
+            qkps, _ = feat.timed(detector, crops, QUERY_MIN_SIDE)
+        queries = [region_query(k, r, (scene_rgb[s].shape[1], scene_rgb[s].shape[0]))
+                   for k, (s, r, _) in zip(qkps, asks, strict=True)]
+        t1 = time.perf_counter()
+        hit, rec = scored(asks, queries, docs,
+                          lambda d, kps=kps: (kps[at[d]], sizes[at[d]]))
+        verify_ms = 1000 * (time.perf_counter() - t1) / max(1, len(asks) * len(docs))
+        mean = float(np.mean([len(k) for k in kps]))
+        print(f"  {name:26} hit@1 {100 * hit:3.0f} %  recall@10 {100 * rec:3.0f} %  "
+              f"features {ms:5.1f} CPU ms a media, {mean:.0f} keypoints, "
+              f"{feat.BYTES_PER_KEYPOINT[kind] * mean / 1000:.0f} KB a media, "
+              f"{verify_ms:.2f} ms a verification ({time.perf_counter() - t:.0f} s)",
+              flush=True)
+
+
+def at_scale(args: argparse.Namespace, asks: list[Ask], scene_rgb: list[RGB],
+             vocab: Vocabulary, postings: Postings, picture: PictureOf) -> None:
+    """Region queries (the product's path) with cached distractors added to the index."""
+    pieces = scale.pool_pieces(photos(), load)
+    t = time.perf_counter()
+    pool, pool_ms = scale.Pool.load_or_make(scale.POOL, pieces, synthetic)
+    pool.assign(vocab)
+    print(f"\nat scale: {len(pool)} pool pictures ({pool_ms:.1f} CPU ms a picture when "
+          f"cached; ready in {time.perf_counter() - t:.0f} s), distractors are mosaics of their "
+          "keypoints", flush=True)
+    small = postings.count
+    for total in sorted(int(v) for v in args.scale.split(",")):
+        t = time.perf_counter()
+        big = pool.index(postings, max(0, total - small))
+        built = time.perf_counter() - t
+        index = sc.SceneIndex(vocab, big, np.zeros((0, 32), np.uint8), np.zeros(0), big.count)
+
+        def where(d: int) -> sc.Picture:
+            return picture(d) if d < small else pool.picture(d - small)
+
+        hit, rec, ms, cpu_ms, score_ms = [], [], [], [], []
+        for s, region, relevant in asks:
+            rgb = scene_rgb[s]
+            t0, c0 = time.perf_counter(), time.process_time()
+            query = sc.query_of(rgb, region)
+            docs = sc.nominate(index, query.keypoints, sc.VERIFY)
+            ranked = [d for d, _ in sc.verified(query, docs, where)]
+            ms.append(1000 * (time.perf_counter() - t0))
+            cpu_ms.append(1000 * (time.process_time() - c0))
+            t1 = time.perf_counter()
+            big.score(vocab.assign(query.keypoints.descriptors, 2).ravel(), sc.VERIFY)
+            score_ms.append(1000 * (time.perf_counter() - t1))
+            hit.append(bool(ranked) and ranked[0] in relevant)
+            rec.append(len(relevant & set(ranked[:10])) / min(10, len(relevant)))
+        print(f"  {big.count:>9,} media: hit@1 {pct(hit)}  recall@10 {pct(rec)}  latency "
+              f"median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, CPU median "
+              f"{np.median(cpu_ms):.0f} ms (scoring the "
+              f"postings {np.median(score_ms):.0f} ms); index {big.nbytes / 2**20:,.0f} MiB "
+              f"({big.nbytes / big.count:,.0f} B a media); {len(asks)} queries; index built "
+              f"in {built:.0f} s", flush=True)
+
+
+def ask_regions(rng: np.random.Generator, scene_rgb: list[RGB], shots: list[Shot],
+                queries: int) -> list[Ask]:
+    """Region queries: ``queries`` rectangles of 10-25 % of each scene photo, with the shots
+    showing each (queries no shot shows are dropped)."""
+    out = []
+    for s, rgb in enumerate(scene_rgb):
+        h, w = rgb.shape[:2]
+        for _ in range(queries):
+            share = rng.uniform(0.10, 0.25)
+            aspect = rng.uniform(0.6, 1.6)
+            rw = min(w - 1, np.sqrt(share * w * h * aspect))
+            rh = min(h - 1, share * w * h / rw)
+            region = (float(rng.uniform(0, w - rw)), float(rng.uniform(0, h - rh)),
+                      float(rw), float(rh))
+            relevant = {i for i, sh in enumerate(shots) if sh.scene == s and visible(sh, region)}
+            if relevant:
+                out.append((s, region, relevant))
+    return out
+
+
 def grouped(n: int, links: list[tuple[int, int, int]]) -> list[int]:
     """Cluster labels as analysis/series.py groups scene links (analysis/grouping.py)."""
     out = list(range(n))
@@ -131,6 +295,15 @@ def main() -> None:
     ap.add_argument("--brute", type=int, default=20, help="queries run brute force")
     ap.add_argument("--brute-distractors", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only-compare", action="store_true",
+                    help="only the --brute region queries, brute force, with ORB 500/1000/2000, "
+                         "SIFT, RootSIFT (and AKAZE with --akaze-path) over the shots of "
+                         "their scenes and --brute-distractors distractors")
+    ap.add_argument("--akaze-path", type=Path, default=None,
+                    help="folder with opencv-contrib-python-headless (pip --target)")
+    ap.add_argument("--scale", type=str, default="",
+                    help="index sizes to measure at, e.g. 100000,300000 (cached distractors)")
+    ap.add_argument("--scale-queries", type=int, default=60)
     ap.add_argument("--shared-occluders", action="store_true",
                     help="whole occluder photos shared by shots of several scenes (the first "
                          "version of this bench: true matches of wrong series)")
@@ -167,6 +340,13 @@ def main() -> None:
         media_rgb.append(decode(buf.getvalue()))
         label.append(-100_000 - k)
     n = len(media_rgb)
+    if args.only_compare:  # the same regions (the same draws), then only the comparison
+        asks = ask_regions(rng, scene_rgb, shots, args.queries)[:args.brute]
+        asked_scenes = {a[0] for a in asks}
+        few = [d for d in range(len(shots)) if shots[d].scene in asked_scenes] + \
+            list(range(len(shots), min(n, len(shots) + args.brute_distractors)))
+        compare(args, asks, scene_rgb, few, [media_rgb[d] for d in few])
+        return
     t = time.process_time()
     kps: list[Keypoints] = [detect(rgb) for rgb in media_rgb]
     feature_ms = 1000 * (time.process_time() - t) / n
@@ -189,61 +369,50 @@ def main() -> None:
     hists = np.stack([histogram(rgb) for rgb in media_rgb])
     picture = lambda d: (kps[d], sizes[d])  # noqa: E731
 
-    ours: dict[str, list[float]] = {"hit1": [], "rec10": [], "ms": [], "nominate_ms": [],
-                                    "score_ms": []}
+    ours: dict[str, list[float]] = {"hit1": [], "rec10": [], "ms": [], "cpu_ms": [],
+                                    "nominate_ms": [], "score_ms": []}
     iped: dict[str, list[float]] = {"hit1": [], "rec10": []}
     brute: dict[str, list[float]] = {"hit1": [], "rec10": [], "ours_hit1": [], "ours_rec10": []}
     subset = list(range(len(shots))) + list(range(len(shots), min(n, len(shots) +
                                                                       args.brute_distractors)))
     asked = 0
-    for s, rgb in enumerate(scene_rgb):
-        h, w = rgb.shape[:2]
-        for _ in range(args.queries):
-            share = rng.uniform(0.10, 0.25)
-            aspect = rng.uniform(0.6, 1.6)
-            rw = min(w - 1, np.sqrt(share * w * h * aspect))
-            rh = min(h - 1, share * w * h / rw)
-            region = (float(rng.uniform(0, w - rw)), float(rng.uniform(0, h - rh)),
-                      float(rw), float(rh))
-            relevant = {i for i, sh in enumerate(shots) if sh.scene == s and visible(sh, region)}
-            if not relevant:
-                continue
-            want = min(10, len(relevant))
-            t = time.perf_counter()
-            query = sc.query_of(rgb, region)
-            t1 = time.perf_counter()
-            docs = sc.nominate(index, query.keypoints, sc.VERIFY)
-            t2 = time.perf_counter()
-            words = vocab.assign(query.keypoints.descriptors, 2).ravel()
-            t3 = time.perf_counter()
-            postings.score(words, sc.VERIFY)
-            ours["score_ms"].append(1000 * (time.perf_counter() - t3))
-            ranked = [d for d, _ in sc.verified(query, docs, picture)]
-            ours["ms"].append(1000 * (time.perf_counter() - t))
-            ours["nominate_ms"].append(1000 * (t2 - t1))
-            ours["hit1"].append(bool(ranked) and ranked[0] in relevant)
-            ours["rec10"].append(len(relevant & set(ranked[:10])) / want)
-            crop = rgb[int(region[1]):int(region[1] + region[3]),
-                       int(region[0]):int(region[0] + region[2])]
-            order = np.argsort(np.abs(hists - histogram(crop)).sum(1), kind="stable")[:10]
-            iped["hit1"].append(int(order[0]) in relevant)
-            iped["rec10"].append(len(relevant & set(order.tolist())) / want)
-            if asked < args.brute:
-                asked += 1
-                every = [d for d, _ in sc.verified(query, subset, picture)]
-                brute["hit1"].append(bool(every) and every[0] in relevant)
-                brute["rec10"].append(len(relevant & set(every[:10])) / want)
-                brute["ours_hit1"].append(ours["hit1"][-1])
-                brute["ours_rec10"].append(ours["rec10"][-1])
-
-    def pct(xs: list[float]) -> str:
-        return f"{100 * float(np.mean(xs)):.0f} %"
+    asks = ask_regions(rng, scene_rgb, shots, args.queries)
+    for s, region, relevant in asks:
+        rgb = scene_rgb[s]
+        want = min(10, len(relevant))
+        t, c = time.perf_counter(), time.process_time()
+        query = sc.query_of(rgb, region)
+        t1 = time.perf_counter()
+        docs = sc.nominate(index, query.keypoints, sc.VERIFY)
+        t2 = time.perf_counter()
+        words = vocab.assign(query.keypoints.descriptors, 2).ravel()
+        t3 = time.perf_counter()
+        postings.score(words, sc.VERIFY)
+        ours["score_ms"].append(1000 * (time.perf_counter() - t3))
+        ranked = [d for d, _ in sc.verified(query, docs, picture)]
+        ours["ms"].append(1000 * (time.perf_counter() - t))
+        ours["cpu_ms"].append(1000 * (time.process_time() - c))
+        ours["nominate_ms"].append(1000 * (t2 - t1))
+        ours["hit1"].append(bool(ranked) and ranked[0] in relevant)
+        ours["rec10"].append(len(relevant & set(ranked[:10])) / want)
+        crop = rgb[int(region[1]):int(region[1] + region[3]),
+                   int(region[0]):int(region[0] + region[2])]
+        order = np.argsort(np.abs(hists - histogram(crop)).sum(1), kind="stable")[:10]
+        iped["hit1"].append(int(order[0]) in relevant)
+        iped["rec10"].append(len(relevant & set(order.tolist())) / want)
+        if asked < args.brute:
+            asked += 1
+            every = [d for d, _ in sc.verified(query, subset, picture)]
+            brute["hit1"].append(bool(every) and every[0] in relevant)
+            brute["rec10"].append(len(relevant & set(every[:10])) / want)
+            brute["ours_hit1"].append(ours["hit1"][-1])
+            brute["ours_rec10"].append(ours["rec10"][-1])
 
     print(f"\nregion queries: {len(ours['hit1'])}")
     print(f"  Cumberland      hit@1 {pct(ours['hit1'])}  recall@10 {pct(ours['rec10'])}  "
           f"latency median {np.median(ours['ms']):.0f} ms, p95 "
-          f"{np.percentile(ours['ms'], 95):.0f} ms (nominating {np.median(ours['nominate_ms']):.1f}"
-          " ms)")
+          f"{np.percentile(ours['ms'], 95):.0f} ms, CPU median {np.median(ours['cpu_ms']):.0f} ms "
+          f"(nominating {np.median(ours['nominate_ms']):.1f} ms)")
     ratio = np.mean(ours["rec10"]) / max(1e-9, float(np.mean(iped["rec10"])))
     print(f"  IPED histogram  hit@1 {pct(iped['hit1'])}  recall@10 {pct(iped['rec10'])}  "
           f"(ratio ours/IPED @10: {ratio:.1f}x)")
@@ -251,6 +420,9 @@ def main() -> None:
         print(f"  brute-force ORB ({len(brute['hit1'])} queries, {len(subset)} media): hit@1 "
               f"{pct(brute['hit1'])} recall@10 {pct(brute['rec10'])}; Cumberland on the same "
               f"queries: hit@1 {pct(brute['ours_hit1'])} recall@10 {pct(brute['ours_rec10'])}")
+
+    if args.scale:
+        at_scale(args, asks[:args.scale_queries], scene_rgb, vocab, postings, picture)
 
     # series: scene links among shots and corpus distractors (nominate 8, verify whole)
     pool = list(range(len(shots) + len(rest_rgb)))

@@ -194,3 +194,23 @@ def test_an_older_case_is_searchable_after_enrich(ws_copy: Path,
     found = {r["sha256"] for r in json.loads(out)["results"]}
     assert triaged["sha"]["shot0.jpg"] in found  # type: ignore[index]
     assert triaged["sha"]["shot2.jpg"] not in found  # c2 was not enriched  # type: ignore[index]
+
+
+def test_find_by_a_video_queries_its_keyframes(triaged: dict[str, object]) -> None:
+    """--media of a video: each keyframe's stored keypoints are a query; one result per
+    media (its best keyframe match), with the query keyframes that found it."""
+    names = {v: k for k, v in triaged["sha"].items()}  # type: ignore[attr-defined]
+    code, out = find(triaged["ws"], "--case", "c1",  # type: ignore[arg-type]
+                     "--media", triaged["sha"]["room.mp4"], "--json")  # type: ignore[index]
+    assert code == 0, out
+    got = json.loads(out)
+    assert got["query"]["keyframes"] and got["query"]["sha256"] == triaged["sha"]["room.mp4"]  # type: ignore[index]
+    found = [names[r["sha256"]] for r in got["results"]]
+    assert len(found) == len(set(found))  # grouped per media
+    assert {"room.jpg", "shot0.jpg"} <= set(found) and "room.mp4" not in found
+    assert not {n for n in found if n.startswith("other")}
+    for r in got["results"]:
+        assert set(r["query_at"]) <= set(got["query"]["keyframes"]) and r["query_at"]
+    code, out = find(triaged["ws"], "--case", "c1",  # type: ignore[arg-type]
+                     "--media", triaged["sha"]["room.mp4"], "--region", "0,0,5000,10")  # type: ignore[index]
+    assert code == 2 and "is outside the 320x240 image" in out

@@ -27,12 +27,14 @@ from cumberland.settings import Settings
 def find(
     case: Annotated[str, typer.Option(help="Case the search starts from.")],
     media: Annotated[str | None, typer.Option(
-        help="SHA-256 (hex) of an image of the case to draw the region on.")] = None,
+        help="SHA-256 (hex) of an image of the case to draw the region on, or of a video "
+             "(its keyframes are the query, results one per media).")] = None,
     image: Annotated[Path | None, typer.Option(
         help="A picture brought to the case (a hotel room, a product) instead of --media.")
     ] = None,
     region: Annotated[str | None, typer.Option(
-        help="x,y,w,h in pixels of the picture (default with --image: all of it).")] = None,
+        help="x,y,w,h in pixels of the picture (default with --image or a video: all of "
+             "it).")] = None,
     like: Annotated[str | None, typer.Option(
         help="SHA-256 (hex) of a picture or video of the case: pictures like it (embedding "
              "plug-in).")
@@ -65,26 +67,33 @@ def find(
         return
     settings = Settings()
     note = None
+    keyframes: list[scenes.Query] = []
     try:
         box = scenes.parse_region(region) if region is not None else None
-        if media is not None and box is None:
-            fail("--media needs --region x,y,w,h")
         with workspace_errors(workspace):
             ws = open_workspace(workspace, db)
             cases = scenes.cases_for(ws, case, user_id(ws, user) if user else None)
-            if media is not None and box is not None:
+            if media is not None:
                 digest = _sha256(media, "--media")
-                query, note = scenes.media_query(ws, case, digest, box, settings)
+                if scenes.media_kind(ws, case, digest) == "video":
+                    keyframes = scenes.keyframe_queries(ws, case, digest, box)
+                    query = keyframes[0]
+                    found = scenes.search_keyframes(ws, keyframes, cases, limit)
+                else:
+                    if box is None:
+                        fail("--media needs --region x,y,w,h (for a video it is optional)")
+                    query, note = scenes.media_query(ws, case, digest, box, settings)
+                    found = scenes.search(ws, query, cases, limit)
             else:
                 assert image is not None
                 query = scenes.image_query(image, box, settings)
-            found = scenes.search(ws, query, cases, limit)
+                found = scenes.search(ws, query, cases, limit)
     except (scenes.SearchError, AccountError) as exc:
         fail(str(exc))
     if note:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if json_out:
-        print(scenes.dumps(found, query))
+        print(scenes.dumps(found, query, keyframes))
         return
     console.print(f"{len(found.hits)} media show the region ({found.nominated} of "
                   f"{found.pictures:,} pictures verified; cases: {', '.join(found.cases)})",
@@ -92,12 +101,18 @@ def find(
     if not found.hits:
         return
     table = Table()
-    for column in ("sha256", "kind", "inliers", "at", "cases", "outline"):
+    columns = ["sha256", "kind", "inliers", "at", "cases", "outline"]
+    if keyframes:
+        columns.insert(3, "found by keyframes")
+    for column in columns:
         table.add_column(column, no_wrap=column == "sha256")
     for h in found.hits:
         outline = " ".join(f"{x:.0f},{y:.0f}" for x, y in h.outline)
-        table.add_row(h.sha256.hex(), h.kind, str(h.inliers),
-                      "" if h.at is None else f"{h.at:.1f}s", ", ".join(h.cases), outline)
+        row = [h.sha256.hex(), h.kind, str(h.inliers),
+               "" if h.at is None else f"{h.at:.1f}s", ", ".join(h.cases), outline]
+        if keyframes:
+            row.insert(3, " ".join(f"{t:.1f}s" for t in h.query_at))
+        table.add_row(*row)
     console.print(table)
 
 

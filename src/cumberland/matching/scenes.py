@@ -54,6 +54,7 @@ class Query:
     region: Region
     size: tuple[int, int]
     sha256: bytes | None = None  # the media the region was drawn on, left out of results
+    at: float | None = None  # the keyframe of a video the keypoints are from
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +65,15 @@ class Hit:
     at: float | None  # keyframe time for a video
     cases: tuple[str, ...]
     kind: str
+    query_at: tuple[float, ...] = ()  # a video query: its keyframes that found this media
 
     def as_json(self) -> dict[str, Any]:
-        return {"sha256": self.sha256.hex(), "kind": self.kind, "inliers": self.inliers,
-                "outline": [[round(x, 1), round(y, 1)] for x, y in self.outline],
-                "at": self.at, "cases": list(self.cases)}
+        out = {"sha256": self.sha256.hex(), "kind": self.kind, "inliers": self.inliers,
+               "outline": [[round(x, 1), round(y, 1)] for x, y in self.outline],
+               "at": self.at, "cases": list(self.cases)}
+        if self.query_at:
+            out["query_at"] = list(self.query_at)
+        return out
 
 
 @dataclass(slots=True)
@@ -197,15 +202,32 @@ class SceneIndex:
         return {bytes(r) for r in self.sha}
 
 
+ASSIGN_BATCH = 200_000  # descriptors assigned words in one call (a vocabulary pass each)
+
+
 def postings_of(vocabulary: Vocabulary, pictures: Iterable[Keypoints]) -> Postings:
-    """The postings of pictures (doc ids in order), each keypoint one word."""
+    """The postings of pictures (doc ids in order), each keypoint one word. Descriptors are
+    assigned in batches of many pictures: one call walks every vocabulary cell, which cost
+    more than the distances for a picture alone."""
     words: list[NDArray[np.int64]] = []
     docs: list[NDArray[np.int64]] = []
-    count = 0
+    batch: list[NDArray[np.uint8]] = []
+    pending = count = 0
+
+    def flush() -> None:
+        nonlocal pending
+        if batch:
+            words.append(vocabulary.assign(np.concatenate(batch))[:, 0])
+            batch.clear()
+        pending = 0
+
     for count, kp in enumerate(pictures, 1):
-        w = vocabulary.assign(kp.descriptors)[:, 0]
-        words.append(w)
-        docs.append(np.full(len(w), count - 1, np.int64))
+        batch.append(kp.descriptors)
+        docs.append(np.full(len(kp), count - 1, np.int64))
+        pending += len(kp)
+        if pending >= ASSIGN_BATCH:
+            flush()
+    flush()
     return Postings.build(np.concatenate(words) if words else np.zeros(0, np.int64),
                           np.concatenate(docs) if docs else np.zeros(0, np.int64),
                           vocabulary.size, count)
@@ -374,10 +396,14 @@ def _picture(data: dict[str, Any] | None, at: float | None) -> \
     return None
 
 
-def dumps(found: Found, query: Query) -> str:
-    return json.dumps({"query": {"sha256": query.sha256.hex() if query.sha256 else None,
+def dumps(found: Found, query: Query, keyframes: Sequence[Query] = ()) -> str:
+    described: dict[str, Any] = {"sha256": query.sha256.hex() if query.sha256 else None,
                                  "region": list(query.region), "size": list(query.size),
-                                 "keypoints": len(query.keypoints)},
+                                 "keypoints": len(query.keypoints)}
+    if keyframes:
+        described.update(keypoints=sum(len(q.keypoints) for q in keyframes),
+                         keyframes=[q.at for q in keyframes])
+    return json.dumps({"query": described,
                        "cases": found.cases, "pictures": found.pictures,
                        "verified": found.nominated,
                        "results": [h.as_json() for h in found.hits]})
@@ -425,6 +451,63 @@ def media_query(ws: Workspace, case: str, sha256: bytes, region: Region,
         note = f"the media cannot be read again ({exc}): searched with its stored keypoints"
         return stored_query(rows[sha256], region, size, sha256), note
     return query_of(rgb, region, size, sha256), None
+
+
+def media_kind(ws: Workspace, case: str, sha256: bytes) -> str:
+    """``image`` or ``video`` (or another kind) for a media of ``case``; SearchError if not
+    in it."""
+    with ws.engine.connect() as conn:
+        kind = conn.scalar(select(Media.kind).join(Item, Item.media_sha256 == Media.sha256)
+                           .join(Case, Case.id == Item.case_id)
+                           .where(Media.sha256 == sha256, Case.name == case).limit(1))
+    if kind is None:
+        raise SearchError(f"no media {sha256.hex()} in case {case!r}")
+    return str(kind)
+
+
+def keyframe_queries(ws: Workspace, case: str, sha256: bytes,
+                     region: Region | None) -> list[Query]:
+    """One query per searchable keyframe of a video of ``case``, from the keypoints stored
+    for it (all of each keyframe, or those inside ``region``, in the video's pixels)."""
+    rows = dict(_rows(ws, [sha256]))
+    if sha256 not in rows:
+        raise SearchError(f"the video has no local features: run `cumberland enrich --case "
+                          f"{case} --signal {lf.NAME}`")
+    out = []
+    for frame in rows[sha256].get("frames", []):
+        if frame.get("too_few"):
+            continue
+        kp, size = lf.unpack(frame), (int(frame["size"][0]), int(frame["size"][1]))
+        box = region or (0.0, 0.0, float(size[0]), float(size[1]))
+        check_region(box, size)
+        keep = inside(kp.points, box)
+        if np.count_nonzero(keep) >= lf.MIN_KEYPOINTS:
+            out.append(Query(Keypoints(kp.points[keep], kp.descriptors[keep]), box, size,
+                             sha256, float(frame["t"])))
+    if not out:
+        raise SearchError(f"no keyframe of the video has {lf.MIN_KEYPOINTS} keypoints"
+                          + (" in the region" if region else "") + ": nothing to search with")
+    return out
+
+
+def search_keyframes(ws: Workspace, queries: Sequence[Query], cases: dict[int, str],
+                     limit: int = 50) -> Found:
+    """``search`` for each keyframe of a video, one result per media: the keyframe match
+    with the most inliers, and every query keyframe that found the media."""
+    index = current(ws)
+    best: dict[bytes, Hit] = {}
+    found_by: dict[bytes, list[float]] = {}
+    nominated = 0
+    for query in queries:
+        got = search(ws, query, cases, limit, index)
+        nominated += got.nominated
+        for hit in got.hits:
+            found_by.setdefault(hit.sha256, []).append(query.at or 0.0)
+            if hit.sha256 not in best or hit.inliers > best[hit.sha256].inliers:
+                best[hit.sha256] = hit
+    ranked = sorted(best.values(), key=lambda h: (-h.inliers, h.sha256))[:limit]
+    hits = [dataclasses.replace(h, query_at=tuple(sorted(found_by[h.sha256]))) for h in ranked]
+    return Found(hits, len(index.sha), nominated, sorted(cases.values()))
 
 
 def image_query(path: Path, region: Region | None, settings: Settings) -> Query:

@@ -1,16 +1,19 @@
 """Local features: ORB keypoints and descriptors per picture (and per video keyframe), the
 input of region search and of the scene links between media (matching/scenes.py).
 
-Why ORB: bench/scenes.py measured ORB beside SIFT and RootSIFT on the same shots. SIFT
-found a few more region matches but costs ~12x the CPU per picture and 4x the bytes per
-keypoint (128 against 32); at ingest, over a whole seized device, ORB is the one that fits.
+Why ORB, and why 1,000 keypoints: bench/scenes.py measures ORB with 500, 1,000 and 2,000
+keypoints beside SIFT and RootSIFT on the same shots (docs/benchmarks.md). RootSIFT finds
+the most, at ~15x ORB's CPU per picture, 4x the bytes per keypoint and a float vocabulary
+the binary index does not have; at ingest, over a whole seized device, ORB is the one that
+fits. 1,000 ORB keypoints (version 2; version 1 kept 500) verified a third more of the
+shot pairs of one scene than 500, for 1.3x the CPU and twice the bytes.
 
 What is kept per picture: at most ``MAX_KEYPOINTS`` keypoints of a grey copy whose longer
 side is at most ``FEATURE_SIDE``, chosen over a grid so that every part of the picture has
 some (a region query on a plain wall still finds the keypoints of the bedspread beside it),
 strongest first within each cell. Each keypoint is 36 bytes: its position (two uint16 in
-1/8 pixel of the feature copy) and its 256-bit descriptor. That is ~18 KB per picture,
-stored base64 in the signal's row (24 KB).
+1/8 pixel of the feature copy) and its 256-bit descriptor. That is ~36 KB per picture,
+stored base64 in the signal's row (48 KB).
 
 A picture with fewer than ``MIN_KEYPOINTS`` (flat fills, tiny thumbnails) is recorded as
 such (``too_few``) with a reason, never silently left out of the index.
@@ -31,11 +34,11 @@ from cumberland.signals.base import Consumes, Inputs, Signal
 from cumberland.signals.pdq import shrink
 
 NAME = "local-features"
-VERSION = 1
+VERSION = 2
 FEATURE_SIDE = 640
-MAX_KEYPOINTS = 500
+MAX_KEYPOINTS = 1000
 MIN_KEYPOINTS = 25
-DETECTED = 1500  # detected before the grid keeps MAX_KEYPOINTS of them
+DETECTED = 2000  # detected before the grid keeps MAX_KEYPOINTS of them
 GRID = 6
 FAST_THRESHOLD = 10  # lower than ORB's 20: plain surfaces (walls, bedding) still get points
 POINT_SCALE = 8  # positions in 1/8 pixel
@@ -97,8 +100,8 @@ def detect(rgb: NDArray[np.uint8], max_keypoints: int = MAX_KEYPOINTS,
                                             round(grey.shape[0] * up)),
                                      interpolation=cv2.INTER_LINEAR), np.uint8)
         back /= up
-    orb = cv2.ORB_create(nfeatures=DETECTED, fastThreshold=FAST_THRESHOLD,  # type: ignore[attr-defined]
-                         edgeThreshold=15, patchSize=15)
+    orb = cv2.ORB_create(nfeatures=max(DETECTED, 2 * max_keypoints),  # type: ignore[attr-defined]
+                         fastThreshold=FAST_THRESHOLD, edgeThreshold=15, patchSize=15)
     found, descriptors = orb.detectAndCompute(grey, None)
     if descriptors is None or not found:
         return Keypoints.empty()
@@ -180,4 +183,4 @@ def _compute(inputs: Inputs) -> Output | None:
 SIGNAL = Signal.define(
     NAME, VERSION, ["image", "video"], [Consumes.PIXELS, Consumes.FRAMES], _compute,
     f"ORB keypoints and descriptors (at most {MAX_KEYPOINTS} a picture or video keyframe, "
-    "~18 KB): region search, scene links")
+    "~36 KB): region search, scene links")
