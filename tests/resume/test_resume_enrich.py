@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,21 +17,15 @@ from cumberland.demo import synthetic_image
 from cumberland.pipeline.triage import TriageRequest, triage
 from cumberland.settings import Settings
 from cumberland.store.workspace import Workspace
+from resume.killing import DEADLINE_S, counts, sigkill_when
 
 PICTURES = 520  # three chunks of 256: commits land between the first result and the last
-DEADLINE_S = 240.0
-POLL_S = 0.005
 
 
 def _current(db: Path) -> int:
-    """Media whose thumbnail is at the registry's version again (read through the WAL)."""
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute(
-                "SELECT count(*) FROM media WHERE json_extract(signal_versions, "
-                "'$.thumbnail') = 1").fetchone()[0])
-    except sqlite3.Error:
-        return 0
+    """Media whose thumbnail is at the registry's version again."""
+    return counts(db, "SELECT count(*) FROM media WHERE json_extract(signal_versions, "
+                      "'$.thumbnail') = 1", 1)[0]
 
 
 def _command(base: Path) -> list[str]:
@@ -71,21 +62,7 @@ def test_sigkilled_enrich_redoes_only_what_was_not_committed(tmp_path: Path) -> 
                      "json_set(signal_versions, '$.thumbnail', 0)")
     assert _current(db) == 0
 
-    proc = subprocess.Popen(_command(tmp_path), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + DEADLINE_S
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if 0 < _current(db) < PICTURES:
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(POLL_S)  # poll interval only: the loop waits on the DB condition
-        else:
-            raise AssertionError(f"never observed mid-enrichment (exit {proc.poll()})")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    sigkill_when(_command(tmp_path), lambda: True if 0 < _current(db) < PICTURES else None)
     committed = _current(db)
     assert 0 < committed < PICTURES
 

@@ -5,12 +5,8 @@ only the members that were not committed (counted) and ends like an uninterrupte
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +16,9 @@ from typer.testing import CliRunner
 from cumberland.cli import app
 from cumberland.records import Task
 from cumberland.store import writer
+from resume.killing import counts, sigkill_when
 from resume.smallfiles import write_tree
-from resume.test_resume_sigkill import DEADLINE_S, POLL_S, _result
+from resume.test_resume_sigkill import _result
 from sources.evidence_kit import e01, need, run
 
 FILES = 1500
@@ -32,16 +29,10 @@ def _command(image: Path, base: Path) -> list[str]:
             "--report-dir", str(base / "report"), "--workers", "1"]
 
 
-def _members(db: Path) -> tuple[int, int]:
-    """(members listed, members no longer pending), read through SQLite's WAL."""
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            total, finished = conn.execute(
-                "SELECT count(*), coalesce(sum(status != 'pending'), 0) FROM items "
-                "WHERE parent_id IS NOT NULL").fetchone()
-    except sqlite3.Error:
-        return 0, 0
-    return int(total), int(finished)
+def _members(db: Path) -> tuple[int, ...]:
+    """(members listed, members no longer pending)."""
+    return counts(db, "SELECT count(*), coalesce(sum(status != 'pending'), 0) FROM items "
+                      "WHERE parent_id IS NOT NULL", 2)
 
 
 @pytest.fixture(scope="module")
@@ -55,24 +46,13 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _kill_while_members_run(image: Path, base: Path) -> int:
-    proc = subprocess.Popen([sys.executable, "-m", "cumberland", *_command(image, base)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     db = base / "ws" / "cumberland.db"
-    deadline = time.monotonic() + DEADLINE_S
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            listed, finished = _members(db)
-            if listed >= FILES and 0 < finished < listed:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return finished
-            time.sleep(POLL_S)  # poll interval only: the loop waits on the DB condition
-        raise AssertionError(f"never observed mid-ingest (exit {proc.poll()})")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+
+    def some_done() -> int | None:
+        listed, finished = _members(db)
+        return finished if listed >= FILES and 0 < finished < listed else None
+
+    return sigkill_when([sys.executable, "-m", "cumberland", *_command(image, base)], some_done)
 
 
 @pytest.mark.slow

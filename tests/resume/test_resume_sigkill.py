@@ -4,12 +4,8 @@ was never interrupted: same report (minus its timestamp), same items, in the sam
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cumberland.cli import app
+from resume.killing import DEADLINE_S, counts, sigkill_when
 from resume.smallfiles import write_tree
 
 FILES = 300
-DEADLINE_S = 240.0
-POLL_S = 0.005
 
 
 def _command(src: Path, base: Path) -> list[str]:
@@ -30,38 +25,21 @@ def _command(src: Path, base: Path) -> list[str]:
             "--workers", "1"]
 
 
-def _progress(db: Path) -> tuple[int, int]:
-    """(items enumerated, items no longer pending), read through SQLite's WAL like any
-    other reader; (0, 0) while the schema or the items do not exist yet."""
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            total, finished = conn.execute(
-                "SELECT count(*), coalesce(sum(status != 'pending'), 0) FROM items").fetchone()
-    except sqlite3.Error:
-        return 0, 0
-    return int(total), int(finished)
+def _progress(db: Path) -> tuple[int, ...]:
+    """(items enumerated, items no longer pending)."""
+    return counts(db, "SELECT count(*), coalesce(sum(status != 'pending'), 0) FROM items", 2)
 
 
 def _kill_mid_ingest(src: Path, base: Path) -> int:
     """Start a triage, SIGKILL its whole process group once some but not all items are done.
     Returns how many items were finished when it died."""
-    proc = subprocess.Popen(_command(src, base), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
     db = base / "ws" / "cumberland.db"
-    deadline = time.monotonic() + DEADLINE_S
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            total, finished = _progress(db)
-            if total == FILES and 0 < finished < FILES:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return finished
-            time.sleep(POLL_S)  # poll interval only: the loop waits on the DB condition
-        raise AssertionError(f"never observed mid-ingest (exit {proc.poll()})")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+
+    def some_done() -> int | None:
+        total, finished = _progress(db)
+        return finished if total == FILES and 0 < finished < FILES else None
+
+    return sigkill_when(_command(src, base), some_done)
 
 
 def _result(base: Path) -> tuple[dict[str, Any], list[str]]:
