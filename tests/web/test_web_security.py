@@ -41,14 +41,15 @@ def _routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def _fill(path: str, case: int, sha: str) -> str:
     return path.replace("{case_id}", str(case)).replace("{sha256}", sha).replace(
-        "{person_id}", "1").replace("{public_id}", "a" * 16).replace("{uid}", "a" * 32)
+        "{person_id}", "1").replace("{public_id}", "a" * 16).replace("{uid}", "a" * 32).replace(
+        "{number}", "1")
 
 
 def test_route_table_is_what_these_tests_cover(app: FastAPI) -> None:
     routes = _routes(app)
     assert len(routes) >= 15
     unknown_params = [p for _, p in routes if set(re.findall(r"{(\w+)}", p)) -
-                      {"case_id", "sha256", "person_id", "public_id", "uid"}]
+                      {"case_id", "sha256", "person_id", "public_id", "uid", "number"}]
     assert unknown_params == [], "a new path parameter needs a value in these tests"
     others = [r for r in _walk(app.routes) if not isinstance(r, APIRoute)]
     assert [getattr(r, "path", None) for r in others] == ["/static"]
