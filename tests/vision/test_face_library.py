@@ -150,11 +150,42 @@ def test_a_csv_library_added_later_is_matched_by_enrich(loaded: dict[str, object
     _cli("enrich", "--case", "fl", "--workspace", ws)  # no signal stale: faces matched again
     labels = sorted(m["label"] for p in _persons(ws) for m in p["library"])  # type: ignore[attr-defined]
     assert labels == ["Cameraman", "Eileen Collins", "Eileen Collins"]
-    _cli("faces", "library", "remove", "agency", "--workspace", ws)
+    _cli("faces", "library", "remove", "agency", "--actor", "lab", "--workspace", ws)
     assert sorted(m["label"] for p in _persons(ws)
                   for m in p["library"]) == ["Cameraman"]  # type: ignore[attr-defined]
     gone = runner.invoke(app, ["faces", "library", "remove", "agency", "--workspace", ws])
     assert gone.exit_code != 0 and "no face library named 'agency'" in gone.output
+    _assert_audited(ws, str(loaded["base"]))
+
+
+def _assert_audited(ws_path: str, base: str) -> None:
+    """Who added or removed which library, from where, with what counts; the chain holds."""
+    from sqlalchemy import select
+
+    from cumberland.store import audit
+    from cumberland.store.models import AuditEntry
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(Path(ws_path))
+    try:
+        with ws.engine.connect() as conn:
+            rows = conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.target,
+                                       AuditEntry.details)
+                                .where(AuditEntry.action.like("face-library-%"))
+                                .order_by(AuditEntry.id)).all()
+        assert audit.verify(ws).ok
+    finally:
+        ws.close()
+    gallery = str((Path(base) / "gallery").resolve())
+    assert [tuple(r) for r in rows] == [
+        ("cli", "face-library-add", "agency",
+         {"origin": gallery, "added": 1, "already": 0, "notes": 2}),
+        ("cli", "face-library-add", "agency",
+         {"origin": gallery, "added": 0, "already": 1, "notes": 2}),
+        ("cli", "face-library-add", "archive",
+         {"origin": str((Path(base) / "known.csv").resolve()), "added": 1, "already": 0,
+          "notes": 1}),
+        ("lab", "face-library-remove", "agency", {"origin": gallery, "faces": 1})]
 
 
 def test_bad_sources_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

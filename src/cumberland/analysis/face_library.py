@@ -51,6 +51,7 @@ from cumberland.settings import Settings
 from cumberland.signals import models, registry
 from cumberland.signals.faces import EMBEDDING_DIM, FacesFound, decode
 from cumberland.signals.faces import SIGNAL as FACES
+from cumberland.store import audit
 from cumberland.store.models import FaceLibrary, FaceLibraryFace, FaceLibraryMatch, Item
 from cumberland.store.sql import IN_CHUNK
 from cumberland.store.workspace import Workspace
@@ -149,9 +150,10 @@ def _from_csv(path: Path) -> Iterator[tuple[str, str, str]]:
 
 def add_face_library(ws: Workspace, source: Path, name: str,
                      label_from: LabelFrom = LabelFrom.FILENAME,
-                     settings: Settings | None = None) -> AddOutcome:
+                     settings: Settings | None = None, actor: str = "cli") -> AddOutcome:
     """Load the faces of ``source`` (a folder of pictures or a CSV of embeddings) into face
-    library ``name``, created on first use."""
+    library ``name``, created on first use; the audit log records who added what from where,
+    in the transaction that stores the faces."""
     settings = settings or Settings()
     name = _clean(name)
     if not name:
@@ -193,6 +195,9 @@ def add_face_library(ws: Workspace, source: Path, name: str,
             conn.execute(insert(FaceLibraryFace), [{**r, "library_id": library} for r in rows])
         conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
                      .where(FaceLibrary.id == library).values(updated_at=time.time()))
+        audit.append_in(conn, actor, "face-library-add", None, name, {
+            "origin": str(source.resolve()), "added": len(rows), "already": outcome.already,
+            "notes": len(outcome.problems)})
     outcome.added = len(rows)
     return outcome
 
@@ -236,17 +241,22 @@ def list_face_libraries(ws: Workspace) -> list[dict[str, Any]]:
              "updated_at": r[4], "faces": int(r[5]), "labels": int(r[6])} for r in rows]
 
 
-def remove_face_library(ws: Workspace, name: str) -> int:
-    """Remove a face library, its faces and every match of them; its face count."""
+def remove_face_library(ws: Workspace, name: str, actor: str = "cli") -> int:
+    """Remove a face library, its faces and every match of them (recorded in the audit log in
+    the same transaction); its face count."""
     with ws.engine.begin() as conn:
-        library = conn.scalar(select(FaceLibrary.id).where(FaceLibrary.name == name))
-        if library is None:
+        found = conn.execute(select(FaceLibrary.id, FaceLibrary.source)
+                             .where(FaceLibrary.name == name)).first()
+        if found is None:
             raise FaceLibraryError(f"no face library named {name!r}")
+        library = found.id
         faces = select(FaceLibraryFace.id).where(FaceLibraryFace.library_id == library)
         count = len(conn.execute(faces).all())
         conn.execute(delete(FaceLibraryMatch).where(FaceLibraryMatch.library_face_id.in_(faces)))
         conn.execute(delete(FaceLibraryFace).where(FaceLibraryFace.library_id == library))
         conn.execute(delete(FaceLibrary).where(FaceLibrary.id == library))
+        audit.append_in(conn, actor, "face-library-remove", None, name,
+                        {"origin": found.source, "faces": count})
     return count
 
 

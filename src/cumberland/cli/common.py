@@ -32,6 +32,7 @@ DbOpt = Annotated[str | None, typer.Option(
 DEFAULT_WS = Path("cumberland-workspace")
 
 # Options of every command that fingerprints and matches (triage, enrich, inspect, deconflict)
+ActorOpt = Annotated[str, typer.Option("--actor", help="Who is acting (for the audit log).")]
 ReportDirOpt = Annotated[Path | None, typer.Option(help="Where report.html/json go.")]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes (0: one per core).")]
 ClusterOpt = Annotated[str | None, typer.Option(

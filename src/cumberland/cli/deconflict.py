@@ -12,6 +12,7 @@ import typer
 
 from cumberland.cli.common import (
     DEFAULT_WS,
+    ActorOpt,
     DbOpt,
     WorkersOpt,
     WorkspaceOpt,
@@ -31,7 +32,6 @@ app.add_typer(deconflict_app, name="deconflict")
 
 CaseOpt = Annotated[str, typer.Option("--case", help="Case name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-ActorOpt = Annotated[str, typer.Option("--actor", help="Who is acting (for the audit log).")]
 
 
 def say(text: str) -> None:

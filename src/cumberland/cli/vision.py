@@ -12,6 +12,7 @@ import typer
 
 from cumberland.cli.common import (
     DEFAULT_WS,
+    ActorOpt,
     DbOpt,
     WorkspaceOpt,
     app,
@@ -147,6 +148,7 @@ def face_library_add(
     label_from: Annotated[LabelChoice, typer.Option(
         help="A picture's label: its file name (without extension) or its folder's "
              "name.")] = LabelChoice.FILENAME,
+    actor: ActorOpt = "cli",
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
@@ -157,7 +159,7 @@ def face_library_add(
 
     ws = open_workspace(workspace, db)
     try:
-        out = add_face_library(ws, source, name, LabelFrom(label_from.value))
+        out = add_face_library(ws, source, name, LabelFrom(label_from.value), actor=actor)
     except (FaceLibraryError, ModelError) as exc:
         fail(str(exc))
     for problem in out.problems:
@@ -185,12 +187,13 @@ def face_library_list(as_json: JsonOpt = False, workspace: WorkspaceOpt = DEFAUL
 
 @face_library_app.command("remove")
 def face_library_remove(name: Annotated[str, typer.Argument(help="Face library name.")],
-                        workspace: WorkspaceOpt = DEFAULT_WS, db: DbOpt = None) -> None:
+                        actor: ActorOpt = "cli", workspace: WorkspaceOpt = DEFAULT_WS,
+                        db: DbOpt = None) -> None:
     """Remove a face library, its faces and their matches in every case."""
     from cumberland.analysis.face_library import FaceLibraryError, remove_face_library
 
     try:
-        count = remove_face_library(open_workspace(workspace, db), name)
+        count = remove_face_library(open_workspace(workspace, db), name, actor)
     except FaceLibraryError as exc:
         fail(str(exc))
     console.print(f"face library {name} removed ({count:,} face(s))", highlight=False)
