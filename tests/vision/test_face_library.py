@@ -122,6 +122,28 @@ def test_triage_matches_the_copies_of_the_known_face_only(loaded: dict[str, obje
     assert media[0]["faces"][0]["label"] == "Eileen Collins"
 
 
+def test_the_html_and_pdf_reports_list_the_known_faces(loaded: dict[str, object]) -> None:
+    """report.html (written by triage) and the PDF's HTML: one row per matched face, with its
+    media's path, library, label and distance; no image of any kind."""
+    import re
+
+    from cumberland.reports.pdf import case_report_html
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(Path(str(loaded["ws"])))
+    try:
+        printed = case_report_html(ws, 1)
+    finally:
+        ws.close()
+    written = (ws.root / "reports" / "fl" / "report.html").read_text()
+    for html in (written, printed):
+        section = html.split("<h2>Known faces (2)</h2>")[1].split("<h2>")[0]
+        rows = re.findall(r"<tr><td><code>[^<]*(astronaut-\w+\.\w+)</code></td><td>agency</td>"
+                          r"<td>Eileen Collins</td><td class=\"n\">0\.\d{3}</td></tr>", section)
+        assert sorted(rows) == ["astronaut-bright.png", "astronaut-crop.jpg"]
+        assert "<img" not in section and "camera-tilted" not in section
+
+
 def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> None:
     from cumberland.store.workspace import Workspace
 
