@@ -408,18 +408,20 @@ def main() -> None:
             brute["ours_hit1"].append(ours["hit1"][-1])
             brute["ours_rec10"].append(ours["rec10"][-1])
 
-    print(f"\nregion queries: {len(ours['hit1'])}")
-    print(f"  Cumberland      hit@1 {pct(ours['hit1'])}  recall@10 {pct(ours['rec10'])}  "
-          f"latency median {np.median(ours['ms']):.0f} ms, p95 "
-          f"{np.percentile(ours['ms'], 95):.0f} ms, CPU median {np.median(ours['cpu_ms']):.0f} ms "
-          f"(nominating {np.median(ours['nominate_ms']):.1f} ms)")
-    ratio = np.mean(ours["rec10"]) / max(1e-9, float(np.mean(iped["rec10"])))
-    print(f"  IPED histogram  hit@1 {pct(iped['hit1'])}  recall@10 {pct(iped['rec10'])}  "
-          f"(ratio ours/IPED @10: {ratio:.1f}x)")
-    if brute["hit1"]:
-        print(f"  brute-force ORB ({len(brute['hit1'])} queries, {len(subset)} media): hit@1 "
-              f"{pct(brute['hit1'])} recall@10 {pct(brute['rec10'])}; Cumberland on the same "
-              f"queries: hit@1 {pct(brute['ours_hit1'])} recall@10 {pct(brute['ours_rec10'])}")
+    if ours["hit1"]:  # (none with --queries 0: series only)
+        print(f"\nregion queries: {len(ours['hit1'])}")
+        print(f"  Cumberland      hit@1 {pct(ours['hit1'])}  recall@10 {pct(ours['rec10'])}  "
+              f"latency median {np.median(ours['ms']):.0f} ms, p95 "
+              f"{np.percentile(ours['ms'], 95):.0f} ms, CPU median "
+              f"{np.median(ours['cpu_ms']):.0f} ms (nominating "
+              f"{np.median(ours['nominate_ms']):.1f} ms)")
+        ratio = np.mean(ours["rec10"]) / max(1e-9, float(np.mean(iped["rec10"])))
+        print(f"  IPED histogram  hit@1 {pct(iped['hit1'])}  recall@10 {pct(iped['rec10'])}  "
+              f"(ratio ours/IPED @10: {ratio:.1f}x)")
+        if brute["hit1"]:
+            print(f"  brute-force ORB ({len(brute['hit1'])} queries, {len(subset)} media): hit@1 "
+                  f"{pct(brute['hit1'])} recall@10 {pct(brute['rec10'])}; Cumberland on the same "
+                  f"queries: hit@1 {pct(brute['ours_hit1'])} recall@10 {pct(brute['ours_rec10'])}")
 
     if args.scale:
         at_scale(args, asks[:args.scale_queries], scene_rgb, vocab, postings, picture)
@@ -459,6 +461,8 @@ def main() -> None:
     print(f"  PDQ stacks (d <= 31)    BCubed precision {pp:.3f} recall {pr:.3f} "
           f"(ratio of recall: {r / max(pr, 1e-9):.1f}x)")
 
+    if not ours["score_ms"]:
+        return
     score = float(np.median(ours["score_ms"]))
     fixed = float(np.median(ours["ms"])) - score  # query keypoints, words, verification
     per_media = score / n
