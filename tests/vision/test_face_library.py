@@ -158,6 +158,16 @@ def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> 
         person = client.get(f"/cases/{case}/persons/{number}")
         assert 'id="library-matches"' in person.text
         assert person.text.count("agency: Eileen Collins (") == 3  # the summary, two faces
+        report = json.loads((ws.root / "reports" / "fl" / "report.json").read_text())
+        known = report["face_library"]["media"][0]["sha256"]
+        viewer = client.get(f"/cases/{case}/media/{known}").text  # its facts: the match
+        table = viewer.split('id="known-faces"')[1].split("</table>")[0]
+        assert "Known faces (1)" in viewer and "<td>agency</td><td>Eileen Collins</td>" in table
+        import hashlib
+
+        cat = hashlib.sha256((Path(str(loaded["base"])) / "evidence" / "cat.png").read_bytes())
+        faceless = client.get(f"/cases/{case}/media/{cat.hexdigest()}")
+        assert faceless.status_code == 200 and 'id="known-faces"' not in faceless.text
     finally:
         ws.close()
 

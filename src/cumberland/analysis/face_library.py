@@ -310,8 +310,9 @@ def _replace(ws: Workspace, case: int, rows: list[dict[str, Any]]) -> None:
             conn.execute(insert(FaceLibraryMatch), rows)
 
 
-def case_matches(ws: Workspace, case: int) -> list[LibraryMatch]:
-    """The library matches of a case's faces, nearest first per face."""
+def case_matches(ws: Workspace, case: int, media: bytes | None = None) -> list[LibraryMatch]:
+    """The library matches of a case's faces (of one media of it: ``media``), nearest first
+    per face."""
     sql = (select(FaceLibraryMatch.media_sha256, FaceLibraryMatch.face_index,
                   FaceLibrary.name, FaceLibraryFace.label, FaceLibraryMatch.distance)
            .join(FaceLibraryFace, FaceLibraryFace.id == FaceLibraryMatch.library_face_id)
@@ -320,6 +321,8 @@ def case_matches(ws: Workspace, case: int) -> list[LibraryMatch]:
                select(Item.media_sha256).where(Item.case_id == case)))
            .order_by(FaceLibraryMatch.media_sha256, FaceLibraryMatch.face_index,
                      FaceLibraryMatch.distance))
+    if media is not None:
+        sql = sql.where(FaceLibraryMatch.media_sha256 == media)
     with ws.engine.connect() as conn:
         return [LibraryMatch(bytes(r[0]), int(r[1]), r[2], r[3], float(r[4]))
                 for r in conn.execute(sql)]

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from cumberland.analysis.face_library import case_matches
 from cumberland.analysis.grid import neighbour
 from cumberland.analysis.review import DEFAULT_SCHEME, load_schemes
 from cumberland.analysis.text_search import SIGNAL as OCR
@@ -124,6 +125,7 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
     return render(request, "item.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256, "m": media,
         "items": items, "matches": matches, "decision": decision, "opinions": opinions,
+        "known_faces": case_matches(ws, case_id, digest),
         "signals": [(s, flatten(s.data)) for s in signals],
         "exif": flatten(meta.get("exif") or {}),
         "facts": flatten({k: v for k, v in meta.items() if k != "exif"}),
