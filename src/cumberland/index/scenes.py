@@ -169,6 +169,7 @@ class Postings:
     starts: NDArray[np.int64]
     docs: NDArray[np.uint32]
     count: int  # pictures indexed (ids 0..count-1)
+    _lengths: NDArray[np.float64] | None = None  # distinct words a picture, when first asked
 
     @classmethod
     def build(cls, words: NDArray[np.int64], docs: NDArray[np.int64], vocabulary_size: int,
@@ -198,10 +199,20 @@ class Postings:
     def frequencies(self) -> NDArray[np.int64]:
         return np.diff(self.starts)
 
+    def lengths(self) -> NDArray[np.float64]:
+        if self._lengths is None:
+            self._lengths = np.maximum(np.bincount(self.docs, minlength=self.count), 1) \
+                .astype(np.float64)
+        return self._lengths
+
     def score(self, words: NDArray[np.int64], limit: int,
-              allowed: NDArray[np.bool_] | None = None) -> list[tuple[int, float]]:
+              allowed: NDArray[np.bool_] | None = None,
+              by_length: bool = False) -> list[tuple[int, float]]:
         """The ``limit`` pictures with the most idf-squared weight of ``words``, best first
-        (only those ``allowed``, when given: the cases a user may see)."""
+        (only those ``allowed``, when given: the cases a user may see). ``by_length``: each
+        picture's weight divided by the square root of its number of words, so a picture is
+        not nominated for holding many words (chance shares of a region's words, which at
+        100 k pictures outscored most true matches)."""
         words = np.unique(words[words >= 0])
         if not len(words) or not self.count:
             return []
@@ -216,8 +227,11 @@ class Postings:
         lens = hi - lo
         idx = np.repeat(lo - np.cumsum(np.concatenate([[0], lens[:-1]])), lens) + \
             np.arange(int(lens.sum()))
-        scores = np.bincount(self.docs[idx], weights=np.repeat(weight, lens),
-                             minlength=self.count)
+        scores: NDArray[np.float64] = np.bincount(
+            self.docs[idx], weights=np.repeat(weight, lens), minlength=self.count
+        ).astype(np.float64)
+        if by_length:
+            scores /= np.sqrt(self.lengths())
         if allowed is not None:
             scores *= allowed[:self.count]
         limit = min(limit, int(np.count_nonzero(scores)))

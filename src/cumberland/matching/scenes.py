@@ -355,7 +355,7 @@ def nominate(index: SceneIndex, keypoints: Keypoints, limit: int,
              allowed: NDArray[np.bool_] | None = None) -> list[int]:
     """The ``limit`` pictures whose visual words the keypoints vote for most, best first."""
     words = index.vocabulary.assign(keypoints.descriptors, QUERY_LEAVES).ravel()
-    return [d for d, _ in index.postings.score(words, limit, allowed)]
+    return [d for d, _ in index.postings.score(words, limit, allowed, by_length=True)]
 
 
 Picture = tuple[Keypoints, tuple[int, int]]
