@@ -32,11 +32,12 @@ demo: $(STAMP)
 	    --ignore-set demo-output/evidence/hashsets/nsrl-known-good.txt \
 	    --case demo --workspace demo-output/workspace --report-dir demo-output/report
 
-# Test files spread over TEST_WORKERS processes (pytest-xdist), slow ones first (tests/conftest.py)
+# Test files spread over TEST_WORKERS processes (pytest-xdist) in collection order: slow ones
+# first (tests/conftest.py), not xdist's default of the files with most tests first
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

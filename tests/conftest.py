@@ -113,6 +113,6 @@ def case_of(tmp_path: Path) -> Callable[[list[bytes]], Workspace]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``slow`` first: `make test` spreads test files over two processes
-    (pytest-xdist, ``--dist loadfile``) in this order, so the long ones start at once instead
-    of leaving one process alone with them at the end."""
+    (pytest-xdist, ``--dist loadfile --no-loadscope-reorder``) in this order, so the long ones
+    start at once instead of leaving one process alone with them at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
