@@ -174,6 +174,7 @@ def test_video_reveal_keyframes_and_muted_playback(
     assert tab.evaluate("() => document.querySelector('#stage video').muted") is True
     assert any(r.startswith("bytes=") for r in ranges), ranges  # played with Range requests
     tab.keyboard.press("1")  # categorise the video once; the viewer moves on to the next item
+    expect(tab.locator("#status")).to_contain_text("Set to 1")  # else it says why not saved
     tab.wait_for_url(lambda u: sha not in u)
     assert _decided(evidence, sha) == 1
     tab.context.close()
