@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cumberland.cli.common import TrustAnchorsOpt, app, console, fail
+from cumberland.cli.common import PluginsOpt, TrustAnchorsOpt, app, console, fail
 from cumberland.settings import Settings
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def inspect(
     file: Annotated[Path, typer.Argument(help="One file (opened read-only).")],
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     trust_anchors: TrustAnchorsOpt = None,
-    plugins: Annotated[Path | None, typer.Option(help="Folder of ONNX plug-ins.")] = None,
+    plugins: PluginsOpt = None,
     spool_dir: Annotated[Path | None, typer.Option(
         help="Where archive members too large for memory are spooled while decoded (without "
              "it they are hashed, not decoded).")] = None,

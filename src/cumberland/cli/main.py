@@ -34,6 +34,7 @@ from cumberland.cli.common import (
     LibraryOpt,
     PdqDistanceOpt,
     PdqQualityOpt,
+    PluginsOpt,
     ReportDirOpt,
     TrustAnchorsOpt,
     WorkersOpt,
@@ -167,8 +168,7 @@ def triage(
     pdq_quality: PdqQualityOpt = 50,
     library: LibraryOpt = None,
     trust_anchors: TrustAnchorsOpt = None,
-    plugins: Annotated[Path | None, typer.Option(
-        help="Folder of ONNX plug-ins (model + manifest).")] = None,
+    plugins: PluginsOpt = None,
     spool_dir: Annotated[Path | None, typer.Option(
         help="Where archive members too large for memory are spooled while decoded "
              "(default: the workspace's spool/ folder).")] = None,
