@@ -102,3 +102,13 @@ def create_database(server: PgServer) -> str:
 @pytest.fixture(scope="module")
 def pg_database(pg_server: PgServer) -> str:
     return create_database(pg_server)
+
+
+@pytest.fixture(scope="module")
+def workspace_on_postgres(pg_database: str) -> Iterator[None]:
+    """Every Workspace and CLI call of the module on the module's PostgreSQL database
+    (``CUMBERLAND_DB``). Ask for it with ``pytest.mark.usefixtures`` in ``pytestmark``:
+    those are set up before the module's other fixtures of the same scope."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUMBERLAND_DB", pg_database)
+        yield
