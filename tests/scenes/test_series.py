@@ -241,3 +241,48 @@ def test_series_pages_list_show_and_change_a_series(case: dict[str, Any],
     stranger = TestClient(create_app(ws, web_config()))
     login(stranger, "olga")
     assert stranger.get("/cases/1/series").status_code == 404
+
+
+def test_a_merge_is_read_by_the_next_page_of_the_review_queue(case: dict[str, Any],
+                                                               ws_copy: Workspace) -> None:
+    """The series a reviewer merges into a prime one comes forward in the queue at the next
+    request, without a run or a rebuild (the ranks change in the merge's transaction)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from cumberland.store import accounts
+    from cumberland.web import create_app
+    from web.conftest import PASSWORD, login, web_config
+
+    ws = ws_copy
+    accounts.add_user(ws, "rita", "reviewer", PASSWORD)
+    accounts.grant(ws, "rita", "c")
+    client = TestClient(create_app(ws, web_config()))
+    csrf = login(client, "rita")
+
+    def order() -> list[str]:
+        page = client.get("/cases/1/review")
+        assert page.status_code == 200
+        tiles = re.findall(r'class="tile[^"]*"[^>]*data-sha="([0-9a-f]{64})"', page.text)
+        return list(dict.fromkeys(tiles))
+
+    sha = case["sha"]
+    room = {sha["room/a.jpg"], sha["elsewhere/b.jpg"]}
+    prime = {sha[n] for n in ("session/s0.jpg", "session/s1.jpg", "session/s2.jpg",
+                              "p/b1.jpg", "q/b2.jpg")}
+    assert set(order()[:5]) == prime and not room & set(order()[:7])
+    scene_series = _numbered(ws, case, "room/a.jpg", "elsewhere/b.jpg")
+    session = _numbered(ws, case, "session/s0.jpg", "session/s1.jpg", "session/s2.jpg")
+    merged = client.post(f"/cases/1/series/{scene_series['series']}/merge",
+                         data={"csrf": csrf, "into": str(session["series"])},
+                         follow_redirects=False)
+    assert merged.status_code == 303
+    assert _numbered(ws, case, "room/a.jpg", "elsewhere/b.jpg", "session/s0.jpg",
+                     "session/s1.jpg", "session/s2.jpg")["prime"]
+    assert set(order()[:7]) == prime | room
+    with ws.engine.connect() as conn:
+        reasons = {bytes(s): r for s, r in conn.execute(select(ReviewEntry.media_sha256,
+                                                                 ReviewEntry.reasons))}
+        last = conn.scalar(select(AuditEntry.action).order_by(AuditEntry.id.desc()).limit(1))
+    assert "series" in reasons[bytes.fromhex(sha["room/a.jpg"])] and last == "series-merge"

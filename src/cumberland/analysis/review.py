@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Select,
     and_,
     delete,
     exists,
@@ -108,18 +109,20 @@ def _weights(conn: Connection, case: int) -> PriorityWeights:
     return weights_from((recorded or {}).get("priority"))
 
 
-def refresh_queue(ws: Workspace, case: int, weights: PriorityWeights | None = None) -> int:
-    """Rebuild the case's queue from items, media, matches and decisions; returns its size.
-    ``weights`` default to those the case's latest run recorded."""
-    if weights is None:
-        with ws.engine.connect() as conn:
-            weights = _weights(conn, case)
+_COLUMNS = ["case_id", "media_sha256", "priority", "kind", "matched", "known_good",
+            "category", "item_id", "n_items", "path_sort", "size", "taken", "reasons"]
+
+
+def _entries(case: int, weights: PriorityWeights, only: list[bytes] | None = None) -> Select[Any]:
+    """The queue's rows (``_COLUMNS``) of the case's media, or of ``only`` those."""
+    held = [Item.case_id == case, Item.media_sha256.is_not(None)]
+    if only is not None:
+        held.append(Item.media_sha256.in_(only))
     groups = (select(Item.media_sha256.label("sha"), func.min(Item.id).label("first"),
                      func.count().label("n"),
                      *(v.label(k) for k, v in item_aggregates(
                          Item.artefacts, Item.deleted, Item.deleted_at).items()))
-              .where(Item.case_id == case, Item.media_sha256.is_not(None))
-              .group_by(Item.media_sha256).subquery())
+              .where(*held).group_by(Item.media_sha256).subquery())
     matched = _purpose_match("alert", groups.c.sha)
     known_good = _purpose_match("ignore", groups.c.sha)
     items = ItemFacts(groups.c.origin, groups.c.user, groups.c.deleted, groups.c.cache,
@@ -132,25 +135,58 @@ def refresh_queue(ws: Workspace, case: int, weights: PriorityWeights | None = No
                                            in_series), weights)
     taken = func.coalesce(func.substr(Media.meta[("exif", "datetime_original")].as_string(),
                                       1, 19), "~")
-    rows = (select(literal(case), groups.c.sha, priority,
+    return (select(literal(case), groups.c.sha, priority,
                    Media.kind, matched, known_good, Decision.category, groups.c.first,
                    groups.c.n, func.substr(Item.path, 1, 300), Media.size, taken, reasons)
             .join(Media, Media.sha256 == groups.c.sha)
             .join(Item, Item.id == groups.c.first)
             .outerjoin(Decision, and_(Decision.case_id == case,
                                       Decision.media_sha256 == groups.c.sha)))
-    columns = ["case_id", "media_sha256", "priority", "kind", "matched", "known_good",
-               "category", "item_id", "n_items", "path_sort", "size", "taken", "reasons"]
+
+
+def refresh_queue(ws: Workspace, case: int, weights: PriorityWeights | None = None) -> int:
+    """Rebuild the case's queue from items, media, matches and decisions; returns its size.
+    ``weights`` default to those the case's latest run recorded."""
+    if weights is None:
+        with ws.engine.connect() as conn:
+            weights = _weights(conn, case)
     with ws.engine.begin() as conn:
         transaction_lock(conn, _QUEUE_LOCK + case)  # two runs into one case rebuild in turn
         stamp = _stamp(conn, case)
         conn.execute(delete(ReviewEntry).where(ReviewEntry.case_id == case))
-        conn.execute(insert(ReviewEntry).from_select(columns, rows))
+        conn.execute(insert(ReviewEntry).from_select(_COLUMNS, _entries(case, weights)))
         total = int(conn.scalar(select(func.count()).select_from(ReviewEntry)
                                 .where(ReviewEntry.case_id == case)) or 0)
         upsert(conn, ReviewState.__table__, ["case_id"],  # type: ignore[arg-type]
                [{"case_id": case, "stamp": stamp, "refreshed_at": time.time(), "total": total}])
         return total
+
+
+def prime_members(conn: Connection, case: int) -> set[bytes]:
+    """The case's media in a prime series: those the queue's ``series`` factor brings
+    forward."""
+    return {bytes(s) for s in conn.scalars(select(SeriesMember.media_sha256).join(
+        Series, and_(Series.case_id == SeriesMember.case_id,
+                     Series.number == SeriesMember.number)).where(
+        SeriesMember.case_id == case, Series.prime.is_(True)))}
+
+
+_REQUEUE_CHUNK = 500  # media a statement ranks again (bound parameters stay few)
+
+
+def requeue(conn: Connection, case: int, shas: set[bytes]) -> None:
+    """Rank ``shas`` again in the case's queue, in ``conn``'s transaction (a reviewer's
+    series change: the next page reads the new order without a rebuild of the whole case)."""
+    if not shas:
+        return
+    transaction_lock(conn, _QUEUE_LOCK + case)  # not while a rebuild rewrites the queue
+    weights = _weights(conn, case)
+    ordered = sorted(shas)
+    for start in range(0, len(ordered), _REQUEUE_CHUNK):
+        chunk = ordered[start:start + _REQUEUE_CHUNK]
+        conn.execute(delete(ReviewEntry).where(ReviewEntry.case_id == case,
+                                               ReviewEntry.media_sha256.in_(chunk)))
+        conn.execute(insert(ReviewEntry).from_select(_COLUMNS, _entries(case, weights, chunk)))
 
 
 def queue_state(ws: Workspace, case: int) -> str:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from cumberland.analysis.grouping import supported_groups
 from cumberland.analysis.places import case_places
@@ -274,9 +275,11 @@ def build_series(ws: Workspace, case: int) -> int:
     return _store(ws, case, link_case(ws, case))
 
 
-def regroup(ws: Workspace, case: int) -> int:
+def regroup(ws: Workspace, case: int, conn: Connection | None = None) -> int:
     """The series again from their stored links and the reviewers' labels, without matching
-    anything again (after a reviewer's change); returns how many."""
+    anything again (after a reviewer's change); returns how many. Given ``conn``, the labels
+    are read and the series written in its transaction (the reviewer's change commits with
+    them)."""
     links = _Links(_load(ws, case))
     seen: Seen = {}
     for s in case_series(ws, case):
@@ -284,7 +287,7 @@ def regroup(ws: Workspace, case: int) -> int:
             links.reasons[(bytes.fromhex(pair["a"]), bytes.fromhex(pair["b"]))] = \
                 list(pair["reasons"])
         seen.update({bytes.fromhex(m): set(n) for m, n in s.get("also_in_members", {}).items()})
-    return _store(ws, case, links, seen)
+    return _store(ws, case, links, seen, conn)
 
 
 Seen = dict[bytes, set[str]]  # media -> names of the other cases its scene is seen in
@@ -340,15 +343,16 @@ def _tell_others(ws: Workspace, case: int, far: set[bytes]) -> None:
                                               Series.number == number).values(data=data))
 
 
-def labels(ws: Workspace, case: int) -> Labels:
-    with ws.engine.connect() as conn:
-        return {bytes(r.media_sha256): (r.label, bool(r.confirmed)) for r in conn.execute(
+def labels(ws: Workspace, case: int, conn: Connection | None = None) -> Labels:
+    with ws.engine.connect() if conn is None else nullcontext(conn) as c:
+        return {bytes(r.media_sha256): (r.label, bool(r.confirmed)) for r in c.execute(
             select(SeriesLabel.media_sha256, SeriesLabel.label, SeriesLabel.confirmed)
             .where(SeriesLabel.case_id == case))}
 
 
-def _store(ws: Workspace, case: int, links: _Links, seen: Seen | None = None) -> int:
-    found = series_of(links, labels(ws, case))
+def _store(ws: Workspace, case: int, links: _Links, seen: Seen | None = None,
+           conn: Connection | None = None) -> int:
+    found = series_of(links, labels(ws, case, conn))
     _place(ws, case, found)
     far: set[bytes] = set()
     if seen is None:  # a build: look again; a regroup keeps what was seen
@@ -356,13 +360,13 @@ def _store(ws: Workspace, case: int, links: _Links, seen: Seen | None = None) ->
     by_hex = {m.hex(): sorted(n) for m, n in seen.items()}
     for s in found:
         _annotate(s, by_hex)
-    with ws.engine.begin() as conn:
-        conn.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
-        conn.execute(delete(Series).where(Series.case_id == case))
+    with ws.engine.begin() if conn is None else nullcontext(conn) as c:
+        c.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
+        c.execute(delete(Series).where(Series.case_id == case))
         if found:
-            conn.execute(insert(Series), [{"case_id": case, "number": s["series"],
-                                           "prime": s["prime"], "data": s} for s in found])
-            conn.execute(insert(SeriesMember), [
+            c.execute(insert(Series), [{"case_id": case, "number": s["series"],
+                                        "prime": s["prime"], "data": s} for s in found])
+            c.execute(insert(SeriesMember), [
                 {"case_id": case, "media_sha256": bytes.fromhex(m), "number": s["series"]}
                 for s in found for m in s["members"]])
     _tell_others(ws, case, far)

@@ -5,8 +5,9 @@ kept per media (``series_labels``): the label of the series a reviewer put it in
 ``#<sha256>`` of its first member for one not named) and whether that series was confirmed.
 Every rebuild groups labelled media by their label and links only the others, so what a
 reviewer said survives ``triage`` and ``enrich`` of the case. Each change is one audit entry
-in the same transaction, then the series are regrouped from their stored links (no matching
-again).
+in the same transaction as the series regrouped from their stored links (no matching again)
+and the review queue's ranks of the media whose series' priority changed (the next page of
+the queue reads them).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 
+from cumberland.analysis.review import prime_members, requeue
 from cumberland.analysis.series import case_series, labels, regroup
 from cumberland.store import audit
 from cumberland.store.models import SeriesLabel
@@ -39,17 +41,20 @@ def _label(ws: Workspace, case: int, series: dict[str, Any]) -> str | None:
 
 def _set(ws: Workspace, case: int, members: list[str], label: str, confirmed: bool,
          actor: str, action: str, details: dict[str, Any]) -> str:
-    """Label ``members`` (hex) and record it in the audit log, in one transaction; then the
-    series are regrouped. Returns the label."""
+    """Label ``members`` (hex), record it in the audit log, regroup the series and rank
+    again in the review queue the media whose series' priority changed, in one transaction.
+    Returns the label."""
     shas = [bytes.fromhex(m) for m in members]
     with ws.engine.begin() as conn:
+        before = prime_members(conn, case)
         conn.execute(delete(SeriesLabel).where(SeriesLabel.case_id == case,
                                                SeriesLabel.media_sha256.in_(shas)))
         conn.execute(insert(SeriesLabel), [
             {"case_id": case, "media_sha256": s, "label": label, "confirmed": confirmed,
              "actor": actor} for s in shas])
         audit.append_in(conn, actor, action, case, label, {**details, "members": members})
-    regroup(ws, case)
+        regroup(ws, case, conn)
+        requeue(conn, case, before ^ prime_members(conn, case))
     return label
 
 
