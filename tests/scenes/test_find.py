@@ -103,6 +103,7 @@ def test_find_by_region_ranks_verified_shots_with_outlines(triaged: dict[str, ob
     assert inliers == sorted(inliers, reverse=True) and min(inliers) >= 12
     by_name = {names[r["sha256"]]: r for r in got["results"]}
     assert by_name["shot2.jpg"]["cases"] == ["c2"] and by_name["shot0.jpg"]["cases"] == ["c1"]
+    assert got["also_in"] == [{"case": "c2", "results": 1}]  # the other cases, not c1
     assert by_name["room.mp4"]["kind"] == "video" and by_name["room.mp4"]["at"] is not None
     x, y, w, h = REGION
     corners = np.array([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]], np.float64)
@@ -123,6 +124,7 @@ def test_find_only_in_the_users_cases_and_with_a_brought_image(
     assert got["cases"] == ["c1"]
     assert {names[r["sha256"]] for r in got["results"]} == {"shot0.jpg", "shot1.jpg",
                                                            "room.mp4"}
+    assert got["also_in"] == []  # c2 is not hers to see
     code, out = find(triaged["ws"], "--case", "c2", "--user", "ann",  # type: ignore[arg-type]
                      "--image", str(Path(triaged["root"]) / "c1" / "room.jpg"))  # type: ignore[arg-type]
     assert code == 2 and "no case named 'c2'" in out
@@ -133,6 +135,7 @@ def test_find_only_in_the_users_cases_and_with_a_brought_image(
     assert code == 0, out
     assert "shot0.jpg" not in out and triaged["sha"]["room.jpg"] in out  # type: ignore[index]
     assert triaged["sha"]["shot2.jpg"] in out  # type: ignore[index]
+    assert "also in: c2 (1 result)\n" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -105,6 +105,7 @@ def test_like_ranks_the_near_copies_first_across_permitted_cases(
     assert mine[0] == sha("mixed-copy.png") and sha("elsewhere.png") not in mine
     code, out = find(ws, "--case", "c1", "--like", sha("mixed.png"))
     assert code == 0 and "5 pictures like" in out and "flat index" in out
+    assert "also in: c2 (1 result)" in out  # elsewhere.png
     assert ranked(ws, "--case", "c1", "--like", triaged["video"])[0] == sha("red.png")
 
 

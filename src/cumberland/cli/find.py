@@ -3,8 +3,10 @@ embedding plug-in, pictures like one picture or like a few words (``matching/pic
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.table import Table
@@ -93,13 +95,14 @@ def find(
     if note:
         err.print(f"note: {note}", highlight=False, soft_wrap=True)
     if json_out:
-        print(scenes.dumps(found, query, keyframes))
+        _print_json(scenes.dumps(found, query, keyframes), found.hits, case)
         return
     console.print(f"{len(found.hits)} media show the region ({found.nominated} of "
                   f"{found.pictures:,} pictures verified; cases: {', '.join(found.cases)})",
                   highlight=False, soft_wrap=True)
     if not found.hits:
         return
+    _print_also_in(found.hits, case)
     table = Table()
     columns = ["sha256", "kind", "inliers", "at", "cases", "outline"]
     if keyframes:
@@ -114,6 +117,37 @@ def find(
             row.insert(3, " ".join(f"{t:.1f}s" for t in h.query_at))
         table.add_row(*row)
     console.print(table)
+
+
+class _Held(Protocol):
+    @property
+    def cases(self) -> Sequence[str]: ...
+
+
+def also_in(hits: Iterable[_Held], case: str) -> list[tuple[str, int]]:
+    """The other cases searched (those the user may see) holding results, with how many:
+    the investigator's cue that the scene is known elsewhere."""
+    counts: dict[str, int] = {}
+    for hit in hits:
+        for name in hit.cases:
+            if name != case:
+                counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items())
+
+
+def _print_also_in(hits: Iterable[_Held], case: str) -> None:
+    held = also_in(hits, case)
+    if held:
+        console.print("also in: " + ", ".join(
+            f"{name} ({n} result{'s' if n != 1 else ''})" for name, n in held),
+            highlight=False, soft_wrap=True)
+
+
+def _print_json(text: str, hits: Iterable[_Held], case: str) -> None:
+    """The results' JSON with ``also_in`` ([{case, results}]) added."""
+    out = json.loads(text)
+    out["also_in"] = [{"case": name, "results": n} for name, n in also_in(hits, case)]
+    print(json.dumps(out))
 
 
 def _sha256(text: str, option: str) -> bytes:
@@ -149,7 +183,7 @@ def _find_like(case: str, like: str | None, text_query: str | None, plugins: Pat
     except (scenes.SearchError, pictures.PicturesError, PluginError, AccountError) as exc:
         fail(str(exc))
     if json_out:
-        print(pictures.dumps(found, {"like": like, "text": text_query}))
+        _print_json(pictures.dumps(found, {"like": like, "text": text_query}), found.hits, case)
         return
     what = f"like {like[:16]}" if like is not None else f"described by {found.words}"
     console.print(f"{len(found.hits)} pictures {what} (model {found.model}, "
@@ -157,6 +191,7 @@ def _find_like(case: str, like: str | None, text_query: str | None, plugins: Pat
                   f"{', '.join(found.cases)})", highlight=False, soft_wrap=True)
     if not found.hits:
         return
+    _print_also_in(found.hits, case)
     table = Table()
     for column in ("sha256", "cosine", "at", "cases"):
         table.add_column(column, no_wrap=column == "sha256")
