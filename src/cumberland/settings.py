@@ -16,6 +16,8 @@ class PriorityWeights:
     for pictures the user had, which may be gone."""
 
     series: int = 400  # in a series of unknown camera-original material (analysis/series.py)
+    known_victim: int = 250  # a face matches a victims' face library (analysis/face_library.py)
+    known_offender: int = 140  # a face matches an offenders' face library
     camera: int = 30  # camera EXIF (make, model or maker notes) or camera provenance
     origin_folder: int = 25  # in a camera roll or a messaging app's media
     user_folder: int = 15  # pictures, desktop and documents, downloads, screenshots, cloud sync

@@ -47,7 +47,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     Image.fromarray(plain_background(96, 64)).save(gallery / "Eileen Collins" / "empty.png")
     (gallery / "Eileen Collins" / "notes.txt").write_text("not a picture")
     added = runner.invoke(app, ["faces", "library", "add", str(gallery), "--name", "agency",
-                                "--label-from", "folder", "--workspace", ws])
+                                "--label-from", "folder", "--kind", "victims",
+                                "--workspace", ws])
     again = _cli("faces", "library", "add", str(gallery), "--name", "agency",
                  "--label-from", "folder", "--workspace", ws)
     evidence = base / "evidence"
@@ -84,7 +85,8 @@ def test_a_gallery_folder_keeps_one_labelled_face_per_picture(loaded: dict[str, 
     assert "0 face(s) added, 1 already present" in str(loaded["again"])  # the same file again
     listed = json.loads(_cli("faces", "library", "list", "--json", "--workspace",
                              str(loaded["ws"])))["face_libraries"]
-    assert [(lib["name"], lib["faces"], lib["labels"]) for lib in listed] == [("agency", 1, 1)]
+    assert [(lib["name"], lib["kind"], lib["faces"], lib["labels"])
+            for lib in listed] == [("agency", "victims", 1, 1)]
     import hashlib
 
     from cumberland.store.workspace import Workspace
@@ -113,13 +115,54 @@ def test_triage_matches_the_copies_of_the_known_face_only(loaded: dict[str, obje
     assert all(m["distance"] < Settings().face_library_distance for m in matches)  # type: ignore[union-attr]
     assert len(persons) == 2  # the cameraman, not in this library, has no match
     text = _cli("faces", "--case", "fl", "--workspace", ws)
-    assert "in face library agency: Eileen Collins (distance" in text
+    assert "in face library agency (victims): Eileen Collins (distance" in text
     report = json.loads((Path(ws) / "reports" / "fl" / "report.json").read_text())
     media = report["face_library"]["media"]
     assert report["face_library"]["libraries"] == ["agency"]
     assert sorted(Path(m["path"]).name for m in media) == ["astronaut-bright.png",
                                                           "astronaut-crop.jpg"]
     assert media[0]["faces"][0]["label"] == "Eileen Collins"
+    assert media[0]["faces"][0]["kind"] == "victims"
+
+
+VICTIM = "a face matches a known victim (face library)"
+OFFENDER = "a face matches a known offender (face library)"
+
+
+def _queue(ws_path: str) -> list[tuple[str, int, str]]:
+    """The case's review queue in review order: (file name, priority, reasons)."""
+    from sqlalchemy import select
+
+    from cumberland.store.models import Item, ReviewEntry
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(Path(ws_path))
+    try:
+        with ws.engine.connect() as conn:
+            rows = conn.execute(select(Item.path, ReviewEntry.priority, ReviewEntry.reasons)
+                                .join(Item, Item.id == ReviewEntry.item_id)
+                                .order_by(ReviewEntry.priority, Item.path)).all()
+    finally:
+        ws.close()
+    return [(Path(r[0]).name, int(r[1]), r[2]) for r in rows]
+
+
+def test_a_known_victims_face_brings_its_media_forward(loaded: dict[str, object]) -> None:
+    """The two copies of the victims' library face are reviewed first, saying why, in the
+    queue, report.json and the grid's tooltip; the other media keep their place."""
+    from cumberland.analysis.priority import BASE
+    from cumberland.settings import PriorityWeights
+
+    ws = str(loaded["ws"])
+    queue = _queue(ws)
+    forward = BASE - PriorityWeights().known_victim
+    assert queue[:2] == [("astronaut-bright.png", forward, "unknown,known_victim"),
+                         ("astronaut-crop.jpg", forward, "unknown,known_victim")]
+    assert {p for _, p, _ in queue[2:]} == {BASE}  # the cameraman's library is not loaded yet
+    report = json.loads((Path(ws) / "reports" / "fl" / "report.json").read_text())
+    assert report["face_library"]["kinds"] == {"agency": "victims"}
+    assert {(m["priority"], tuple(m["reasons"])) for m in report["face_library"]["media"]} == {
+        (forward, ("unknown to every hash set", VICTIM))}
 
 
 def test_the_html_and_pdf_reports_list_the_known_faces(loaded: dict[str, object]) -> None:
@@ -168,23 +211,41 @@ def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> 
         cat = hashlib.sha256((Path(str(loaded["base"])) / "evidence" / "cat.png").read_bytes())
         faceless = client.get(f"/cases/{case}/media/{cat.hexdigest()}")
         assert faceless.status_code == 200 and 'id="known-faces"' not in faceless.text
+        grid = client.get(f"/cases/{case}/review").text  # the tiles' tooltips say why
+        assert grid.count(f'title="Priority: unknown to every hash set; {VICTIM}"') == 2
+        assert grid.index(known) < grid.index(cat.hexdigest())
     finally:
         ws.close()
 
 
 def test_a_csv_library_added_later_is_matched_by_enrich(loaded: dict[str, object]) -> None:
+    from cumberland.analysis.priority import BASE
+    from cumberland.settings import PriorityWeights
+
     ws = str(loaded["ws"])
     added = runner.invoke(app, ["faces", "library", "add", str(loaded["csv"]), "--name",
-                                "archive", "--workspace", ws])
+                                "archive", "--kind", "offenders", "--workspace", ws])
     assert added.exit_code == 0, added.output
     assert "1 face(s) added" in added.stdout and "row 3: an embedding has 128 numbers, not 3" \
         in added.output
     _cli("enrich", "--case", "fl", "--workspace", ws)  # no signal stale: faces matched again
     labels = sorted(m["label"] for p in _persons(ws) for m in p["library"])  # type: ignore[attr-defined]
     assert labels == ["Cameraman", "Eileen Collins", "Eileen Collins"]
+    weights = PriorityWeights()
+    victim, offender = BASE - weights.known_victim, BASE - weights.known_offender
+    assert [row[1:] for row in _queue(ws)[:3]] == [  # victims first, then the offender
+        (victim, "unknown,known_victim"), (victim, "unknown,known_victim"),
+        (offender, "unknown,known_offender")]
+    gallery = str(Path(str(loaded["base"])) / "gallery")  # the agency says: offenders after all
+    _cli("faces", "library", "add", gallery, "--name", "agency", "--label-from", "folder",
+         "--kind", "offenders", "--workspace", ws)
+    assert [row[1:] for row in _queue(ws)[:3]] == [(offender, "unknown,known_offender")] * 3
     _cli("faces", "library", "remove", "agency", "--actor", "lab", "--workspace", ws)
     assert sorted(m["label"] for p in _persons(ws)
                   for m in p["library"]) == ["Cameraman"]  # type: ignore[attr-defined]
+    queue = _queue(ws)  # rebuilt at once: the victims' matches are gone with their library
+    assert queue[0] == ("camera-tilted.png", offender, "unknown,known_offender")
+    assert {p for _, p, _ in queue[1:]} == {BASE}
     gone = runner.invoke(app, ["faces", "library", "remove", "agency", "--workspace", ws])
     assert gone.exit_code != 0 and "no face library named 'agency'" in gone.output
     _assert_audited(ws, str(loaded["base"]))
@@ -211,12 +272,15 @@ def _assert_audited(ws_path: str, base: str) -> None:
     gallery = str((Path(base) / "gallery").resolve())
     assert [tuple(r) for r in rows] == [
         ("cli", "face-library-add", "agency",
-         {"origin": gallery, "added": 1, "already": 0, "notes": 2}),
+         {"origin": gallery, "kind": "victims", "added": 1, "already": 0, "notes": 2}),
         ("cli", "face-library-add", "agency",
-         {"origin": gallery, "added": 0, "already": 1, "notes": 2}),
+         {"origin": gallery, "kind": "victims", "added": 0, "already": 1, "notes": 2}),
         ("cli", "face-library-add", "archive",
-         {"origin": str((Path(base) / "known.csv").resolve()), "added": 1, "already": 0,
-          "notes": 1}),
+         {"origin": str((Path(base) / "known.csv").resolve()), "kind": "offenders",
+          "added": 1, "already": 0, "notes": 1}),
+        ("cli", "face-library-add", "agency",
+         {"origin": gallery, "kind": "offenders", "added": 0, "already": 1, "notes": 2,
+          "kind_was": "victims"}),
         ("lab", "face-library-remove", "agency", {"origin": gallery, "faces": 1})]
 
 

@@ -4,6 +4,10 @@
 add`` loads reference images: each picture of a folder goes through the ``faces`` signal
 exactly as at triage (the same decode, EXIF orientation, detector and dlib embedding) and
 its largest face is kept, labelled by the file's name or its folder's (``--label-from``).
+A library says whose faces it holds (``--kind``: ``victims``, ``offenders`` or
+``unspecified``): a media with a face matching a victims' or an offenders' library moves
+forward in the review queue (analysis/priority.py, docs/artefacts.md), an unspecified
+library's matches are shown and move nothing.
 A CSV brings precomputed embeddings instead (columns ``label`` and ``embedding``: 128
 numbers separated by spaces, or Cumberland's base64 form); they must come from the same
 model (dlib's ResNet face model v1), which nothing in the numbers can prove.
@@ -23,7 +27,9 @@ reviewer's time. The transformed copies of the test faces lie at 0.06-0.25 from 
 gallery copy and other faces at 0.79 or more (tests/vision/test_face_library.py). A match is
 a lead for a reviewer, never an identification. Matches are kept per media and rebuilt
 whole for the case's media each time, so a library added, grown or removed, or faces
-recomputed, is reflected by the next ``enrich`` without recomputing any signal.
+recomputed, is reflected by the next ``enrich`` without recomputing any signal. Removing a
+library, or changing its kind, rebuilds the review queue of the cases its faces matched at
+once, in the same transaction (the priority follows what the facts pages show).
 """
 
 from __future__ import annotations
@@ -42,9 +48,11 @@ from typing import Any
 
 import faiss
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from cumberland.analysis.persons import case_faces
+from cumberland.analysis.priority import explain
+from cumberland.analysis.review import requeue
 from cumberland.errors import one_line
 from cumberland.matching.library import files_under
 from cumberland.settings import Settings
@@ -52,7 +60,13 @@ from cumberland.signals import models, registry
 from cumberland.signals.faces import EMBEDDING_DIM, FacesFound, decode
 from cumberland.signals.faces import SIGNAL as FACES
 from cumberland.store import audit
-from cumberland.store.models import FaceLibrary, FaceLibraryFace, FaceLibraryMatch, Item
+from cumberland.store.models import (
+    FaceLibrary,
+    FaceLibraryFace,
+    FaceLibraryMatch,
+    Item,
+    ReviewEntry,
+)
 from cumberland.store.sql import IN_CHUNK
 from cumberland.store.workspace import Workspace
 
@@ -62,6 +76,15 @@ CSV_LIMIT = 50 * 1024 * 1024  # a CSV of embeddings is ~1.3 KB a face: 40,000 fa
 
 class FaceLibraryError(ValueError):
     """A face library that cannot be loaded, found or removed (one line)."""
+
+
+class LibraryKind(StrEnum):
+    """Whose faces a library holds; the review queue's ``known_victim`` and
+    ``known_offender`` facts follow it (analysis/priority.FACE_KINDS)."""
+
+    VICTIMS = "victims"
+    OFFENDERS = "offenders"
+    UNSPECIFIED = "unspecified"
 
 
 class LabelFrom(StrEnum):
@@ -86,14 +109,15 @@ class LibraryMatch:
     library: str
     label: str
     distance: float
+    kind: str = LibraryKind.UNSPECIFIED.value
 
     @property
     def face(self) -> str:
         return f"{self.sha256.hex()}:{self.face_index}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"face": self.face, "library": self.library, "label": self.label,
-                "distance": round(self.distance, 4)}
+        return {"face": self.face, "library": self.library, "kind": self.kind,
+                "label": self.label, "distance": round(self.distance, 4)}
 
 
 def _label(path: Path, folder: Path, label_from: LabelFrom) -> str:
@@ -107,15 +131,23 @@ def _clean(label: str) -> str:
     return " ".join(label.split())[:200]
 
 
-def _library(ws: Workspace, name: str, source: Path) -> int:
+def _library(ws: Workspace, name: str, source: Path, kind: LibraryKind | None
+             ) -> tuple[int, str, str]:
+    """The library's id, its kind before and its kind now (``kind`` None keeps it)."""
     now = time.time()
     with ws.engine.begin() as conn:
-        found = conn.scalar(select(FaceLibrary.id).where(FaceLibrary.name == name))
+        found = conn.execute(select(FaceLibrary.id, FaceLibrary.kind)
+                             .where(FaceLibrary.name == name)).first()
         if found is not None:
-            return int(found)
+            if kind is not None and kind.value != found.kind:
+                conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
+                             .where(FaceLibrary.id == found.id).values(kind=kind.value))
+                _requeue(conn, _matched_media(conn, found.id))  # its matches move differently
+            return int(found.id), found.kind, kind.value if kind is not None else found.kind
+        made = (kind or LibraryKind.UNSPECIFIED).value
         return int(conn.execute(insert(FaceLibrary).values(
-            name=name, source=str(source), model=MODEL, created_at=now, updated_at=now)
-            .returning(FaceLibrary.id)).scalar_one())
+            name=name, source=str(source), model=MODEL, kind=made, created_at=now,
+            updated_at=now).returning(FaceLibrary.id)).scalar_one()), made, made
 
 
 def _embedding(text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -150,10 +182,12 @@ def _from_csv(path: Path) -> Iterator[tuple[str, str, str]]:
 
 def add_face_library(ws: Workspace, source: Path, name: str,
                      label_from: LabelFrom = LabelFrom.FILENAME,
-                     settings: Settings | None = None, actor: str = "cli") -> AddOutcome:
+                     settings: Settings | None = None, actor: str = "cli",
+                     kind: LibraryKind | None = None) -> AddOutcome:
     """Load the faces of ``source`` (a folder of pictures or a CSV of embeddings) into face
-    library ``name``, created on first use; the audit log records who added what from where,
-    in the transaction that stores the faces."""
+    library ``name``, created on first use (of ``kind``, unspecified when None; a ``kind``
+    given for an existing library replaces its kind); the audit log records who added what
+    from where and of which kind, in the transaction that stores the faces."""
     settings = settings or Settings()
     name = _clean(name)
     if not name:
@@ -163,7 +197,7 @@ def add_face_library(ws: Workspace, source: Path, name: str,
     if source.is_dir():
         models.check(models.FACE_MODELS)  # a damaged model: one line, before any picture
     outcome = AddOutcome(name)
-    library = _library(ws, name, source)
+    library, was, kind_now = _library(ws, name, source, kind)
     with ws.engine.connect() as conn:
         known = {bytes(s) for s in conn.scalars(select(FaceLibraryFace.origin_sha256).where(
             FaceLibraryFace.library_id == library, FaceLibraryFace.origin_sha256.is_not(None)))
@@ -195,9 +229,10 @@ def add_face_library(ws: Workspace, source: Path, name: str,
             conn.execute(insert(FaceLibraryFace), [{**r, "library_id": library} for r in rows])
         conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
                      .where(FaceLibrary.id == library).values(updated_at=time.time()))
-        audit.append_in(conn, actor, "face-library-add", None, name, {
-            "origin": str(source.resolve()), "added": len(rows), "already": outcome.already,
-            "notes": len(outcome.problems)})
+        details = {"origin": str(source.resolve()), "kind": kind_now, "added": len(rows),
+                   "already": outcome.already, "notes": len(outcome.problems)}
+        audit.append_in(conn, actor, "face-library-add", None, name,
+                        details if was == kind_now else {**details, "kind_was": was})
     outcome.added = len(rows)
     return outcome
 
@@ -234,11 +269,31 @@ def list_face_libraries(ws: Workspace) -> list[dict[str, Any]]:
         rows = conn.execute(
             select(FaceLibrary.name, FaceLibrary.source, FaceLibrary.model,
                    FaceLibrary.created_at, FaceLibrary.updated_at,
-                   func.count(FaceLibraryFace.id), func.count(FaceLibraryFace.label.distinct()))
+                   func.count(FaceLibraryFace.id), func.count(FaceLibraryFace.label.distinct()),
+                   FaceLibrary.kind)
             .outerjoin(FaceLibraryFace, FaceLibraryFace.library_id == FaceLibrary.id)
             .group_by(FaceLibrary.id).order_by(FaceLibrary.name)).all()
-    return [{"name": r[0], "source": r[1], "model": r[2], "created_at": r[3],
+    return [{"name": r[0], "kind": r[7], "source": r[1], "model": r[2], "created_at": r[3],
              "updated_at": r[4], "faces": int(r[5]), "labels": int(r[6])} for r in rows]
+
+
+def _matched_media(conn: Connection, library: int) -> dict[int, set[bytes]]:
+    """Per case, its media with a face matched to one of the library's faces."""
+    faces = select(FaceLibraryFace.id).where(FaceLibraryFace.library_id == library)
+    media = select(FaceLibraryMatch.media_sha256).where(
+        FaceLibraryMatch.library_face_id.in_(faces))
+    out: dict[int, set[bytes]] = defaultdict(set)
+    for case, sha in conn.execute(select(Item.case_id, Item.media_sha256)
+                                  .where(Item.media_sha256.in_(media)).distinct()):
+        if sha is not None:
+            out[int(case)].add(bytes(sha))
+    return out
+
+
+def _requeue(conn: Connection, media: dict[int, set[bytes]]) -> None:
+    """Rank those media again in their cases' review queues, in ``conn``'s transaction."""
+    for case, shas in sorted(media.items()):
+        requeue(conn, case, shas)
 
 
 def remove_face_library(ws: Workspace, name: str, actor: str = "cli") -> int:
@@ -250,6 +305,7 @@ def remove_face_library(ws: Workspace, name: str, actor: str = "cli") -> int:
         if found is None:
             raise FaceLibraryError(f"no face library named {name!r}")
         library = found.id
+        matched = _matched_media(conn, library)
         faces = select(FaceLibraryFace.id).where(FaceLibraryFace.library_id == library)
         count = len(conn.execute(faces).all())
         conn.execute(delete(FaceLibraryMatch).where(FaceLibraryMatch.library_face_id.in_(faces)))
@@ -257,6 +313,7 @@ def remove_face_library(ws: Workspace, name: str, actor: str = "cli") -> int:
         conn.execute(delete(FaceLibrary).where(FaceLibrary.id == library))
         audit.append_in(conn, actor, "face-library-remove", None, name,
                         {"origin": found.source, "faces": count})
+        _requeue(conn, matched)  # the queue follows at once, in the same transaction
     return count
 
 
@@ -314,7 +371,8 @@ def case_matches(ws: Workspace, case: int, media: bytes | None = None) -> list[L
     """The library matches of a case's faces (of one media of it: ``media``), nearest first
     per face."""
     sql = (select(FaceLibraryMatch.media_sha256, FaceLibraryMatch.face_index,
-                  FaceLibrary.name, FaceLibraryFace.label, FaceLibraryMatch.distance)
+                  FaceLibrary.name, FaceLibraryFace.label, FaceLibraryMatch.distance,
+                  FaceLibrary.kind)
            .join(FaceLibraryFace, FaceLibraryFace.id == FaceLibraryMatch.library_face_id)
            .join(FaceLibrary, FaceLibrary.id == FaceLibraryFace.library_id)
            .where(FaceLibraryMatch.media_sha256.in_(
@@ -324,7 +382,7 @@ def case_matches(ws: Workspace, case: int, media: bytes | None = None) -> list[L
     if media is not None:
         sql = sql.where(FaceLibraryMatch.media_sha256 == media)
     with ws.engine.connect() as conn:
-        return [LibraryMatch(bytes(r[0]), int(r[1]), r[2], r[3], float(r[4]))
+        return [LibraryMatch(bytes(r[0]), int(r[1]), r[2], r[3], float(r[4]), r[5])
                 for r in conn.execute(sql)]
 
 
@@ -337,22 +395,34 @@ def by_face(matches: list[LibraryMatch]) -> dict[str, list[LibraryMatch]]:
 
 
 def case_report(ws: Workspace, case: int) -> dict[str, Any]:
-    """report.json's ``face_library``: the libraries loaded, and per media of the case with
-    a match its first path and each matched face's library, label and distance."""
+    """report.json's ``face_library``: the libraries loaded (name and kind), and per media
+    of the case with a match its first path, its place in the review queue with the reasons
+    (``priority``, ``reasons`` in words), and each matched face's library, kind, label and
+    distance."""
     matches = case_matches(ws, case)
     shas = sorted({m.sha256 for m in matches})
     with ws.engine.connect() as conn:
         paths: dict[bytes, str] = {}
+        queued: dict[bytes, tuple[int, str]] = {}
         for lo in range(0, len(shas), IN_CHUNK):
+            chunk = shas[lo:lo + IN_CHUNK]
             for sha, path in conn.execute(
                     select(Item.media_sha256, func.min(Item.path))
-                    .where(Item.case_id == case, Item.media_sha256.in_(shas[lo:lo + IN_CHUNK]))
+                    .where(Item.case_id == case, Item.media_sha256.in_(chunk))
                     .group_by(Item.media_sha256)):
                 if sha is not None:
                     paths[bytes(sha)] = path
+            for sha, priority, reasons in conn.execute(
+                    select(ReviewEntry.media_sha256, ReviewEntry.priority, ReviewEntry.reasons)
+                    .where(ReviewEntry.case_id == case, ReviewEntry.media_sha256.in_(chunk))):
+                queued[bytes(sha)] = (int(priority), reasons)
     per_media: dict[bytes, list[dict[str, Any]]] = defaultdict(list)
     for m in matches:
         per_media[m.sha256].append(m.to_dict())
-    return {"libraries": [lib["name"] for lib in list_face_libraries(ws)],
-            "media": [{"sha256": sha.hex(), "path": paths.get(sha), "faces": per_media[sha]}
-                      for sha in shas]}
+    libraries = list_face_libraries(ws)
+    return {"libraries": [lib["name"] for lib in libraries],
+            "kinds": {lib["name"]: lib["kind"] for lib in libraries},
+            "media": [{"sha256": sha.hex(), "path": paths.get(sha),
+                       "priority": queued[sha][0] if sha in queued else None,
+                       "reasons": explain(queued[sha][1]) if sha in queued else [],
+                       "faces": per_media[sha]} for sha in shas]}

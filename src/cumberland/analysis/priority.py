@@ -5,7 +5,10 @@ no hash set knows, then matched material, then known-good (tiers ``TIER`` apart,
 crossed). Within a tier a media starts at ``BASE`` and each fact about it moves it by its
 weight (``Settings.priority``, documented in docs/artefacts.md): evidence of origin (camera
 EXIF or maker notes, a camera roll or messaging app's folder, a user's folders, full size)
-and of deletion (deleted or recovered, a recycle bin, a thumbnail cache) bring it forward;
+and of deletion (deleted or recovered, a recycle bin, a thumbnail cache) bring it forward,
+and so does a face matching an agency's face library of known victims (new material of a
+known child: the quickest safeguarding) or, less, of known offenders (a lead on who made
+it);
 signs of being generated, and icons or UI graphics (tiny, with alpha or in system and
 program folders) send it back. Thumbnails a thumbnail cache holds are never icons: they
 stand for pictures the user had and may have deleted. Lower numbers are reviewed first.
@@ -18,6 +21,7 @@ one statement (``analysis/review.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -37,6 +41,9 @@ CACHE_CATEGORY = "thumbnail-cache"
 SYSTEM_CATEGORIES = ("system", "program")
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 AI_LEVELS = {"weak": "ai_weak", "strong": "ai_strong", "declared-ai": "ai_declared"}
+# Face-library kinds (analysis/face_library.LibraryKind) whose matches move a media; an
+# ``unspecified`` library's matches are shown but move nothing.
+FACE_KINDS = {"victims": "known_victim", "offenders": "known_offender"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,8 @@ class Factor:
 
 FACTORS = (
     Factor("series", -1, "in a series of unknown camera-original material"),
+    Factor("known_victim", -1, "a face matches a known victim (face library)"),
+    Factor("known_offender", -1, "a face matches a known offender (face library)"),
     Factor("camera", -1, "camera EXIF or maker notes"),
     Factor("origin_folder", -1, "in a camera roll or a messaging app's media"),
     Factor("user_folder", -1, "in the user's folders"),
@@ -75,6 +84,8 @@ class Facts:
 
     tier: str = "unknown"
     series: bool = False
+    known_victim: bool = False
+    known_offender: bool = False
     camera: bool = False
     origin_folder: bool = False
     user_folder: bool = False
@@ -91,10 +102,12 @@ def describe(*, matched: bool = False, known_good: bool = False, camera: bool = 
              ai_level: str | None = None, categories: frozenset[str] = frozenset(),
              every_copy_in_system: bool = False, long_side: int | None = None,
              alpha: bool = False, deleted: bool = False, series: bool = False,
+             face_kinds: frozenset[str] = frozenset(),
              weights: PriorityWeights = DEFAULTS) -> Facts:
     """The facts of a media from what its items and decode say (``categories``: those of
     any of its items; ``every_copy_in_system``: each item is in a system or program
-    folder). The SQL twin is ``facts_sql``."""
+    folder; ``face_kinds``: the kinds of the face libraries its faces matched). The SQL
+    twin is ``facts_sql``."""
     cache = CACHE_CATEGORY in categories
     system = every_copy_in_system and not cache
     tiny = long_side is not None and long_side <= weights.icon_max_px
@@ -102,6 +115,7 @@ def describe(*, matched: bool = False, known_good: bool = False, camera: bool = 
     return Facts(
         tier="matched" if matched else "known-good" if known_good else "unknown",
         series=series,
+        **{name: kind in face_kinds for kind, name in FACE_KINDS.items()},
         camera=camera or ai_level == "camera-metadata",
         origin_folder=bool(categories & set(ORIGIN_CATEGORIES)),
         user_folder=bool(categories & set(USER_CATEGORIES)),
@@ -177,9 +191,11 @@ def item_aggregates(artefacts: Any, deleted: Any, deleted_at: Any) -> dict[str, 
 
 def facts_sql(matched: ColumnElement[bool], known_good: ColumnElement[bool], items: ItemFacts,
               media: Any, weights: PriorityWeights,
-              series: ColumnElement[bool] | None = None) -> dict[str, Any]:
+              series: ColumnElement[bool] | None = None,
+              face_kind: Callable[[str], ColumnElement[bool]] | None = None) -> dict[str, Any]:
     """SQL twin of :func:`describe`: the tier and each factor's condition, over the media
-    table ``media`` and the item aggregates (``series``: the media is in a prime series)."""
+    table ``media`` and the item aggregates (``series``: the media is in a prime series;
+    ``face_kind(kind)``: a face of it matched a face library of that kind)."""
     long_side = case((media.width >= media.height, media.width), else_=media.height)
     alpha = func.coalesce(media.meta["mode"].as_string(), "").in_(ALPHA_MODES)
     cache = items.cache == 1
@@ -188,6 +204,8 @@ def facts_sql(matched: ColumnElement[bool], known_good: ColumnElement[bool], ite
     return {
         "tier": case((matched, MATCHED), (known_good, KNOWN_GOOD), else_=UNKNOWN),
         "series": series if series is not None else literal(False),
+        **{name: face_kind(kind) if face_kind is not None else literal(False)
+           for kind, name in FACE_KINDS.items()},
         "camera": camera_sql(media.meta, media.ai_level),
         "origin_folder": items.origin == 1,
         "user_folder": items.user == 1,

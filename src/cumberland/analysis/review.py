@@ -36,6 +36,9 @@ from cumberland.settings import PriorityWeights
 from cumberland.store import audit
 from cumberland.store.models import (
     Decision,
+    FaceLibrary,
+    FaceLibraryFace,
+    FaceLibraryMatch,
     HashSet,
     Item,
     Match,
@@ -99,6 +102,16 @@ def _purpose_match(purpose: str, sha: Any) -> Any:
                           HashSet.purpose == purpose)
 
 
+def _face_kind(sha: Any) -> Any:
+    """A face of the media matched a face library of a given kind (analysis/priority.py)."""
+    def matched(kind: str) -> Any:
+        return exists().where(FaceLibraryMatch.media_sha256 == sha,
+                              FaceLibraryFace.id == FaceLibraryMatch.library_face_id,
+                              FaceLibrary.id == FaceLibraryFace.library_id,
+                              FaceLibrary.kind == kind)
+    return matched
+
+
 _QUEUE_LOCK = 0x5245_5649_0000_0000  # "REVI" + case id: one advisory lock per case
 
 
@@ -132,7 +145,7 @@ def _entries(case: int, weights: PriorityWeights, only: list[bytes] | None = Non
                                Series.case_id == case, Series.number == SeriesMember.number,
                                Series.prime.is_(True))
     priority, reasons = rank_sql(facts_sql(matched, known_good, items, Media, weights,
-                                           in_series), weights)
+                                           in_series, _face_kind(groups.c.sha)), weights)
     taken = func.coalesce(func.substr(Media.meta[("exif", "datetime_original")].as_string(),
                                       1, 19), "~")
     return (select(literal(case), groups.c.sha, priority,

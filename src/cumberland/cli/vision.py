@@ -26,6 +26,14 @@ CaseOpt = Annotated[str, typer.Option("--case", help="Case name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+class KindChoice(StrEnum):
+    """Whose faces a library holds (analysis.face_library.LibraryKind)."""
+
+    VICTIMS = "victims"
+    OFFENDERS = "offenders"
+    UNSPECIFIED = "unspecified"
+
+
 class LabelChoice(StrEnum):
     """Where a gallery picture's label comes from (analysis.face_library.LabelFrom)."""
 
@@ -132,8 +140,9 @@ def faces(
                       soft_wrap=True)
         for face in person.faces:
             for m in known.get(face.ref, []):
-                console.print(f"  {face.ref} in face library {m.library}: {m.label} "
-                              f"(distance {m.distance:.3f})", highlight=False, soft_wrap=True)
+                console.print(f"  {face.ref} in face library {m.library} ({m.kind}): "
+                              f"{m.label} (distance {m.distance:.3f})", highlight=False,
+                              soft_wrap=True)
     console.print(f"{len(found)} person(s) in {case}, "
                   f"{sum(1 for v in known.values() if v)} face(s) in a face library",
                   highlight=False)
@@ -148,18 +157,29 @@ def face_library_add(
     label_from: Annotated[LabelChoice, typer.Option(
         help="A picture's label: its file name (without extension) or its folder's "
              "name.")] = LabelChoice.FILENAME,
+    kind: Annotated[KindChoice | None, typer.Option(
+        help="Whose faces: a match with a victims' library brings a media forward in the "
+             "review queue, an offenders' one too, less; unspecified (a new library's "
+             "default) moves nothing. Given for an existing library, it replaces its "
+             "kind.")] = None,
     actor: ActorOpt = "cli",
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
     """Store the faces of SOURCE (label, embedding, origin; never the pictures); re-adding a
     folder adds only new files. Cases are matched at their next triage or enrich."""
-    from cumberland.analysis.face_library import FaceLibraryError, LabelFrom, add_face_library
+    from cumberland.analysis.face_library import (
+        FaceLibraryError,
+        LabelFrom,
+        LibraryKind,
+        add_face_library,
+    )
     from cumberland.signals.models import ModelError
 
     ws = open_workspace(workspace, db)
     try:
-        out = add_face_library(ws, source, name, LabelFrom(label_from.value), actor=actor)
+        out = add_face_library(ws, source, name, LabelFrom(label_from.value), actor=actor,
+                               kind=LibraryKind(kind.value) if kind is not None else None)
     except (FaceLibraryError, ModelError) as exc:
         fail(str(exc))
     for problem in out.problems:
@@ -179,8 +199,9 @@ def face_library_list(as_json: JsonOpt = False, workspace: WorkspaceOpt = DEFAUL
         console.print_json(json.dumps({"face_libraries": found}))
         return
     for lib in found:
-        console.print(f"{lib['name']}: {lib['faces']:,} face(s), {lib['labels']:,} label(s), "
-                      f"from {lib['source']}", highlight=False, soft_wrap=True)
+        console.print(f"{lib['name']} ({lib['kind']}): {lib['faces']:,} face(s), "
+                      f"{lib['labels']:,} label(s), from {lib['source']}", highlight=False,
+                      soft_wrap=True)
     console.print(f"{len(found)} face librar{'y' if len(found) == 1 else 'ies'}",
                   highlight=False)
 

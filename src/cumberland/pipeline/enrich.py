@@ -31,6 +31,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from cumberland.analysis.face_library import match_case_faces
+from cumberland.analysis.review import refresh_queue
 from cumberland.errors import one_line
 from cumberland.pipeline.analyse import analyse
 from cumberland.pipeline.executors import Executor, Job
@@ -358,6 +359,7 @@ def enrich(ws: Workspace, request: EnrichRequest, progress: Progress | None = No
             analyse(ws, case, settings, request.libraries or None, outcome.changed)
         else:  # a face library added since: its matches need no signal recomputed
             match_case_faces(ws, case, settings)
+            refresh_queue(ws, case)  # and may move media in the queue (analysis/priority.py)
     progress.phase("reporting", 1)
     done = EnrichRun(outcome, case_summary(ws, case))
     if request.report_dir is not None:

@@ -551,6 +551,10 @@ class FaceLibrary(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     source: Mapped[str] = mapped_column(Text)  # the folder or CSV it was loaded from
     model: Mapped[str] = mapped_column(String(80))  # the embedding model (signals/models.py)
+    # whose faces: victims, offenders or unspecified (a match with a victim's or an
+    # offender's face moves the review queue: analysis/priority.py)
+    kind: Mapped[str] = mapped_column(String(20), default="unspecified",
+                                      server_default="unspecified")
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
 
