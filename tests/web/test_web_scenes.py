@@ -238,6 +238,58 @@ def test_draw_a_box_see_blurred_results_open_one_with_its_outline(
         tab.context.close()
 
 
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")
+def test_a_box_drawn_in_the_viewer_itself_searches_its_region(
+        browser: Browser, rooms: dict[str, Any]) -> None:  # noqa: F811
+    """In the viewer, "d" turns the pointer from panning to drawing a box; a box drawn on the
+    picture turned a quarter, zoomed out and panned is the same region of the picture's own
+    pixels, and releasing it runs the region search (blurred results, audited)."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    case, sha = rooms["ids"]["a"], rooms["sha"]
+    with running(create_app(rooms["ws"])) as url:
+        tab = _tab(browser, url, "rita")
+        tab.goto(f"{url}/cases/{case}/media/{sha['room.jpg']}")
+        box = tab.locator("#box-mode")
+        expect(box).to_be_hidden()  # nothing to draw on before a reveal
+        tab.keyboard.press("?")
+        expect(tab.locator("#help-keys")).to_contain_text("Draw a box on the revealed picture")
+        tab.keyboard.press("?")
+        tab.keyboard.press("r")
+        tab.wait_for_function("() => document.getElementById('picture').naturalWidth === 640")
+        for key in ("]", "-", "Shift+ArrowRight"):  # a quarter turn right, zoom out, pan
+            tab.keyboard.press(key)
+        tab.keyboard.press("d")
+        expect(box).to_have_attribute("aria-pressed", "true")
+        shown = tab.locator("#picture").bounding_box()
+        assert shown is not None and shown["height"] > shown["width"]  # turned
+
+        def at(u: float, v: float) -> tuple[float, float]:
+            return shown["x"] + u * shown["width"], shown["y"] + v * shown["height"]
+
+        tab.mouse.move(*at(0.25, 0.1))
+        tab.mouse.down()
+        tab.mouse.move(*at(0.75, 0.6), steps=4)
+        expect(tab.locator("#region-box")).to_be_visible()
+        tab.mouse.up()
+        # turned back: screen x along the picture's height, y against its width
+        tab.wait_for_url(re.compile(r"/find\?media="))
+        region = re.search(r"region=([\d%C,]+)", tab.url)
+        assert region is not None
+        x, y, w, h = (int(v) for v in region.group(1).replace("%2C", ",").split(","))
+        assert [abs(a - b) <= 2 for a, b in zip((x, y, w, h), (64, 120, 320, 240), strict=True)] \
+            == [True] * 4, (x, y, w, h)
+        expect(tab.locator(".find-hit")).to_have_count(2)  # the room's other shots in case a
+        for img in tab.locator(".find-hit img").all():
+            assert (img.get_attribute("src") or "").endswith("/thumb")
+        tab.context.close()
+    with rooms["ws"].engine.connect() as conn:
+        logged = conn.execute(select(AuditEntry.target, AuditEntry.details).where(
+            AuditEntry.action == "scene-search").order_by(AuditEntry.id.desc())).first()
+    assert logged is not None and logged.target == sha["room.jpg"]
+    assert logged.details["region"] == f"{x},{y},{w},{h}"
+
+
 def test_scene_also_in_case_x_for_who_may_see_x(rooms: dict[str, Any]) -> None:
     """Case a was built before b existed; b's build tells a's series. A member of a alone
     is not told that b exists; report.json names b and nothing of b's media."""

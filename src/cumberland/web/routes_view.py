@@ -25,6 +25,7 @@ from cumberland.analysis.grid import neighbour
 from cumberland.analysis.review import DEFAULT_SCHEME, load_schemes
 from cumberland.analysis.text_search import SIGNAL as OCR
 from cumberland.analysis.text_search import text_words
+from cumberland.matching.upright import shown_size
 from cumberland.store import accounts
 from cumberland.store.models import (
     Decision,
@@ -122,6 +123,8 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
     ocr = next((s.data for s in signals if s.name == OCR and isinstance(s.data, dict)), {})
     words = text_words(ocr, request.query_params.get("q", "")[:300]) if media.kind == "image" \
         else []
+    upright = shown_size((media.width or 0, media.height or 0),
+                         (meta.get("exif") or {}).get("orientation"))
     return render(request, "item.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256, "m": media,
         "items": items, "matches": matches, "decision": decision, "opinions": opinions,
@@ -130,6 +133,7 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
         "exif": flatten(meta.get("exif") or {}),
         "facts": flatten({k: v for k, v in meta.items() if k != "exif"}),
         "neighbours": neighbours, "revealed": left > 0, "reveal_left": left, "words": words,
+        "upright": upright,
         "thumb_sharp": digest in shown(request, case_id, [digest]),
         "previous": previous, "following": following, "nav": nav,
         "back": with_args(nav, focus=sha256),

@@ -1,5 +1,6 @@
 // The workbench in the browser: the review grid (keyboard categorisation, multi-select, undo,
-// auto-advance, reveals), the viewer (zoom, pan, rotate, keyframes, playback), the stacks and
+// auto-advance, reveals), the viewer (zoom, pan, rotate, a region box to search, keyframes,
+// playback), the stacks and
 // second-opinion pages, and what every page has (help, panic, session timer).
 // Loaded as a file (the CSP forbids inline scripts); every POST carries the CSRF header.
 // Every action has a key: `?` lists them (the list is built from what is registered here).
@@ -371,13 +372,14 @@
     const boxes = document.getElementById("text-boxes"); // words read, over the revealed picture
     let boxesOn = true;
 
+    const target = () => stage.querySelector("video:not([hidden])") || picture;
     function draw() {
-      const target = stage.querySelector("video:not([hidden])") || picture;
-      if (boxes) boxes.hidden = !(sharp && boxesOn && target === picture && view.natural[0]);
+      const shown = target();
+      if (boxes) boxes.hidden = !(sharp && boxesOn && shown === picture && view.natural[0]);
       if (!sharp) { stage.classList.add("blurred"); return; }
       stage.classList.remove("blurred");
       const [w, h] = view.natural;
-      for (const el of boxes ? [target, boxes] : [target]) {
+      for (const el of boxes ? [shown, boxes] : [shown]) {
         el.style.width = `${w}px`;
         el.style.height = `${h}px`;
         el.style.transform = `translate(-50%, -50%) translate(${view.x}px, ${view.y}px) rotate(${view.turn * 90}deg) scale(${view.scale})`;
@@ -400,12 +402,57 @@
       view.x = 0; view.y = 0;
       draw();
     }
+    // A box drawn on the revealed picture is a region search: the pointer draws instead of
+    // panning; the box is turned back through the rotation to the upright picture's pixels
+    // (its EXIF orientation applied, as the separate "Find this scene" page draws), which the
+    // search turns to the stored pixels, as the CLI's --region is.
+    const boxButton = document.getElementById("box-mode");
+    const regionBox = document.getElementById("region-box");
+    let boxing = false;
+    let boxFrom = null;
+    function setBoxing(on) {
+      boxing = Boolean(on && sharp && regionBox && target() === picture);
+      boxFrom = null;
+      stage.classList.toggle("boxing", boxing);
+      if (boxButton) boxButton.setAttribute("aria-pressed", String(boxing));
+      if (regionBox) regionBox.hidden = true;
+    }
+    function pointed(event) { // the pointer clamped to the picture: screen point, upright fraction
+      const r = picture.getBoundingClientRect();
+      const x = Math.min(r.right, Math.max(r.left, event.clientX));
+      const y = Math.min(r.bottom, Math.max(r.top, event.clientY));
+      const u = (x - r.left) / r.width;
+      const v = (y - r.top) / r.height;
+      return { x, y, at: [[u, v], [v, 1 - u], [1 - u, 1 - v], [1 - v, u]][view.turn] };
+    }
+    function showBox(a, b) {
+      const s = stage.getBoundingClientRect();
+      Object.assign(regionBox.style, {
+        left: `${Math.min(a.x, b.x) - s.left}px`, top: `${Math.min(a.y, b.y) - s.top}px`,
+        width: `${Math.abs(a.x - b.x)}px`, height: `${Math.abs(a.y - b.y)}px`,
+      });
+      regionBox.hidden = false;
+    }
+    function search(a, b) {
+      const width = Number(stage.dataset.width);
+      const height = Number(stage.dataset.height);
+      const x0 = Math.round(Math.min(a.at[0], b.at[0]) * width);
+      const y0 = Math.round(Math.min(a.at[1], b.at[1]) * height);
+      const x1 = Math.round(Math.max(a.at[0], b.at[0]) * width);
+      const y1 = Math.round(Math.max(a.at[1], b.at[1]) * height);
+      if (x1 - x0 < 2 || y1 - y0 < 2) { setBoxing(true); say("Drag a larger box."); return; }
+      say("Searching…");
+      window.location.assign(`/cases/${caseId}/find?media=${sha}&region=${x0},${y0},${x1 - x0},${y1 - y0}`);
+    }
+
     const zoom = (factor) => { view.scale = Math.max(0.02, Math.min(32, view.scale * factor)); draw(); };
     const actual = () => { view.scale = 1; draw(); };
     const rotate = (by) => { view.turn = (view.turn + by + 4) % 4; fit(); };
 
     function blurAgain() {
       sharp = false;
+      setBoxing(false);
+      if (boxButton) boxButton.hidden = true;
       picture.src = picture.dataset.blurred;
       picture.style.cssText = "";
       stage.querySelectorAll("video").forEach((v) => { v.pause(); v.removeAttribute("src"); v.load(); v.remove(); });
@@ -481,6 +528,7 @@
       }, 1000);
       if (stage.dataset.kind === "video") loadKeyframes();
       else showPicture(`${base}/full`);
+      if (boxButton) boxButton.hidden = false;
     }
 
     async function reveal() {
@@ -519,14 +567,24 @@
     click("rotate-right", () => rotate(1));
     click("play", play);
     click("text-toggle", toggleText);
+    click("box-mode", () => setBoxing(!boxing));
     Object.keys(labels).forEach((code) => bind([code], `Categorise: ${label(Number(code))} (then the next item)`, () => categorise(Number(code))));
     bind(["Backspace"], "Clear the category", () => categorise(null));
     bind(["Shift + arrows", "drag"], "Pan a zoomed picture", null);
     stage.addEventListener("wheel", (event) => { if (sharp) { event.preventDefault(); zoom(event.deltaY < 0 ? 1.1 : 0.9); } }, { passive: false });
     let drag = null;
-    stage.addEventListener("pointerdown", (event) => { if (sharp) drag = [event.clientX - view.x, event.clientY - view.y]; });
-    window.addEventListener("pointerup", () => { drag = null; });
-    stage.addEventListener("pointermove", (event) => { if (drag) { view.x = event.clientX - drag[0]; view.y = event.clientY - drag[1]; draw(); } });
+    stage.addEventListener("pointerdown", (event) => {
+      if (boxing) { event.preventDefault(); boxFrom = pointed(event); showBox(boxFrom, boxFrom); }
+      else if (sharp) drag = [event.clientX - view.x, event.clientY - view.y];
+    });
+    window.addEventListener("pointerup", (event) => {
+      drag = null;
+      if (boxing && boxFrom) { const from = boxFrom; boxFrom = null; search(from, pointed(event)); }
+    });
+    stage.addEventListener("pointermove", (event) => {
+      if (boxing && boxFrom) showBox(boxFrom, pointed(event));
+      else if (drag) { view.x = event.clientX - drag[0]; view.y = event.clientY - drag[1]; draw(); }
+    });
     document.addEventListener("keydown", (event) => {
       if (event.target.closest("input, select, textarea") || !help.hidden || !panic.hidden) return;
       const pan = { ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60] }[event.key];
