@@ -134,3 +134,52 @@ def test_a_cap_on_keyframes_is_recorded(triaged: Path) -> None:
     assert faces is not None and faces.data["keyframes_total"] == 4
     assert "4 keyframes: 2 spread over the video were looked at" in faces.reasons
     assert out["ocr"] is None  # the sign's keyframe was not among the two looked at
+
+
+def test_a_video_face_is_cropped_from_its_own_keyframe(triaged: Path) -> None:
+    """The video's face gets its own crop, cut from the keyframe at 2.0 s (the astronaut is
+    found again in it), at most CROP_SIDE pixels, cached in the workspace and nowhere else;
+    the persons pages show it blurred and greyscale until the video is revealed, then sharp."""
+    import io
+    import re
+
+    from cumberland.analysis.face_crops import CROP_SIDE, video_face_crop
+    from cumberland.analysis.persons import media_face
+    from cumberland.signals.faces import detect_faces
+    from cumberland.store import writer
+    from cumberland.store.workspace import Workspace
+
+    listed = runner.invoke(app, ["faces", "--case", "vv", "--json", "--workspace",
+                                 str(triaged / "ws")])
+    faces = json.loads(listed.stdout)["persons"][0]["faces"]
+    video = next(f for f in faces if "t" in f)
+    assert sorted(f["crop"] for f in faces) == ["keyframe", "thumbnail"]
+    evidence = sorted((p.name, p.stat().st_mtime_ns) for p in (triaged / "evidence").iterdir())
+    ws = Workspace(triaged / "ws")
+    try:
+        case = writer.case_id(ws, "vv", create=False)
+        sharp = video_face_crop(ws, case, media_face(ws, case, video["face"]))
+        with Image.open(io.BytesIO(sharp)) as crop:
+            assert max(crop.size) <= CROP_SIDE and crop.mode == "RGB"
+            assert detect_faces(np.asarray(crop), min_size=16).faces  # the face, not the sheet
+        cached = [p for p in ws.root.rglob("*") if p.is_file() and p.read_bytes() == sharp]
+        assert [p.relative_to(ws.root).parts[0] for p in cached] == ["face-crops"]
+        client, case = reviewer_client(ws, "vv", "val")
+        sha, number = video["face"].split(":")
+        url = f"/cases/{case}/media/{sha}/faces/{number}"
+        person = client.get(f"/cases/{case}/persons/1").text
+        assert f'href="{url}/crop"' in person and f"{url}/sharp" not in person
+        with Image.open(io.BytesIO(client.get(f"{url}/crop").content)) as blurred:
+            assert blurred.mode == "L"  # greyscale and blurred (web/thumbs.blur)
+        assert client.get(f"{url}/sharp").status_code == 404  # not revealed
+        csrf = re.search(r'<meta name="csrf" content="([^"]+)">', person)
+        assert csrf is not None
+        assert client.post(f"/cases/{case}/media/{sha}/reveal",
+                           headers={"x-csrf-token": csrf.group(1)}).status_code == 200
+        assert f'href="{url}/sharp"' in client.get(f"/cases/{case}/persons").text
+        assert client.get(f"{url}/sharp").content == sharp
+        assert client.get(f"/cases/{case}/media/{sha}/faces/7/crop").status_code == 404
+    finally:
+        ws.close()
+    assert sorted((p.name, p.stat().st_mtime_ns)
+                  for p in (triaged / "evidence").iterdir()) == evidence

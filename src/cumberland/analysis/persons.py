@@ -47,7 +47,10 @@ class StoredFace:
     def to_dict(self) -> dict[str, Any]:
         out = {"face": self.ref, "sha256": self.sha256.hex(), "index": self.index,
                "box": self.box, "score": self.score, "quality": self.quality}
-        return out if self.t is None else {**out, "t": self.t}
+        # where its crop is cut from: a picture's thumbnail, or a video face's own keyframe
+        # (analysis/face_crops.py), never the video's contact sheet
+        return ({**out, "crop": "thumbnail"} if self.t is None
+                else {**out, "t": self.t, "crop": "keyframe"})
 
 
 @dataclass(slots=True)
@@ -80,16 +83,38 @@ def case_faces(ws: Workspace, case_ids: list[int]) -> list[StoredFace]:
         rows = [(case_id, sha, raw) for case_id in case_ids
                 for sha, raw in conn.execute(sql, {"case": case_id}).all()]
     for case_id, sha, raw in rows:
-        data = _json(raw)
-        for n, face in enumerate(data.get("faces") or []):
-            try:
-                vector = decode(face["embedding"])
-            except (KeyError, TypeError, ValueError):
-                continue  # a face without a usable embedding is not compared
-            t = face.get("t")
-            out.append(StoredFace(bytes(sha), n, face.get("box", []), float(face.get("score", 0)),
-                                  float((face.get("quality") or {}).get("overall", 0)), vector,
-                                  int(case_id), float(t) if isinstance(t, int | float) else None))
+        out += _stored(bytes(sha), raw, int(case_id))
+    return out
+
+
+def media_face(ws: Workspace, case_id: int, ref: str) -> StoredFace:
+    """The stored face ``<sha256>:<n>`` of one media of the case (its row alone is read);
+    LookupError when the case has no such face."""
+    sha = ref.lower().partition(":")[0]
+    try:
+        digest = bytes.fromhex(sha)
+    except ValueError:
+        raise LookupError(f"no stored face {ref!r} (faces are named <sha256>:<n>)") from None
+    sql = text(f"SELECT s.data FROM signals s WHERE s.name = '{SIGNAL}' "
+               "AND s.media_sha256 = :sha AND EXISTS (SELECT 1 FROM items "
+               "WHERE media_sha256 = :sha AND case_id = :case)")
+    with ws.engine.connect() as conn:
+        raw = conn.scalar(sql, {"sha": digest, "case": case_id})
+    return find_face(_stored(digest, raw, case_id) if raw is not None else [], ref)
+
+
+def _stored(sha: bytes, raw: Any, case_id: int) -> list[StoredFace]:
+    """The faces of one ``faces`` signal row that have a usable embedding."""
+    out = []
+    for n, face in enumerate(_json(raw).get("faces") or []):
+        try:
+            vector = decode(face["embedding"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a face without a usable embedding is not compared
+        t = face.get("t")
+        out.append(StoredFace(sha, n, face.get("box", []), float(face.get("score", 0)),
+                              float((face.get("quality") or {}).get("overall", 0)), vector,
+                              case_id, float(t) if isinstance(t, int | float) else None))
     return out
 
 

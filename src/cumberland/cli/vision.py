@@ -135,7 +135,8 @@ def faces(
     for person in found:
         console.print(f"person {person.number}: {len(person.faces)} face(s) in "
                       f"{len(person.media)} picture(s): "
-                      + ", ".join(f.ref for f in person.faces[:6])
+                      + ", ".join(f.ref if f.t is None else f"{f.ref} (video, {f.t:.1f} s)"
+                                  for f in person.faces[:6])
                       + (" ..." if len(person.faces) > 6 else ""), highlight=False,
                       soft_wrap=True)
         for face in person.faces:

@@ -4,8 +4,11 @@ confirms, merges and splits (``analysis.persons``: every change in the audit log
 face-library labels their faces matched (``analysis.face_library``).
 
 Tiles and face crops are cut from the same blurred thumbnail as every grid tile, sharp only
-for media this session revealed (``routes_review.shown``): a face crop is a window on that
-thumbnail, never an image of its own.
+for media this session revealed (``routes_review.shown``): a picture's face crop is a window
+on that thumbnail. A video's thumbnail is its contact sheet, so a video face's crop is cut
+from its own keyframe (``analysis.face_crops``), served blurred and greyscale like every
+thumbnail (``.../faces/N/crop``) and sharp only once its video is revealed
+(``.../faces/N/sharp``).
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from cumberland.analysis import persons as people
+from cumberland.analysis.face_crops import CropError, video_face_crop, window
 from cumberland.analysis.face_library import by_face, case_matches
 from cumberland.analysis.text_search import SearchError, search_text
 from cumberland.signals.faces import SAME_PERSON
 from cumberland.store import accounts
 from cumberland.store.models import Media
+from cumberland.web import thumbs
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
-from cumberland.web.routes_review import shown
+from cumberland.web.routes_review import image_response, media_key, shown
 from cumberland.web.security import current, require, workspace
 
 router = APIRouter()
@@ -64,14 +69,50 @@ def _crops(request: Request, case_id: int, faces: list[people.StoredFace]
         if ((meta.get("exif") or {}).get("orientation")) in {5, 6, 7, 8}:
             width, height = height, width  # boxes are fractions of the upright picture
         x, y, w, h = face.box if len(face.box) == 4 else (0.0, 0.0, 1.0, 1.0)
-        if face.t is not None:  # a video's thumbnail is its contact sheet: show it whole
+        src = f"/cases/{case_id}/media/{face.sha256.hex()}/"
+        if face.t is not None:  # its own crop, cut from its keyframe
+            left, top, right, bottom = window(face.box, width, height)
             x, y, w, h = 0.0, 0.0, 1.0, 1.0
+            width, height = right - left, bottom - top
+            src += f"faces/{face.index}/{'sharp' if face.sha256 in sharp else 'crop'}"
+        else:
+            src += "sharp" if face.sha256 in sharp else "thumb"
         w, h = max(w, 1e-3), max(h, 1e-3)
         out.append({"ref": face.ref, "sha": face.sha256.hex(), "case": case_id,
-                    "view": f"{x} {y} {w} {h}",
+                    "view": f"{x} {y} {w} {h}", "src": src,
                     "width": CROP, "height": round(CROP * (h * height) / (w * width)),
                     "sharp": face.sha256 in sharp, "quality": face.quality, "t": face.t})
     return out
+
+
+def _video_crop(request: Request, case_id: int, sha256: str, number: int, sharp: bool
+                ) -> Response:
+    ws = workspace(request)
+    digest = media_key(request, case_id, sha256)
+    if sharp:
+        require(request, "reveal")
+        if digest not in shown(request, case_id, [digest]):
+            raise HTTPException(404, "not revealed")
+    try:
+        face = people.media_face(ws, case_id, f"{digest.hex()}:{number}")
+        data = video_face_crop(ws, case_id, face)
+    except LookupError:
+        raise HTTPException(404, "not found") from None
+    except CropError:  # evidence gone or not decodable: the page shows "no preview"
+        return image_response(None)
+    return image_response(data if sharp else thumbs.blur(data))
+
+
+@router.get("/cases/{case_id}/media/{sha256}/faces/{number}/crop")
+def video_face_blurred(request: Request, case_id: int, sha256: str, number: int) -> Response:
+    """A video face's crop from its own keyframe, always blurred and greyscale."""
+    return _video_crop(request, case_id, sha256, number, sharp=False)
+
+
+@router.get("/cases/{case_id}/media/{sha256}/faces/{number}/sharp")
+def video_face_sharp(request: Request, case_id: int, sha256: str, number: int) -> Response:
+    """The sharp crop, only after a logged reveal of its video (or the session toggle)."""
+    return _video_crop(request, case_id, sha256, number, sharp=True)
 
 
 @router.get("/cases/{case_id}/persons")
