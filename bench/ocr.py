@@ -28,6 +28,7 @@ over the word's length. Times are CPU milliseconds of this process (the machine 
 the load average is printed beside them) and wall milliseconds.
 
     .venv/bin/python bench/ocr.py [--per-size 15] [--free 300] [--mix 200] [--baseline 40]
+                                  [--langs rus,ukr]
 """
 
 from __future__ import annotations
@@ -173,9 +174,11 @@ def _render(photo: Path, words: list[str], size: int, rng: np.random.Generator
     return _jpeg(np.asarray(base), int(rng.integers(60, 91))), covered, box
 
 
-def samples(photos: list[Path], per_size: int, seed: int = 7) -> list[Sample]:
+def samples(photos: list[Path], per_size: int, seed: int = 7,
+            languages: list[str] | None = None) -> list[Sample]:
+    """``per_size`` samples at each size, the languages in turn (all of them by default)."""
     rng = np.random.default_rng(seed)
-    langs = sorted(WORDS)
+    langs = languages or sorted(WORDS)
     out = []
     for size in SIZES:
         for i in range(per_size):
@@ -325,7 +328,13 @@ def main() -> None:
     parser.add_argument("--mix", type=int, default=200, help="images in the timing mix")
     parser.add_argument("--baseline", type=int, default=40,
                         help="the baselines run on this share of each input (they are slow)")
+    parser.add_argument("--langs", default="",
+                        help="text samples in these languages only (comma-separated codes, "
+                             "e.g. rus,ukr; default all 15)")
     args = parser.parse_args()
+    languages = [lang for lang in args.langs.split(",") if lang]
+    if unknown := sorted(set(languages) - set(WORDS)):
+        sys.exit(f"unknown language(s) {', '.join(unknown)}: known {', '.join(sorted(WORDS))}")
     if not SHARED_PHOTOS.is_dir():
         sys.exit(f"{SHARED_PHOTOS} is absent: this benchmark needs the shared corpus")
     every, free = _photos()
@@ -333,7 +342,7 @@ def main() -> None:
     models.check(models.ocr_models(settings.ocr_tesseract))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at start; "
           f"{len(free)} text-free corpus photos of {len(every)}")
-    batch = samples(every, args.per_size)
+    batch = samples(every, args.per_size, languages=languages)
     free_set = free[:args.free]
     n_text = max(1, args.mix // 10)
     mix_text, mix_free = batch[::max(1, len(batch) // n_text)][:n_text], free[-(args.mix - n_text):]
@@ -357,7 +366,7 @@ def main() -> None:
           "per letter height (px):\n" + " " * 12 + " ".join(f"{s:>18d}" for s in SIZES))
     for name, r in results.items():
         print(_row(name, r["reads"], "size", SIZES))  # type: ignore[arg-type]
-    langs = sorted(WORDS)
+    langs = sorted(languages or WORDS)
     print("\nthe same per language, letters >= 20 px:\n" + " " * 12
           + " ".join(f"{lang:>18s}" for lang in langs))
     for name, r in results.items():

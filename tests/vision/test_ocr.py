@@ -6,7 +6,7 @@ import numpy as np
 from tests.vision.conftest import plain_background, rotate, with_text
 
 from cumberland.settings import Settings
-from cumberland.signals.ocr import detect_regions, fold, read_text
+from cumberland.signals.ocr import _lookalike, _Reading, detect_regions, fold, read_text
 
 
 def _words(found: object) -> set[str]:
@@ -31,6 +31,15 @@ def test_reads_cyrillic_through_tesseract() -> None:
     assert {"гостиница", "москва"} <= _words(read_text(picture, Settings()))
     without = read_text(picture, Settings(ocr_tesseract=""))
     assert "москва" not in _words(without)  # the PP-OCR alphabet alone has no Cyrillic
+
+
+def test_cyrillic_read_as_latin_look_alikes_is_read_by_tesseract() -> None:
+    # PP-OCR reads this line as 'Mκ' (57), more confident than Tesseract's 'Москва': a
+    # reading made only of letters Cyrillic glyphs resemble hands the line to Tesseract
+    picture = with_text(plain_background(), [("Москва", 200, 200, 40)])
+    assert "москва" in _words(read_text(picture, Settings()))
+    assert _lookalike(_Reading([("Ixa", 93.0, 0.0, 1.0), ("Anteka", 95.0, 0.0, 1.0)]))
+    assert not _lookalike(_Reading([("Station", 88.0, 0.0, 1.0)]))
 
 
 def test_rotated_text_is_read() -> None:

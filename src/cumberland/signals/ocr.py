@@ -11,12 +11,14 @@ rendered on photos and RapidOCR's own pipeline cost seconds a picture:
    so a picture without text costs that small pass.
 2. *Recognition*: each region is cut out of the bounded upright copy, straightened and read
    by the PP-OCRv6 recogniser of the same wheel (CTC over 18,708 characters: every Latin
-   alphabet of the operation with its diacritics, English to Hungarian). It has no Cyrillic,
-   so Tesseract (``tesserocr``, in process, trained data from Debian's packages) reads the
-   line too with ``Settings.ocr_tesseract`` (default Russian and Ukrainian) when PP-OCR's
-   reading is not confident (a Cyrillic line reads as nothing or as noise there) and the
-   region is long enough to hold a word; only Tesseract's Cyrillic words count, and the
-   more confident reading is kept.
+   alphabet of the operation with its diacritics, English to Hungarian). It has no Cyrillic:
+   a Cyrillic line reads there as nothing, as noise, or as confident Latin look-alikes
+   ('Ixa' for 'Їжа', 'Anteka' for 'Аптека'). So Tesseract (``tesserocr``, in process,
+   trained data from Debian's packages) reads the line too with ``Settings.ocr_tesseract``
+   (default Russian and Ukrainian) when PP-OCR's reading is not confident or is made only
+   of the letters Cyrillic glyphs resemble, and the region is long enough to hold a word.
+   Only Tesseract's Cyrillic words count; they replace PP-OCR's reading when that one is
+   look-alikes and theirs covers the line, or when they are the more confident.
 
 Words below ``Settings.ocr_min_confidence`` or without two letters or digits are dropped
 (blobs of bark and foliage read as noise otherwise). Boxes are fractions of the upright
@@ -68,6 +70,19 @@ _TRUST_PP = 90.0  # a PP-OCR reading this confident is kept without asking Tesse
 # and the unclip margin make at least that, while most of the regions bark, fur and foliage
 # light up are squarer (bench/ocr.py: two thirds of its calls on text-free photos saved)
 _TESS_ASPECT = 1.4
+# Latin letters and digits PP-OCR reads Cyrillic glyphs as (folded: 'í' counts as 'i'): a
+# reading made only of these may be a Cyrillic line
+_LOOKALIKE = set("ABCDEHIJKMNOPRTUWXYabceghiklmnoprtuwxy03467"
+                 "ΑΒΕΗΙΚΜΝΟΡΤΥΧαβγεηικμνοπρτυχω")  # PP-OCR's alphabet has Greek too
+# a reading of look-alikes below this confidence is checked with Tesseract: PP-OCR reads
+# Cyrillic lines at 70-95, Latin ones at 97-100 (bench/ocr.py)
+_TRUST_LOOKALIKE = 97.0
+_SPAN = 0.7  # Tesseract's Cyrillic letters, against PP-OCR's letters, to replace its reading
+# Tesseract's Cyrillic words are kept from this much below Settings.ocr_min_confidence: it
+# gives the words it reads right on photos 40-60 where PP-OCR gives 80-99, and only words of
+# three or more Cyrillic letters count (bench/ocr.py: Russian and Ukrainian recall up by a
+# third, no more false text on the text-free photos)
+_TESS_OFFSET = 20
 
 
 @dataclass(slots=True)
@@ -385,8 +400,9 @@ def _trim(word: str) -> str:
     return word[start:end]
 
 
-def _cyrillic(reading: _Reading) -> _Reading:
-    """Only the words Tesseract read in Cyrillic letters (three or more, none Latin).
+def _cyrillic(reading: _Reading, floor: float) -> _Reading:
+    """Only the words Tesseract read in Cyrillic letters (three or more, none Latin), from
+    confidence ``floor`` up.
 
     Tesseract is asked for what PP-OCR cannot read; a Latin line it is handed (one PP-OCR
     was unsure of) comes back as Cyrillic look-alikes ('Вадегі' for 'Bageri') or, from
@@ -397,7 +413,30 @@ def _cyrillic(reading: _Reading) -> _Reading:
         return len(letters) >= 3 and all("CYRILLIC" in unicodedata.name(c, "")
                                          for c in letters)
 
-    return _Reading([w for w in reading.words if cyrillic(w[0])])
+    return _Reading([w for w in reading.words if w[1] >= floor and cyrillic(w[0])])
+
+
+def _lookalike(reading: _Reading) -> bool:
+    """Whether PP-OCR's reading could be a Cyrillic line read in its Latin alphabet: only
+    letters and digits Cyrillic glyphs resemble ('Ixa' for 'Їжа', 'Mara3' for 'Магазин', 'K'
+    for 'Київ', read at confidences of 75-96 on bench/ocr.py), or nothing at all."""
+    return all(c in _LOOKALIKE for w in reading.words for c in fold(w[0]) if c.isalnum())
+
+
+def _prefer(tess: _Reading, pp: _Reading, lookalike: bool) -> bool:
+    """Whether Tesseract's Cyrillic words replace PP-OCR's reading of a line.
+
+    They do when PP-OCR's reading is only Cyrillic look-alikes and Tesseract's covers the
+    line as well (as many letters, nearly: a Latin word made of look-alikes, 'Butikk', comes
+    back from Tesseract as a shorter Cyrillic string), or when Tesseract is the more
+    confident."""
+    if not tess.words:
+        return False
+    if lookalike:
+        letters = sum(c.isalpha() for w in tess.words for c in w[0])
+        if letters >= _SPAN * sum(c.isalnum() for w in pp.words for c in w[0]):
+            return True
+    return tess.confidence > pp.confidence
 
 
 def _useful(word: str, confidence: float, minimum: float) -> bool:
@@ -426,16 +465,18 @@ def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
     corners = region.corners()
     line_px, back = _straighten(copy, corners)
     reading = _read_pp(line_px)
-    if settings.ocr_tesseract and reading.confidence < _TRUST_PP \
+    floor = float(settings.ocr_min_confidence)
+    lookalike = reading.confidence < _TRUST_LOOKALIKE and _lookalike(reading)
+    if settings.ocr_tesseract and (reading.confidence < _TRUST_PP or lookalike) \
             and region.size[0] >= _TESS_ASPECT * region.size[1]:
-        other = _cyrillic(_tesseract(settings.ocr_tesseract).read(line_px))
-        if other.confidence > reading.confidence:
-            reading = other
+        other = _cyrillic(_tesseract(settings.ocr_tesseract).read(line_px), floor - _TESS_OFFSET)
+        if _prefer(other, reading, lookalike):
+            reading, floor = other, floor - _TESS_OFFSET
     line_w = line_px.shape[1]
     words: list[Word] = []
     for raw, confidence, start, end in reading.words:
         text = _trim(raw)
-        if not _useful(text, confidence, settings.ocr_min_confidence):
+        if not _useful(text, confidence, floor):
             continue
         x1, x2 = start * line_w, end * line_w
         pts = cv2.perspectiveTransform(np.array(
@@ -505,7 +546,7 @@ def _check(settings: Settings) -> None:
 
 
 SIGNAL = Signal.define(
-    "ocr", 1, ["image", "video"], [Consumes.PIXELS, Consumes.FRAMES, Consumes.SIGNALS], _compute,
+    "ocr", 2, ["image", "video"], [Consumes.PIXELS, Consumes.FRAMES, Consumes.SIGNALS], _compute,
     "text in the picture or the video's keyframes (PP-OCRv6 regions, then PP-OCRv6 + "
     "Tesseract), with boxes",
     needs=[exif.SIGNAL.name], check=_check)
