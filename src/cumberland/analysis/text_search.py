@@ -100,17 +100,23 @@ def _matches(word: str, wanted: list[str]) -> bool:
     return any(folded.startswith(w[:-1]) if w.endswith("*") else folded == w for w in wanted)
 
 
-def text_words(data: dict[str, Any], query: str = "") -> list[dict[str, Any]]:
-    """Every word of an ``ocr`` row with its box, each marked ``matched`` when it is one of
+def keyframe_words(data: dict[str, Any], query: str = "") -> \
+        dict[float | None, list[dict[str, Any]]]:
+    """Every word of an ``ocr`` row with its box, by the time of the video keyframe it was
+    read on (None: a picture's own words), each marked ``matched`` when it is one of
     ``query``'s words (the viewer boxes them all and highlights what a search found)."""
     try:
         wanted = query_words(query) if query.strip() else []
     except SearchError:
         wanted = []
-    return [{"text": str(word.get("text", "")), "box": word["box"],
+    out: dict[float | None, list[dict[str, Any]]] = {}
+    for t, line in lines_of(data):
+        out.setdefault(t, []).extend(
+            {"text": str(word.get("text", "")), "box": word["box"],
              "matched": bool(wanted) and _matches(str(word.get("text", "")), wanted)}
-            for t, line in lines_of(data) if t is None for word in line.get("words", [])
-            if isinstance(word.get("box"), list) and len(word["box"]) == 4]
+            for word in line.get("words", [])
+            if isinstance(word.get("box"), list) and len(word["box"]) == 4)
+    return out
 
 
 def lines_of(data: dict[str, Any]) -> Iterator[tuple[float | None, dict[str, Any]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,18 +137,44 @@ def list_keyframes(source: Any) -> list[Keyframe]:
     return sorted(found, key=lambda k: k.pts)
 
 
-def keyframe_jpeg(source: Any, keyframe: Keyframe) -> bytes:
-    """The decoded keyframe, scaled to MAX_FRAME_SIDE at most, as JPEG."""
+def _frame_from(source: Any, target: Callable[[Any], int]) -> Image.Image:
+    """The first frame decoded at or after the position (pts) ``target`` gives for the
+    video stream."""
     try:
         with av.open(source, mode="r") as container:
+            if not container.streams.video:
+                raise RenderError("no video stream")
             stream = container.streams.video[0]
-            container.seek(keyframe.pts, stream=stream, backward=True, any_frame=False)
+            pts = target(stream)
+            container.seek(pts, stream=stream, backward=True, any_frame=False)
             for frame in container.decode(stream):
-                if frame.pts is not None and frame.pts < keyframe.pts:
+                if frame.pts is not None and frame.pts < pts:
                     continue
-                picture = frame.to_image()
-                picture.thumbnail((MAX_FRAME_SIDE, MAX_FRAME_SIDE))
-                return _jpeg(picture, 88)
+                picture: Image.Image = frame.to_image()
+                return picture
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise RenderError(f"frame not decodable: {exc}") from None
     raise RenderError("no frame at that position")
+
+
+def _shown(picture: Image.Image, side: int, quality: int = 88) -> bytes:
+    picture.thumbnail((side, side))
+    return _jpeg(picture, quality)
+
+
+def keyframe_jpeg(source: Any, keyframe: Keyframe) -> bytes:
+    """The decoded keyframe, scaled to MAX_FRAME_SIDE at most, as JPEG."""
+    return _shown(_frame_from(source, lambda _stream: keyframe.pts), MAX_FRAME_SIDE)
+
+
+def frame_jpeg(source: Any, seconds: float, side: int = MAX_FRAME_SIDE) -> bytes:
+    """The frame shown at ``seconds`` from the start, as JPEG of at most ``side`` pixels: a
+    keyframe that OCR, faces or local features looked at is kept by its time (frame n at
+    n / fps, signals/video.py), so the first frame from half a frame before it is that one."""
+    def pts(stream: Any) -> int:
+        rate = float(stream.average_rate or stream.guessed_rate or 30)
+        base = float(stream.time_base or 1 / 90_000)
+        start = int(stream.start_time or 0)
+        return start + max(0, int((seconds - 0.5 / rate) / base))
+
+    return _shown(_frame_from(source, pts), side)

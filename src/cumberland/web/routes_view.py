@@ -11,6 +11,7 @@ under a content type chosen from what PyAV recognised.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Any
@@ -24,7 +25,7 @@ from cumberland.analysis.face_library import case_matches
 from cumberland.analysis.grid import neighbour
 from cumberland.analysis.review import DEFAULT_SCHEME, load_schemes
 from cumberland.analysis.text_search import SIGNAL as OCR
-from cumberland.analysis.text_search import text_words
+from cumberland.analysis.text_search import keyframe_words
 from cumberland.matching.upright import shown_size
 from cumberland.store import accounts
 from cumberland.store.models import (
@@ -51,6 +52,7 @@ MAX_IMAGE_BYTES = 256 << 20
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 MAX_RANGE = 8 << 20  # bytes per ranged answer; the player asks again for more
 ROWS = 400  # rows of one signal's table
+MAX_SECONDS = 7 * 24 * 3600.0  # a frame's time
 CELL = 200  # characters of one cell: keypoints, descriptors and hash lists are not for reading
 
 
@@ -73,6 +75,15 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     if len(text) > CELL:
         text = f"{text[:60]}… ({len(text):,} characters)"
     return [(prefix, text)]
+
+
+def _start(text: str) -> float | None:
+    """``?t=``: the time of the keyframe the viewer opens a video at (a search's hit)."""
+    try:
+        t = float(text[:20])
+    except ValueError:
+        return None
+    return t if math.isfinite(t) and 0 <= t <= MAX_SECONDS else None
 
 
 def _revealed(request: Request, case_id: int, sha256: str) -> bytes:
@@ -121,8 +132,10 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
     meta = media.meta or {}
     nav = with_args(grid.args, after=after or None)
     ocr = next((s.data for s in signals if s.name == OCR and isinstance(s.data, dict)), {})
-    words = text_words(ocr, request.query_params.get("q", "")[:300]) if media.kind == "image" \
-        else []
+    read = keyframe_words(ocr, request.query_params.get("q", "")[:300])
+    words = read.get(None, []) if media.kind == "image" else []
+    frame_words = [{"t": t, "words": read[t]} for t in sorted(
+        t for t in read if t is not None and read[t])] if media.kind == "video" else []
     upright = shown_size((media.width or 0, media.height or 0),
                          (meta.get("exif") or {}).get("orientation"))
     return render(request, "item.html", {
@@ -133,7 +146,8 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
         "exif": flatten(meta.get("exif") or {}),
         "facts": flatten({k: v for k, v in meta.items() if k != "exif"}),
         "neighbours": neighbours, "revealed": left > 0, "reveal_left": left, "words": words,
-        "upright": upright,
+        "upright": upright, "frame_words": frame_words,
+        "start_at": _start(request.query_params.get("t", "")),
         "thumb_sharp": digest in shown(request, case_id, [digest]),
         "previous": previous, "following": following, "nav": nav,
         "back": with_args(nav, focus=sha256),
@@ -190,12 +204,24 @@ def keyframes(request: Request, case_id: int, sha256: str) -> Response:
     return JSONResponse({"keyframes": [k.seconds for k in found]})
 
 
+def _seconds(t: float) -> float:
+    if not (math.isfinite(t) and 0 <= t <= MAX_SECONDS):
+        raise HTTPException(400, "t is a time in seconds from the start of the video")
+    return t
+
+
 @router.get("/cases/{case_id}/media/{sha256}/frame")
-def frame(request: Request, case_id: int, sha256: str, i: int = 0) -> Response:
-    """Keyframe number ``i``, decoded and re-encoded as JPEG."""
+def frame(request: Request, case_id: int, sha256: str, i: int = 0,
+          t: float | None = None) -> Response:
+    """Keyframe number ``i`` (or the frame at ``t`` seconds: a keyframe the analysis looked
+    at), decoded and re-encoded as JPEG."""
     digest = _revealed(request, case_id, sha256)
     verified = _video_file(request, case_id, digest)
     try:
+        if t is not None:
+            with verified.open() as fh:
+                data = rendering.frame_jpeg(fh, _seconds(t))
+            return Response(data, media_type="image/jpeg")
         with verified.open() as fh:
             found = request.app.state.keyframes.of(digest, fh)
         if not 0 <= i < len(found):

@@ -465,6 +465,23 @@
       draw();
     }
 
+    // The words OCR read on a keyframe, boxed over it as over a picture (fractions of the frame)
+    function boxWords(words) {
+      if (!boxes || stage.dataset.kind !== "video") return;
+      boxes.replaceChildren(...words.map((w) => {
+        const span = document.createElement("span");
+        span.className = w.matched ? "word-box hit" : "word-box";
+        span.dataset.word = w.text;
+        const [x, y, width, height] = w.box.map((v) => `${v * 100}%`);
+        Object.assign(span.style, { left: x, top: y, width, height });
+        const label = document.createElement("span");
+        label.className = "word-label";
+        label.textContent = w.text;
+        span.append(label);
+        return span;
+      }));
+    }
+
     async function loadKeyframes() {
       const tools = document.getElementById("video-tools");
       const scrub = document.getElementById("scrub");
@@ -472,24 +489,36 @@
       if (!tools || !scrub) return;
       const response = await fetch(`${base}/keyframes`, { credentials: "same-origin" });
       if (!response.ok) { say(`Keyframes: ${await response.text()}`); return; }
-      const frames = (await response.json()).keyframes;
+      // the video's keyframes, and those the analysis read text on (at their own times)
+      const spots = (await response.json()).keyframes.map((s, i) => ({ s, url: `${base}/frame?i=${i}`, words: [] }));
+      JSON.parse(stage.dataset.frameWords || "[]").forEach((read) => {
+        const same = spots.find((p) => Math.abs(p.s - read.t) < 0.01);
+        if (same) same.words = read.words;
+        else spots.push({ s: read.t, url: `${base}/frame?t=${read.t}`, words: read.words });
+      });
+      spots.sort((a, b) => a.s - b.s);
       tools.hidden = false;
-      scrub.max = String(Math.max(0, frames.length - 1));
+      scrub.max = String(Math.max(0, spots.length - 1));
       const show = (i) => {
         scrub.value = String(i);
         picture.hidden = false;
         stage.querySelectorAll("video").forEach((v) => { v.pause(); v.hidden = true; });
-        showPicture(`${base}/frame?i=${i}`);
-        if (at) at.textContent = `${i + 1} of ${frames.length} · ${frames[i].toFixed(2)} s`;
+        boxWords(spots[i].words);
+        showPicture(spots[i].url);
+        const read = spots[i].words.length ? ` · ${spots[i].words.length} word(s) read` : "";
+        if (at) at.textContent = `${i + 1} of ${spots.length} · ${spots[i].s.toFixed(2)} s${read}`;
       };
       scrub.addEventListener("input", () => show(Number(scrub.value)));
       bind([",", "."], "Previous / next keyframe", null);
       document.addEventListener("keydown", (event) => {
         if (event.target.closest("input, select, textarea")) return;
         if (event.key === ",") show(Math.max(0, Number(scrub.value) - 1));
-        if (event.key === ".") show(Math.min(frames.length - 1, Number(scrub.value) + 1));
+        if (event.key === ".") show(Math.min(spots.length - 1, Number(scrub.value) + 1));
       });
-      if (frames.length) show(0);
+      if (!spots.length) return;
+      const wanted = Number(stage.dataset.at || 0); // a search's hit opens at its keyframe
+      const nearest = spots.reduce((best, p, i) => (Math.abs(p.s - wanted) < Math.abs(spots[best].s - wanted) ? i : best), 0);
+      show(nearest);
     }
 
     function play() {
