@@ -7,6 +7,7 @@ pictures are generated benign "rooms" (tests/scenes/scene_kit.py)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import delete, select, update
 
 from cumberland.pipeline.triage import TriageRequest, triage
@@ -26,7 +28,7 @@ from cumberland.store.models import AuditEntry, Media, SignalRecord
 from cumberland.store.workspace import Workspace
 from cumberland.web import create_app
 from cumberland.web.background import running
-from scenes.scene_kit import jpeg, scene, warp
+from scenes.scene_kit import jpeg, scene, video, warp
 
 from .conftest import PASSWORD, login, web_config
 from .test_web_flows import CHROMIUM, _tab, browser  # noqa: F401  (the module's browser)
@@ -44,8 +46,8 @@ def _sha(data: bytes) -> str:
 @pytest.fixture(scope="module")
 def rooms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Case a: a room, two second shots of it (a series), another room; case b: two more
-    shots (a series of the same scene, triaged later). rita is a member of a, sam of a and
-    b."""
+    shots and a video of the room (a series of the same scene, triaged later). rita is a
+    member of a, sam of a and b."""
     root = tmp_path_factory.mktemp("scenes-web")
     room = scene(1)
     files = {"a/room.jpg": jpeg(room), "a/other.jpg": jpeg(scene(2))}
@@ -54,6 +56,7 @@ def rooms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     for name, data in files.items():
         (root / name).parent.mkdir(exist_ok=True)
         (root / name).write_bytes(data)
+    files["b/room.mp4"] = video(root / "b" / "room.mp4", room).read_bytes()
     ws = Workspace(root / "ws")
     for case in "ab":
         triage(ws, TriageRequest(sources=[root / case], case=case,
@@ -94,7 +97,7 @@ def test_results_cover_the_cases_the_user_may_see_blurred_and_audited(
     assert {by_sha[s] for s, _ in seen["rita"]} == {"shot0.jpg", "shot1.jpg"}
     assert {by_sha[s]: int(c) for s, c in seen["sam"]} == {
         "shot0.jpg": ids["a"], "shot1.jpg": ids["a"], "shot2.jpg": ids["b"],
-        "shot3.jpg": ids["b"]}
+        "shot3.jpg": ids["b"], "room.mp4": ids["b"]}
     with rooms["ws"].engine.connect() as conn:
         entries = conn.execute(select(AuditEntry.actor, AuditEntry.target, AuditEntry.details)
                                .where(AuditEntry.action == "scene-search")).all()
@@ -196,6 +199,42 @@ def test_a_result_opens_with_its_outline(rooms: dict[str, Any]) -> None:
     assert 'points="1,2 30.5,2 30,40 1,41"' in page.text and "40 inliers" in page.text
     assert re.search(r'id="match-picture" href="[^"]+/thumb"', page.text)  # not revealed
     assert client.get(base, params={"outline": "1,2 x,3"}).status_code == 400
+
+
+def test_a_video_result_opens_at_its_keyframe_with_the_outline(rooms: dict[str, Any]) -> None:
+    """A video found by a region opens at the keyframe that matched, the outline over that
+    frame in the keyframe's pixels: blurred greyscale until the video is revealed there."""
+    sha, ids = rooms["sha"], rooms["ids"]
+    client, csrf = _client(rooms["ws"], "sam")
+    page = client.get(f"/cases/{ids['a']}/find", params={"media": sha["room.jpg"],
+                                                         "region": REGION})
+    link = re.search(r'data-sha="' + sha["room.mp4"] + r'" data-case="\d+"><a href="([^"]+)"',
+                     page.text)
+    assert link is not None
+    target = link.group(1).replace("&amp;", "&")
+    at = re.search(r"&at=([\d.]+)", target)
+    assert at is not None and target.startswith(f"/cases/{ids['b']}/media/{sha['room.mp4']}/match")
+    match = client.get(target)
+    assert match.status_code == 200
+    assert 'viewBox="0 0 320 240"' in match.text  # the keyframe's pixels, as local features saw
+    points = re.search(r'id="match-outline" class="match-outline" points="([^"]+)"', match.text)
+    assert points is not None and len(points.group(1).split()) == 4
+    corners = [tuple(float(v) for v in p.split(",")) for p in points.group(1).split()]
+    assert all(0 <= x <= 320 and 0 <= y <= 240 for x, y in corners)  # on the frame
+    blurred = re.search(r'id="match-picture" href="([^"]+)"', match.text)
+    assert blurred is not None and blurred.group(1).endswith(f"/frame-blurred?t={at.group(1)}")
+    frame = client.get(blurred.group(1))
+    assert frame.status_code == 200 and Image.open(io.BytesIO(frame.content)).mode == "L"
+    base = f"/cases/{ids['b']}/media/{sha['room.mp4']}"
+    assert client.get(f"{base}/frame?t={at.group(1)}").status_code == 404  # not revealed
+    assert client.post(f"{base}/reveal", headers={"x-csrf-token": csrf}).status_code == 200
+    again = client.get(target).text
+    assert re.search(r'id="match-picture" href="[^"]+/frame\?t=' + re.escape(at.group(1)), again)
+    sharp = client.get(f"{base}/frame?t={at.group(1)}")
+    assert Image.open(io.BytesIO(sharp.content)).size == (320, 240)
+    assert f'href="{base}?t={at.group(1)}" id="match-viewer"' in again
+    rita, _ = _client(rooms["ws"], "rita")  # not a member of b
+    assert rita.get(blurred.group(1)).status_code == 404
 
 
 @pytest.mark.browser

@@ -24,8 +24,9 @@ from sqlalchemy import select
 from cumberland.matching import scenes
 from cumberland.matching.upright import box_to_stored, shown_size, to_upright
 from cumberland.settings import Settings
+from cumberland.signals import local_features as lf
 from cumberland.store import accounts, audit
-from cumberland.store.models import Media
+from cumberland.store.models import Media, SignalRecord
 from cumberland.store.workspace import Workspace
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
@@ -165,15 +166,35 @@ def _outline(text: str) -> list[tuple[float, float]]:
     return points
 
 
+def _keyframe_size(ws: Workspace, digest: bytes, at: float) -> tuple[int, int] | None:
+    """The pixels of a video's keyframe ``at`` as local features saw it (a video hit's
+    outline is in them)."""
+    with ws.engine.connect() as conn:
+        data = conn.scalar(select(SignalRecord.data).where(
+            SignalRecord.media_sha256 == digest, SignalRecord.name == lf.NAME))
+    for frame in (data or {}).get("frames", []) if isinstance(data, dict) else []:
+        size = frame.get("size") or [0, 0]
+        if abs(float(frame.get("t", -1.0)) - at) < 1e-3 and size[0] and size[1]:
+            return int(size[0]), int(size[1])
+    return None
+
+
 @router.get("/cases/{case_id}/media/{sha256}/match")
 def match_page(request: Request, case_id: int, sha256: str, outline: str = "",
-               inliers: int = 0) -> Response:
+               inliers: int = 0, at: float | None = None) -> Response:
     """A search result with the verified region's outline drawn over it: the blurred
-    thumbnail until this session reveals the media, then the picture at full resolution."""
+    thumbnail until this session reveals the media, then the picture at full resolution; a
+    video at the keyframe that matched (``at``, seconds), blurred the same way until then."""
     session = current(request)
     ws = workspace(request)
     digest = media_key(request, case_id, sha256)
     kind, size, orientation = _size(ws, digest)
+    base = f"/cases/{case_id}/media/{sha256}"
+    thumb_sharp = digest in shown(request, case_id, [digest])
+    blurred, sharp = f"{base}/{'sharp' if thumb_sharp else 'thumb'}", f"{base}/full"
+    if kind == "video" and at is not None and math.isfinite(at) and at >= 0:
+        size, orientation = _keyframe_size(ws, digest, at) or size, None
+        blurred, sharp = f"{base}/frame-blurred?t={at}", f"{base}/frame?t={at}"
     width, height = shown_size(size, orientation)
     points = to_upright(_outline(outline[:800]), size, orientation)
     revealed = bool(accounts.revealed(ws, session.id, case_id, [digest],
@@ -182,5 +203,5 @@ def match_page(request: Request, case_id: int, sha256: str, outline: str = "",
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256,
         "kind": kind, "width": width or 1, "height": height or 1, "inliers": max(0, inliers),
         "points": " ".join(f"{x:g},{y:g}" for x, y in points), "revealed": revealed,
-        "thumb_sharp": digest in shown(request, case_id, [digest]),
+        "blurred": blurred, "sharp": sharp, "at": at if kind == "video" else None,
         "can_reveal": session.account.can("reveal")})

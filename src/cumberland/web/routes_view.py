@@ -40,7 +40,7 @@ from cumberland.store.models import (
     Source,
     User,
 )
-from cumberland.web import evidence, rendering
+from cumberland.web import evidence, rendering, thumbs
 from cumberland.web.grid_query import with_args
 from cumberland.web.pages import render
 from cumberland.web.routes_cases import case_name
@@ -53,6 +53,7 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 MAX_RANGE = 8 << 20  # bytes per ranged answer; the player asks again for more
 ROWS = 400  # rows of one signal's table
 MAX_SECONDS = 7 * 24 * 3600.0  # a frame's time
+BLURRED_SIDE = 256  # pixels of a blurred frame, as a thumbnail's
 CELL = 200  # characters of one cell: keypoints, descriptors and hash lists are not for reading
 
 
@@ -228,6 +229,20 @@ def frame(request: Request, case_id: int, sha256: str, i: int = 0,
             raise HTTPException(404, "no such keyframe")
         with verified.open() as fh:
             data = rendering.keyframe_jpeg(fh, found[i])
+    except (rendering.RenderError, evidence.Unavailable) as exc:
+        raise _unavailable(exc) from None
+    return Response(data, media_type="image/jpeg")
+
+
+@router.get("/cases/{case_id}/media/{sha256}/frame-blurred")
+def frame_blurred(request: Request, case_id: int, sha256: str, t: float = 0.0) -> Response:
+    """The frame at ``t`` seconds as a thumbnail is before a reveal: blurred greyscale at
+    ``BLURRED_SIDE`` pixels (a region search's video result, under its outline)."""
+    digest = media_key(request, case_id, sha256)
+    verified = _video_file(request, case_id, digest)
+    try:
+        with verified.open() as fh:
+            data = thumbs.blur(rendering.frame_jpeg(fh, _seconds(t), BLURRED_SIDE))
     except (rendering.RenderError, evidence.Unavailable) as exc:
         raise _unavailable(exc) from None
     return Response(data, media_type="image/jpeg")

@@ -1,5 +1,5 @@
 /* A region search's result: reveal it (logged, like the viewer's reveal) to see it at full
-   resolution under the verified outline. Loaded as a file: the CSP forbids inline scripts. */
+   resolution (a video: its keyframe that matched) under the verified outline. Loaded as a file: the CSP forbids inline scripts. */
 (function () {
   "use strict";
   var stage = document.getElementById("match-stage");
@@ -16,10 +16,10 @@
                                        "Content-Type": "application/json"}, body: "{}"})
       .then(function (r) { if (!r.ok) throw new Error(r.status + " " + r.statusText); return r.json(); })
       .then(function (result) {
-        picture.setAttribute("href", result.full);
+        picture.setAttribute("href", stage.getAttribute("data-sharp"));
         button.hidden = true;
         setTimeout(function () { // a reveal lasts a set time, then the picture is blurred again
-          picture.setAttribute("href", base + "/thumb");
+          picture.setAttribute("href", stage.getAttribute("data-blurred"));
           button.hidden = false;
         }, Number(result.seconds || 300) * 1000);
         if (status) status.textContent = "Revealed (audit entry " + result.audit + ").";
