@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from cumberland.index.scenes import Postings, Vocabulary
+from cumberland.index.scenes import Postings, Vocabulary, shape_bins
 from cumberland.signals import local_features as lf
 from cumberland.signals.local_features import Keypoints, detect
 
@@ -43,8 +43,11 @@ class Pool:
     """Keypoints of the pool pictures, flat: picture j's rows are ``starts[j]:starts[j+1]``."""
 
     def __init__(self, points: NDArray[np.float32], desc: NDArray[np.uint8],
-                 starts: NDArray[np.int64], sizes: NDArray[np.int32]) -> None:
-        self.points, self.desc, self.starts, self.sizes = points, desc, starts, sizes
+                 shape: NDArray[np.uint8], starts: NDArray[np.int64],
+                 sizes: NDArray[np.int32]) -> None:
+        self.points, self.desc, self.shape, self.starts, self.sizes = \
+            points, desc, shape, starts, sizes
+        self.bins = shape_bins(shape)
         self.words: NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
@@ -57,9 +60,10 @@ class Pool:
         path = CACHE / f"scenes-pool-v{lf.VERSION}-k{lf.MAX_KEYPOINTS}-{count}.npz"
         if path.exists():
             z = np.load(path)
-            return cls(z["points"], z["desc"], z["starts"], z["sizes"]), float(z["ms"])
+            return cls(z["points"], z["desc"], z["shape"], z["starts"], z["sizes"]), \
+                float(z["ms"])
         make = synthetic  # bench/_scenes_data.synthetic
-        points, desc, lens, sizes = [], [], [], []
+        points, desc, shape, lens, sizes = [], [], [], [], []
         spent = 0.0
         for j in range(count):
             rgb = make(20_000_000 + j, pieces)  # type: ignore[operator]
@@ -68,6 +72,7 @@ class Pool:
             spent += time.process_time() - t
             points.append(kp.points)
             desc.append(kp.descriptors)
+            shape.append(kp.shape)
             lens.append(len(kp))
             sizes.append((rgb.shape[1], rgb.shape[0]))
             if j % 500 == 499:
@@ -78,9 +83,10 @@ class Pool:
         tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
         with open(tmp, "wb") as fh:
             np.savez(fh, points=np.concatenate(points), desc=np.concatenate(desc),
-                     starts=starts, sizes=np.asarray(sizes, np.int32), ms=ms)
+                     shape=np.concatenate(shape), starts=starts,
+                     sizes=np.asarray(sizes, np.int32), ms=ms)
         os.replace(tmp, path)
-        return cls(np.concatenate(points), np.concatenate(desc), starts,
+        return cls(np.concatenate(points), np.concatenate(desc), np.concatenate(shape), starts,
                    np.asarray(sizes, np.int32)), ms
 
     def assign(self, vocabulary: Vocabulary) -> None:
@@ -107,20 +113,24 @@ class Pool:
 
     def picture(self, i: int) -> tuple[Keypoints, tuple[int, int]]:
         rows, where = self.recipe(i)
-        return Keypoints(where, self.desc[rows]), CANVAS
+        return Keypoints(where, self.desc[rows], self.shape[rows]), CANVAS
 
-    def _chunks(self, small: Postings, count: int) -> Iterator[tuple[NDArray[np.int64],
-                                                                     NDArray[np.int64]]]:
-        """(word, doc) pairs, each pair once: ``small``'s, then distractors 0..count-1 as
-        docs after them, ``CHUNK`` distractors at a time."""
-        assert self.words is not None
+    def _chunks(self, small: Postings, count: int) -> \
+            Iterator[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8]]]:
+        """(word, doc, bins) triples, each (word, doc) once: ``small``'s, then distractors
+        0..count-1 as docs after them, ``CHUNK`` distractors at a time."""
+        assert self.words is not None and small.bins is not None
         size = len(small.starts) - 1
-        yield np.repeat(np.arange(size), np.diff(small.starts)), small.docs.astype(np.int64)
+        yield np.repeat(np.arange(size), np.diff(small.starts)), small.docs.astype(np.int64), \
+            small.bins
         for lo in range(0, count, CHUNK):
             hi = min(count, lo + CHUNK)
-            keys = [self.words[self.recipe(i)[0]] * CHUNK + (i - lo) for i in range(lo, hi)]
-            key = np.unique(np.concatenate(keys))
-            yield key // CHUNK, key % CHUNK + lo + small.count
+            rows = [self.recipe(i)[0] for i in range(lo, hi)]
+            keys = [self.words[r] * CHUNK + (i - lo) for i, r in zip(range(lo, hi), rows,
+                                                                      strict=True)]
+            key, first = np.unique(np.concatenate(keys), return_index=True)
+            yield key // CHUNK, key % CHUNK + lo + small.count, \
+                self.bins[np.concatenate(rows)][first]
 
     def index(self, small: Postings, count: int) -> Postings:
         """``small`` with ``count`` distractors after it, built in two streaming passes (a
@@ -128,15 +138,17 @@ class Pool:
         the postings themselves."""
         size = len(small.starts) - 1
         per_word = np.zeros(size, np.int64)
-        for words, _ in self._chunks(small, count):
+        for words, _, _ in self._chunks(small, count):
             per_word += np.bincount(words, minlength=size)
         starts = np.concatenate([[0], np.cumsum(per_word)]).astype(np.int64)
         docs = np.empty(int(starts[-1]), np.uint32)
+        bins = np.empty(int(starts[-1]), np.uint8)
         cursor = starts[:-1].copy()
-        for words, ids in self._chunks(small, count):
+        for words, ids, shape in self._chunks(small, count):
             order = np.lexsort((ids, words))
             w = words[order]
             rank = np.arange(len(w)) - np.searchsorted(w, w, side="left")
             docs[cursor[w] + rank] = ids[order]
+            bins[cursor[w] + rank] = shape[order]
             cursor += np.bincount(w, minlength=size)
-        return Postings(starts, docs, small.count + count)
+        return Postings(starts, docs, small.count + count, bins)

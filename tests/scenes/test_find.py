@@ -81,6 +81,8 @@ def test_signal_is_registered_and_records_too_few() -> None:
     assert rich is not None and rich.data["n"] == lf.MAX_KEYPOINTS
     kp = lf.unpack(rich.data)
     assert kp.descriptors.shape == (lf.MAX_KEYPOINTS, 32)
+    assert kp.shape is not None and kp.shape.shape == (lf.MAX_KEYPOINTS, 2)  # angle, size
+    assert len(np.unique(kp.shape[:, 0])) > 50  # orientations vary over the picture
     assert kp.points[:, 0].max() < 640 and kp.points[:, 1].max() < 480
     bare = registry.describe(flat(), names={lf.NAME})[lf.NAME]
     assert bare is not None and bare.data["too_few"] is True

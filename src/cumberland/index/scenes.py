@@ -15,6 +15,14 @@ k-majority vocabulary). A query descriptor also counts for its second-nearest le
 (``QUERY_LEAVES``): ORB descriptors of one corner seen twice sit near a leaf boundary often
 enough that this doubles the words found again, while the indexed side stays one word a
 keypoint.
+
+Weak geometric consistency (``Postings.score`` given the query's ``bins``): each posting also
+keeps its keypoint's orientation and size, coarsely (``BINS`` steps of each, a byte). Words
+shared by a region and the picture that shows it come from keypoints that all turned by about
+the same angle and grew by about the same factor between the two; words a picture shares by
+chance do not agree. So a picture's votes go to a histogram of angle changes and one of size
+changes, and it scores the weight of its best bin pair (the lesser of the two), not the sum of
+every shared word. At 100 k pictures chance shares are what outscored true shots.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ import faiss
 import numpy as np
 from numpy.typing import NDArray
 
+from cumberland.signals.local_features import ANGLE_STEPS, SCALE_STEPS
+
 BITS = 256
 TOP = 256
 LEAF = 256
@@ -37,6 +47,9 @@ TOP_SAMPLE = TOP * 64  # the top level trains on at most this many (its floats s
 SAMPLE = TOP * LEAF * TRAIN_PER_CENTROID  # a full vocabulary's training sample
 QUERY_LEAVES = 2
 KMEANS_ITERATIONS = 8
+BINS = 16  # orientation and size steps kept a posting (4 bits each)
+SCALE_BIN = SCALE_STEPS * float(np.log2(1.2))  # one size step: ORB's pyramid factor, 1.2
+SHORTLIST = 4000  # pictures the plain word score keeps for the geometric one
 
 
 @contextmanager
@@ -162,24 +175,39 @@ def save_arrays(path: Path, **arrays: NDArray[np.generic]) -> None:
     os.replace(tmp, path)
 
 
+def shape_bins(shape: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Keypoints' orientation and size (signals/local_features.Keypoints.shape) as one byte:
+    the angle in ``BINS`` steps a turn (high half), the size in steps of ORB's pyramid
+    factor, modulo ``BINS`` (low half; only differences are compared, and two pictures of
+    one scene differ by far less than 1.2 ** 16)."""
+    angle = shape[:, 0].astype(np.int64) * BINS // ANGLE_STEPS
+    size = np.floor(shape[:, 1] / SCALE_BIN).astype(np.int64) % BINS
+    return (angle * BINS + size).astype(np.uint8)
+
+
 @dataclass(slots=True)
 class Postings:
-    """Per word, the sorted ids of the pictures holding it (CSR: ``starts`` into ``docs``)."""
+    """Per word, the sorted ids of the pictures holding it (CSR: ``starts`` into ``docs``),
+    and for each the orientation and size bins of its keypoint (``bins``, when known)."""
 
     starts: NDArray[np.int64]
     docs: NDArray[np.uint32]
     count: int  # pictures indexed (ids 0..count-1)
+    bins: NDArray[np.uint8] | None = None  # parallel to docs: shape_bins of the keypoint
     _lengths: NDArray[np.float64] | None = None  # distinct words a picture, when first asked
 
     @classmethod
     def build(cls, words: NDArray[np.int64], docs: NDArray[np.int64], vocabulary_size: int,
-              count: int) -> Postings:
-        """From parallel (word, picture) arrays; a word repeated in one picture counts once."""
+              count: int, bins: NDArray[np.uint8] | None = None) -> Postings:
+        """From parallel (word, picture[, bins]) arrays; a word repeated in one picture
+        counts once, with the bins of its first keypoint (the strongest)."""
         keep = words >= 0
-        key = np.unique(words[keep] * np.int64(count + 1) + docs[keep])
+        key, first = np.unique(words[keep] * np.int64(count + 1) + docs[keep],
+                               return_index=True)
         w, d = key // (count + 1), key % (count + 1)
         starts = np.searchsorted(w, np.arange(vocabulary_size + 1)).astype(np.int64)
-        return cls(starts, d.astype(np.uint32), count)
+        return cls(starts, d.astype(np.uint32), count,
+                   None if bins is None else np.ascontiguousarray(bins[keep][first]))
 
     def merge(self, other: Postings) -> Postings:
         """These pictures and ``other``'s (its ids shifted after these)."""
@@ -194,7 +222,11 @@ class Postings:
                                                    other.starts[word_b])
         docs[pos_a] = self.docs
         docs[pos_b] = other.docs + np.uint32(self.count)
-        return Postings(starts, docs, self.count + other.count)
+        bins = None
+        if self.bins is not None and other.bins is not None:
+            bins = np.empty(len(docs), np.uint8)
+            bins[pos_a], bins[pos_b] = self.bins, other.bins
+        return Postings(starts, docs, self.count + other.count, bins)
 
     def frequencies(self) -> NDArray[np.int64]:
         return np.diff(self.starts)
@@ -206,15 +238,19 @@ class Postings:
         return self._lengths
 
     def score(self, words: NDArray[np.int64], limit: int,
-              allowed: NDArray[np.bool_] | None = None,
-              by_length: bool = False) -> list[tuple[int, float]]:
+              allowed: NDArray[np.bool_] | None = None, by_length: bool = False,
+              bins: NDArray[np.uint8] | None = None) -> list[tuple[int, float]]:
         """The ``limit`` pictures with the most idf-squared weight of ``words``, best first
         (only those ``allowed``, when given: the cases a user may see). ``by_length``: each
         picture's weight divided by the square root of its number of words, so a picture is
         not nominated for holding many words (chance shares of a region's words, which at
-        100 k pictures outscored most true matches)."""
-        words = np.unique(words[words >= 0])
-        if not len(words) or not self.count:
+        100 k pictures outscored most true matches). ``bins`` (parallel to ``words``: the
+        shape_bins of the query keypoint each word is of): weak geometric consistency, each
+        of the ``SHORTLIST`` best pictures by words re-scored by the shared words whose
+        keypoints turned and grew alike."""
+        first = np.flatnonzero(words >= 0)
+        words, at = np.unique(words[first], return_index=True)  # each word from its first
+        if not len(words) or not self.count:  # (strongest) query keypoint
             return []
         lo, hi = self.starts[words], self.starts[words + 1]
         df = (hi - lo).astype(np.float64)
@@ -234,6 +270,9 @@ class Postings:
             scores /= np.sqrt(self.lengths())
         if allowed is not None:
             scores *= allowed[:self.count]
+        if bins is not None and self.bins is not None:
+            query_bins = np.repeat(bins[first[at[present]]], lens)
+            scores = self._consistent(scores, idx, np.repeat(weight, lens), query_bins)
         limit = min(limit, int(np.count_nonzero(scores)))
         if limit <= 0:
             return []
@@ -241,14 +280,49 @@ class Postings:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top]
 
+    def _consistent(self, scores: NDArray[np.float64], idx: NDArray[np.int64],
+                    weight: NDArray[np.float64], query_bins: NDArray[np.uint8]) -> \
+            NDArray[np.float64]:
+        """``scores`` of the SHORTLIST best pictures replaced by their geometrically
+        consistent weight (the rest zero): per picture, histograms of the orientation and
+        size changes of its shared words (two neighbouring steps together, so a change on a
+        step's edge is not split), the lesser of the two best bins, times the picture's
+        plain score over its plain weight (its length and ``allowed`` factors)."""
+        assert self.bins is not None
+        short = min(SHORTLIST, int(np.count_nonzero(scores)))
+        if short <= 0:
+            return scores
+        top = np.argpartition(-scores, short - 1)[:short]
+        slot = np.full(self.count, -1, np.int64)
+        slot[top] = np.arange(short)
+        where = slot[self.docs[idx]]
+        kept = where >= 0
+        where, weight = where[kept], weight[kept]
+        mine, theirs = self.bins[idx[kept]].astype(np.int64), query_bins[kept].astype(np.int64)
+        turn = ((mine >> 4) - (theirs >> 4)) % BINS
+        grow = ((mine & 15) - (theirs & 15)) % BINS
+        best = []
+        for change in (turn, grow):
+            hist = np.bincount(where * BINS + change, weights=weight,
+                               minlength=short * BINS).reshape(short, BINS)
+            best.append((hist + np.roll(hist, -1, axis=1)).max(axis=1))
+        plain = np.bincount(where, weights=weight, minlength=short)
+        out = np.zeros_like(scores)
+        out[top] = np.minimum(best[0], best[1]) * scores[top] / np.maximum(plain, 1e-12)
+        return out
+
     def save(self, path: Path) -> None:
-        save_arrays(path, starts=self.starts, docs=self.docs, count=np.array(self.count, np.int64))
+        extra = {} if self.bins is None else {"bins": self.bins}
+        save_arrays(path, starts=self.starts, docs=self.docs,
+                    count=np.array(self.count, np.int64), **extra)
 
     @classmethod
     def load(cls, path: Path) -> Postings:
         z = np.load(path)
-        return cls(z["starts"], z["docs"], int(z["count"]))
+        return cls(z["starts"], z["docs"], int(z["count"]),
+                   z["bins"] if "bins" in z.files else None)
 
     @property
     def nbytes(self) -> int:
-        return int(self.starts.nbytes + self.docs.nbytes)
+        extra = 0 if self.bins is None else self.bins.nbytes
+        return int(self.starts.nbytes + self.docs.nbytes + extra)

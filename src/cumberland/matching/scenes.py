@@ -24,7 +24,14 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 
 from cumberland.errors import one_line
-from cumberland.index.scenes import QUERY_LEAVES, SAMPLE, Postings, Vocabulary, save_arrays
+from cumberland.index.scenes import (
+    QUERY_LEAVES,
+    SAMPLE,
+    Postings,
+    Vocabulary,
+    save_arrays,
+    shape_bins,
+)
 from cumberland.matching.geometry import Verified, inside, verify
 from cumberland.settings import Settings
 from cumberland.signals import local_features as lf
@@ -124,7 +131,8 @@ def query_of(rgb: NDArray[np.uint8], region: Region | None, size: tuple[int, int
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
     kp = detect(crop, side=lf.FEATURE_SIDE, min_side=QUERY_MIN_SIDE)
     points = (kp.points + np.array([x0, y0], np.float32)) / np.array([sx, sy], np.float32)
-    return Query(Keypoints(points.astype(np.float32), kp.descriptors), region, full, sha256)
+    return Query(Keypoints(points.astype(np.float32), kp.descriptors,
+                           kp.scaled(1 / sx).shape), region, full, sha256)
 
 
 def stored_query(data: dict[str, Any], region: Region, size: tuple[int, int],
@@ -135,8 +143,7 @@ def stored_query(data: dict[str, Any], region: Region, size: tuple[int, int],
     if not found:
         raise SearchError("the media has too few keypoints to search by region")
     kp = found[0][1]
-    keep = inside(kp.points, region)
-    return Query(Keypoints(kp.points[keep], kp.descriptors[keep]), region, size, sha256)
+    return Query(kp.take(inside(kp.points, region)), region, size, sha256)
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -211,6 +218,7 @@ def postings_of(vocabulary: Vocabulary, pictures: Iterable[Keypoints]) -> Postin
     more than the distances for a picture alone."""
     words: list[NDArray[np.int64]] = []
     docs: list[NDArray[np.int64]] = []
+    bins: list[NDArray[np.uint8]] = []
     batch: list[NDArray[np.uint8]] = []
     pending = count = 0
 
@@ -224,13 +232,15 @@ def postings_of(vocabulary: Vocabulary, pictures: Iterable[Keypoints]) -> Postin
     for count, kp in enumerate(pictures, 1):
         batch.append(kp.descriptors)
         docs.append(np.full(len(kp), count - 1, np.int64))
+        bins.append(np.zeros(len(kp), np.uint8) if kp.shape is None else shape_bins(kp.shape))
         pending += len(kp)
         if pending >= ASSIGN_BATCH:
             flush()
     flush()
     return Postings.build(np.concatenate(words) if words else np.zeros(0, np.int64),
                           np.concatenate(docs) if docs else np.zeros(0, np.int64),
-                          vocabulary.size, count)
+                          vocabulary.size, count,
+                          np.concatenate(bins) if bins else np.zeros(0, np.uint8))
 
 
 def _words(vocabulary: Vocabulary, rows: Iterator[tuple[bytes, dict[str, Any]]]) -> \
@@ -353,9 +363,14 @@ def search(ws: Workspace, query: Query, cases: dict[int, str], limit: int = 50,
 
 def nominate(index: SceneIndex, keypoints: Keypoints, limit: int,
              allowed: NDArray[np.bool_] | None = None) -> list[int]:
-    """The ``limit`` pictures whose visual words the keypoints vote for most, best first."""
+    """The ``limit`` pictures whose visual words the keypoints vote for most, counting only
+    the words whose keypoints turned and grew alike (weak geometric consistency, when the
+    keypoints' shapes are known), best first."""
     words = index.vocabulary.assign(keypoints.descriptors, QUERY_LEAVES).ravel()
-    return [d for d, _ in index.postings.score(words, limit, allowed, by_length=True)]
+    bins = None if keypoints.shape is None else \
+        np.repeat(shape_bins(keypoints.shape), QUERY_LEAVES)
+    return [d for d, _ in index.postings.score(words, limit, allowed, by_length=True,
+                                               bins=bins)]
 
 
 Picture = tuple[Keypoints, tuple[int, int]]
@@ -482,8 +497,7 @@ def keyframe_queries(ws: Workspace, case: str, sha256: bytes,
         check_region(box, size)
         keep = inside(kp.points, box)
         if np.count_nonzero(keep) >= lf.MIN_KEYPOINTS:
-            out.append(Query(Keypoints(kp.points[keep], kp.descriptors[keep]), box, size,
-                             sha256, float(frame["t"])))
+            out.append(Query(kp.take(keep), box, size, sha256, float(frame["t"])))
     if not out:
         raise SearchError(f"no keyframe of the video has {lf.MIN_KEYPOINTS} keypoints"
                           + (" in the region" if region else "") + ": nothing to search with")

@@ -11,9 +11,12 @@ shot pairs of one scene than 500, for 1.3x the CPU and twice the bytes.
 What is kept per picture: at most ``MAX_KEYPOINTS`` keypoints of a grey copy whose longer
 side is at most ``FEATURE_SIDE``, chosen over a grid so that every part of the picture has
 some (a region query on a plain wall still finds the keypoints of the bedspread beside it),
-strongest first within each cell. Each keypoint is 36 bytes: its position (two uint16 in
-1/8 pixel of the feature copy) and its 256-bit descriptor. That is ~36 KB per picture,
-stored base64 in the signal's row (48 KB).
+strongest first within each cell. Each keypoint is 38 bytes: its position (two uint16 in
+1/8 pixel of the media), its 256-bit descriptor, and (since version 3) its orientation and
+size as one byte each (``ANGLE_STEPS`` a turn; ``SCALE_STEPS`` an octave of size in the
+media's pixels). That is ~38 KB per picture, stored base64 in the signal's row (51 KB).
+Orientation and size are what weak geometric consistency needs (index/scenes.py): the
+keypoints of one scene seen twice turn and grow together, chance matches do not.
 
 A picture with fewer than ``MIN_KEYPOINTS`` (flat fills, tiny thumbnails) is recorded as
 such (``too_few``) with a reason, never silently left out of the index.
@@ -34,7 +37,7 @@ from cumberland.signals.base import Consumes, Inputs, Signal
 from cumberland.signals.pdq import shrink
 
 NAME = "local-features"
-VERSION = 2
+VERSION = 3  # 3: orientation and size a keypoint (2: 1,000 keypoints; 1: 500)
 FEATURE_SIDE = 640
 MAX_KEYPOINTS = 1000
 MIN_KEYPOINTS = 25
@@ -42,6 +45,8 @@ DETECTED = 2000  # detected before the grid keeps MAX_KEYPOINTS of them
 GRID = 6
 FAST_THRESHOLD = 10  # lower than ORB's 20: plain surfaces (walls, bedding) still get points
 POINT_SCALE = 8  # positions in 1/8 pixel
+ANGLE_STEPS = 256  # orientation: one byte a turn
+SCALE_STEPS = 16  # size: log2 of the keypoint's diameter in media pixels, 1/16 octave
 QUERY_MIN_SIDE = 480  # a query region is enlarged to this before detection
 
 
@@ -51,13 +56,33 @@ class Keypoints:
 
     points: NDArray[np.float32]  # (n, 2) x, y in the media's pixel coordinates
     descriptors: NDArray[np.uint8]  # (n, 32)
+    # (n, 2) orientation (ANGLE_STEPS a turn) and log size (SCALE_STEPS an octave); None
+    # where unknown (keypoints of another detector, measured by the bench)
+    shape: NDArray[np.uint8] | None = None
 
     def __len__(self) -> int:
         return len(self.descriptors)
 
     @classmethod
     def empty(cls) -> Keypoints:
-        return cls(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+        return cls(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8),
+                   np.zeros((0, 2), np.uint8))
+
+    def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> Keypoints:
+        """These keypoints at ``rows`` (a mask or indices)."""
+        return Keypoints(self.points[rows], self.descriptors[rows],
+                         None if self.shape is None else self.shape[rows])
+
+    def scaled(self, factor: float, offset: tuple[float, float] = (0.0, 0.0)) -> Keypoints:
+        """Positions (and sizes) in pixels ``factor`` times as large, then moved by
+        ``offset``: keypoints of a smaller copy or of a crop, in the whole picture's pixels."""
+        points = (self.points * np.float32(factor) + np.asarray(offset, np.float32))
+        shape = None
+        if self.shape is not None:
+            shape = self.shape.copy()
+            grown = shape[:, 1].astype(np.float64) + SCALE_STEPS * np.log2(factor)
+            shape[:, 1] = np.clip(np.rint(grown), 0, 255).astype(np.uint8)
+        return Keypoints(points.astype(np.float32), self.descriptors, shape)
 
 
 def _grey(rgb: NDArray[np.uint8], side: int) -> tuple[NDArray[np.uint8], float]:
@@ -108,15 +133,25 @@ def detect(rgb: NDArray[np.uint8], max_keypoints: int = MAX_KEYPOINTS,
     points = np.asarray([k.pt for k in found], dtype=np.float32)
     response = np.asarray([k.response for k in found], dtype=np.float32)
     chosen = _spread(points, response, grey.shape[:2], max_keypoints)
-    return Keypoints(points[chosen] * np.float32(back),
-                     np.ascontiguousarray(descriptors[chosen], dtype=np.uint8))
+    angle = np.asarray([found[i].angle for i in chosen], np.float64)
+    size = np.asarray([found[i].size for i in chosen], np.float64)
+    shape = np.stack([np.rint(angle * ANGLE_STEPS / 360) % ANGLE_STEPS,
+                      np.clip(np.rint(SCALE_STEPS * np.log2(np.maximum(size, 1))), 0, 255)],
+                     axis=1).astype(np.uint8)
+    kp = Keypoints(points[chosen], np.ascontiguousarray(descriptors[chosen], dtype=np.uint8),
+                   shape)
+    return kp.scaled(back)
 
 
 def pack(kp: Keypoints) -> dict[str, Any]:
-    """The JSON form: positions as uint16 in 1/8 pixel, descriptors as they are."""
+    """The JSON form: positions as uint16 in 1/8 pixel, descriptors as they are, orientation
+    and size a byte each."""
     coords = np.clip(np.rint(kp.points * POINT_SCALE), 0, 65535).astype("<u2")
-    return {"n": len(kp), "xy": base64.b64encode(coords.tobytes()).decode("ascii"),
-            "d": base64.b64encode(kp.descriptors.tobytes()).decode("ascii")}
+    out = {"n": len(kp), "xy": base64.b64encode(coords.tobytes()).decode("ascii"),
+           "d": base64.b64encode(kp.descriptors.tobytes()).decode("ascii")}
+    if kp.shape is not None:
+        out["as"] = base64.b64encode(np.ascontiguousarray(kp.shape).tobytes()).decode("ascii")
+    return out
 
 
 def unpack(data: dict[str, Any]) -> Keypoints:
@@ -126,7 +161,9 @@ def unpack(data: dict[str, Any]) -> Keypoints:
         return Keypoints.empty()
     coords = np.frombuffer(base64.b64decode(data["xy"]), "<u2").reshape(n, 2)
     desc = np.frombuffer(base64.b64decode(data["d"]), np.uint8).reshape(n, 32)
-    return Keypoints((coords / POINT_SCALE).astype(np.float32), desc)
+    shape = np.frombuffer(base64.b64decode(data["as"]), np.uint8).reshape(n, 2) \
+        if "as" in data else None
+    return Keypoints((coords / POINT_SCALE).astype(np.float32), desc, shape)
 
 
 def _entry(kp: Keypoints, width: int, height: int) -> tuple[dict[str, Any], list[str]]:
@@ -144,7 +181,7 @@ def _image(inputs: Inputs) -> Output:
     # positions in the media's own pixels, whatever scale the decode was drafted at
     w = decoded.rgb.shape[1]
     if w and facts.width != w:
-        kp = Keypoints(kp.points * np.float32(facts.width / w), kp.descriptors)
+        kp = kp.scaled(facts.width / w)
     data, reasons = _entry(kp, facts.width, facts.height)
     return Output(data=data, reasons=reasons)
 
@@ -156,7 +193,7 @@ def _video(inputs: Inputs) -> Output | None:
         kp = detect(rgb)
         # positions and size in the video's own pixels, not the keyframe copy's
         width, height = facts.width or rgb.shape[1], facts.height or rgb.shape[0]
-        kp = Keypoints(kp.points * np.float32(width / rgb.shape[1]), kp.descriptors)
+        kp = kp.scaled(width / rgb.shape[1])
         data, _ = _entry(kp, width, height)
         frames.append({**data, "t": round(ts, 3)})
     searchable = sum(1 for f in frames if not f.get("too_few"))
@@ -182,5 +219,5 @@ def _compute(inputs: Inputs) -> Output | None:
 
 SIGNAL = Signal.define(
     NAME, VERSION, ["image", "video"], [Consumes.PIXELS, Consumes.FRAMES], _compute,
-    f"ORB keypoints and descriptors (at most {MAX_KEYPOINTS} a picture or video keyframe, "
-    "~36 KB): region search, scene links")
+    f"ORB keypoints, descriptors, orientations and sizes (at most {MAX_KEYPOINTS} a picture "
+    "or video keyframe, ~38 KB): region search, scene links")
