@@ -43,7 +43,10 @@ from cumberland.store.reopen import ReopenError, media_pixels
 from cumberland.store.sql import in_chunks
 from cumberland.store.workspace import Workspace
 
-VERIFY = 100  # candidates nominated by the words that geometry checks
+# candidates nominated by the words that geometry checks: since nomination counts only
+# geometrically consistent words, the first 50 held every hit the first 100 did
+# (bench/scenes.py at 20 k and 100 k media; docs/benchmarks.md), for half the verifications
+VERIFY = 50
 RETRAIN_GROWTH = 4  # retrain when the pictures indexed exceed this times those trained on
 FOLDER = "scenes"
 Region = tuple[float, float, float, float]
