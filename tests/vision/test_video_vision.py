@@ -183,3 +183,25 @@ def test_a_video_face_is_cropped_from_its_own_keyframe(triaged: Path) -> None:
         ws.close()
     assert sorted((p.name, p.stat().st_mtime_ns)
                   for p in (triaged / "evidence").iterdir()) == evidence
+
+
+def test_a_crop_that_cannot_be_made_says_why_in_one_line(triaged: Path) -> None:
+    """A picture's face has no crop of its own; a video no item holds any more cannot be
+    reopened: one line each, nothing written."""
+    from cumberland.analysis.face_crops import CropError, video_face_crop
+    from cumberland.analysis.persons import StoredFace
+    from cumberland.store.workspace import Workspace
+
+    ws = Workspace(triaged / "ws")
+    try:
+        before = sorted(ws.root.rglob("*.jpg"))
+        picture = StoredFace(b"\1" * 32, 0, [0.1, 0.1, 0.5, 0.5], 0.9, 0.5,
+                             np.zeros(128, np.float32))
+        with pytest.raises(CropError, match="not a video face"):
+            video_face_crop(ws, 1, picture)
+        picture.t = 2.0  # a video face of a media no item holds
+        with pytest.raises(CropError, match="no item holds this media"):
+            video_face_crop(ws, 1, picture)
+        assert sorted(ws.root.rglob("*.jpg")) == before
+    finally:
+        ws.close()
