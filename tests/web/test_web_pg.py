@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -66,4 +67,41 @@ def test_workbench_store_on_postgres(pg_database: str, tmp_path: Path) -> None:
     assert (mine.reviewed, mine.total, mine.today, mine.share, mine.share_done) == (2, 4, 1, 4, 1)
     assert {p.name: p.categorised for p in reviewers_progress(ws, case)}["pat"] == 1
     assert verify_all(ws).ok
+    ws.close()
+
+
+def test_a_series_merge_ranks_the_queue_again_on_postgres(pg_database: str,
+                                                          tmp_path: Path) -> None:
+    """On PostgreSQL too, a merge regroups the series and ranks its media again in the queue
+    in its own transaction (other connections read the series and the case meanwhile)."""
+    from sqlalchemy import insert
+
+    from cumberland.analysis import series_review
+    from cumberland.analysis.review import refresh_queue
+    from cumberland.analysis.series import case_series, regroup
+    from cumberland.store.models import Series
+
+    ws = Workspace(tmp_path / "ws", pg_database)
+    case, shas = add_case(ws, "pg-series", [800, 801, 802, 803, 804, 805], camera={0, 1, 2})
+    groups = [shas[:3], shas[3:5]]  # three camera originals; two pictures without EXIF
+    with ws.engine.begin() as conn:  # links as a build stores them, then regrouped from them
+        conn.execute(insert(Series), [{"case_id": case, "number": n, "prime": False, "data": {
+            "series": n, "members": g, "links": [{"a": a, "b": b, "reasons": ["same scene"]}
+                                                 for a, b in pairwise(g)]}}
+            for n, g in enumerate(groups, 1)])
+    regroup(ws, case)
+    refresh_queue(ws, case)
+    prime = {frozenset(s["members"]): s for s in case_series(ws, case)}
+    assert prime[frozenset(groups[0])]["prime"] and not prime[frozenset(groups[1])]["prime"]
+
+    def reasons() -> dict[str, str]:
+        return {t.sha256.hex(): t.reasons for t in review_page(ws, case, Filters()).tiles}
+
+    assert not any("series" in reasons()[s] for s in groups[1])
+    series_review.merge(ws, case, prime[frozenset(groups[1])]["series"],
+                        prime[frozenset(groups[0])]["series"], "pat")
+    after = reasons()
+    assert all("series" in after[s] for s in shas[:5]) and "series" not in after[shas[5]]
+    assert [t.sha256.hex() for t in review_page(ws, case, Filters()).tiles][-1] == shas[5]
+    assert audit.verify(ws).ok
     ws.close()
