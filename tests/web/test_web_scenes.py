@@ -185,7 +185,9 @@ def test_a_box_on_a_turned_picture_is_turned_back(rooms: dict[str, Any],
                                    "region": "120,160,240,320"})
     outside = client.get(url, params={"media": rooms["sha"]["room.jpg"],
                                       "region": "400,100,100,100"})  # inside 640 x 480 only
+    viewer = client.get(f"/cases/{rooms['ids']['a']}/media/{rooms['sha']['room.jpg']}").text
     ws.close()
+    assert 'data-width="480" data-height="640"' in viewer  # the viewer's box: upright too
     by_sha = {v: k for k, v in rooms["sha"].items()}
     assert {by_sha[s] for s, _ in _tiles(page.text)} == {"shot0.jpg", "shot1.jpg"}
     assert outside.status_code == 400 and "outside the 480x640 image" in outside.text
