@@ -56,6 +56,9 @@ def test_a_keyframe_of_the_analysis_is_shown_at_its_time_after_a_reveal(
     assert Image.open(io.BytesIO(frame.content)).size == (320, 240)
     for bad in ("-1", "nan", "inf"):
         assert client.get(f"{base}/frame?t={bad}").status_code in (400, 422), bad
+    _read_text(ws, ev.by_name["scene.webm"])  # a text search's video hit opens at its keyframe
+    found = client.get(f"/cases/{ev.case}/text", params={"q": "hotel"}).text
+    assert f'href="{base}?q=hotel&amp;t={READ_AT}"' in found
 
 
 @pytest.mark.browser
