@@ -17,5 +17,5 @@ test_triage_matches_the_copies_of_the_known_face_only = (
     on_sqlite.test_triage_matches_the_copies_of_the_known_face_only)
 test_a_known_victims_face_brings_its_media_forward = (
     on_sqlite.test_a_known_victims_face_brings_its_media_forward)
-test_a_csv_library_added_later_is_matched_by_enrich = (
-    on_sqlite.test_a_csv_library_added_later_is_matched_by_enrich)
+test_a_csv_library_added_later_is_matched_at_once = (
+    on_sqlite.test_a_csv_library_added_later_is_matched_at_once)

@@ -218,24 +218,38 @@ def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> 
         ws.close()
 
 
-def test_a_csv_library_added_later_is_matched_by_enrich(loaded: dict[str, object]) -> None:
+def test_a_csv_library_added_later_is_matched_at_once(loaded: dict[str, object]) -> None:
+    """Adding a library after triage matches the case's faces and ranks their media again
+    before the command returns; adding the same CSV again stores nothing twice; enrich then
+    finds the same."""
     from cumberland.analysis.priority import BASE
     from cumberland.settings import PriorityWeights
 
     ws = str(loaded["ws"])
+    weights = PriorityWeights()
+    victim, offender = BASE - weights.known_victim, BASE - weights.known_offender
+    ranked = [(victim, "unknown,known_victim"), (victim, "unknown,known_victim"),
+              (offender, "unknown,known_offender")]  # victims first, then the offender
+    assert [row[1:] for row in _queue(ws)[:3]] != ranked
     added = runner.invoke(app, ["faces", "library", "add", str(loaded["csv"]), "--name",
                                 "archive", "--kind", "offenders", "--workspace", ws])
     assert added.exit_code == 0, added.output
-    assert "1 face(s) added" in added.stdout and "row 3: an embedding has 128 numbers, not 3" \
-        in added.output
-    _cli("enrich", "--case", "fl", "--workspace", ws)  # no signal stale: faces matched again
+    assert "1 face(s) added, 0 already present, 1 note(s); 1 case face(s) matched" \
+        in added.stdout and "row 3: an embedding has 128 numbers, not 3" in added.output
+    queue = _queue(ws)  # no enrich yet: the camera's media moved forward at once
+    assert [row[1:] for row in queue[:3]] == ranked and queue[2][0] == "camera-tilted.png"
+    again = _cli("faces", "library", "add", str(loaded["csv"]), "--name", "archive",
+                 "--workspace", ws)
+    assert "0 face(s) added, 1 already present, 1 note(s); 0 case face(s) matched" in again
+    listed = json.loads(_cli("faces", "library", "list", "--json", "--workspace", ws))
+    assert {lib["name"]: lib["faces"] for lib in listed["face_libraries"]} == {
+        "agency": 1, "archive": 1}
     labels = sorted(m["label"] for p in _persons(ws) for m in p["library"])  # type: ignore[attr-defined]
-    assert labels == ["Cameraman", "Eileen Collins", "Eileen Collins"]
-    weights = PriorityWeights()
-    victim, offender = BASE - weights.known_victim, BASE - weights.known_offender
-    assert [row[1:] for row in _queue(ws)[:3]] == [  # victims first, then the offender
-        (victim, "unknown,known_victim"), (victim, "unknown,known_victim"),
-        (offender, "unknown,known_offender")]
+    assert labels == ["Cameraman", "Eileen Collins", "Eileen Collins"]  # matched once each
+    _cli("enrich", "--case", "fl", "--workspace", ws)  # no signal stale: faces matched again
+    assert sorted(m["label"] for p in _persons(ws)
+                  for m in p["library"]) == labels  # type: ignore[attr-defined]
+    assert [row[1:] for row in _queue(ws)[:3]] == ranked
     gallery = str(Path(str(loaded["base"])) / "gallery")  # the agency says: offenders after all
     _cli("faces", "library", "add", gallery, "--name", "agency", "--label-from", "folder",
          "--kind", "offenders", "--workspace", ws)
@@ -278,6 +292,9 @@ def _assert_audited(ws_path: str, base: str) -> None:
         ("cli", "face-library-add", "archive",
          {"origin": str((Path(base) / "known.csv").resolve()), "kind": "offenders",
           "added": 1, "already": 0, "notes": 1}),
+        ("cli", "face-library-add", "archive",
+         {"origin": str((Path(base) / "known.csv").resolve()), "kind": "offenders",
+          "added": 0, "already": 1, "notes": 1}),
         ("cli", "face-library-add", "agency",
          {"origin": gallery, "kind": "offenders", "added": 0, "already": 1, "notes": 2,
           "kind_was": "victims"}),

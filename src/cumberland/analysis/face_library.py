@@ -14,8 +14,11 @@ model (dlib's ResNet face model v1), which nothing in the numbers can prove.
 
 What is stored, per known face (``face_library_faces``): the label, the 128-number
 embedding, its quality, and its origin (the file's path under the folder and its SHA-256,
-so adding the folder again adds only new files; or the CSV's row). The gallery's pictures
-are read once and never kept: no copy, crop or thumbnail of them is written.
+so adding the folder again reads only new files; or the CSV's row). A library holds a face
+once: a face whose embedding it holds already (the same CSV added again, a picture copied
+under another name) is counted as already there, not stored twice, so re-adding a gallery
+neither grows the library nor doubles its matches. The gallery's pictures are read once and
+never kept: no copy, crop or thumbnail of them is written.
 
 Matching (``match_case_faces``, at every triage and ``enrich``): every face of the case's media
 against every known face (faiss, exact L2), kept when at most
@@ -26,10 +29,12 @@ the distance grows with the library, and an alert on a known victim must be wort
 reviewer's time. The transformed copies of the test faces lie at 0.06-0.25 from their
 gallery copy and other faces at 0.79 or more (tests/vision/test_face_library.py). A match is
 a lead for a reviewer, never an identification. Matches are kept per media and rebuilt
-whole for the case's media each time, so a library added, grown or removed, or faces
-recomputed, is reflected by the next ``enrich`` without recomputing any signal. Removing a
-library, or changing its kind, rebuilds the review queue of the cases its faces matched at
-once, in the same transaction (the priority follows what the facts pages show).
+whole for the case's media each time, so faces recomputed are reflected by the next
+``enrich`` without recomputing any signal. Adding faces to a library matches them at once
+with the faces the workspace's cases hold already, and the media they match are ranked again
+in their review queues; removing a library, or changing its kind, ranks again the media its
+faces matched: each in the transaction of its audit entry (the priority follows what the
+facts pages show, from the moment the command returns).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ import faiss
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
 
-from cumberland.analysis.persons import case_faces
+from cumberland.analysis.persons import StoredFace, case_faces
 from cumberland.analysis.priority import explain
 from cumberland.analysis.review import requeue
 from cumberland.errors import one_line
@@ -61,6 +66,7 @@ from cumberland.signals.faces import EMBEDDING_DIM, FacesFound, decode
 from cumberland.signals.faces import SIGNAL as FACES
 from cumberland.store import audit
 from cumberland.store.models import (
+    Case,
     FaceLibrary,
     FaceLibraryFace,
     FaceLibraryMatch,
@@ -97,6 +103,7 @@ class AddOutcome:
     name: str
     added: int = 0
     already: int = 0
+    matched: int = 0  # case faces matched with the faces added
     problems: list[str] = field(default_factory=list)
 
 
@@ -131,23 +138,22 @@ def _clean(label: str) -> str:
     return " ".join(label.split())[:200]
 
 
-def _library(ws: Workspace, name: str, source: Path, kind: LibraryKind | None
+def _library(conn: Connection, name: str, source: Path, kind: LibraryKind | None
              ) -> tuple[int, str, str]:
-    """The library's id, its kind before and its kind now (``kind`` None keeps it)."""
+    """The library's id, its kind before and its kind now (``kind`` None keeps it), in
+    ``conn``'s transaction (created on first use)."""
     now = time.time()
-    with ws.engine.begin() as conn:
-        found = conn.execute(select(FaceLibrary.id, FaceLibrary.kind)
-                             .where(FaceLibrary.name == name)).first()
-        if found is not None:
-            if kind is not None and kind.value != found.kind:
-                conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
-                             .where(FaceLibrary.id == found.id).values(kind=kind.value))
-                _requeue(conn, _matched_media(conn, found.id))  # its matches move differently
-            return int(found.id), found.kind, kind.value if kind is not None else found.kind
-        made = (kind or LibraryKind.UNSPECIFIED).value
-        return int(conn.execute(insert(FaceLibrary).values(
-            name=name, source=str(source), model=MODEL, kind=made, created_at=now,
-            updated_at=now).returning(FaceLibrary.id)).scalar_one()), made, made
+    found = conn.execute(select(FaceLibrary.id, FaceLibrary.kind)
+                         .where(FaceLibrary.name == name)).first()
+    if found is not None:
+        if kind is not None and kind.value != found.kind:
+            conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
+                         .where(FaceLibrary.id == found.id).values(kind=kind.value))
+        return int(found.id), found.kind, kind.value if kind is not None else found.kind
+    made = (kind or LibraryKind.UNSPECIFIED).value
+    return int(conn.execute(insert(FaceLibrary).values(
+        name=name, source=str(source), model=MODEL, kind=made, created_at=now,
+        updated_at=now).returning(FaceLibrary.id)).scalar_one()), made, made
 
 
 def _embedding(text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -186,8 +192,11 @@ def add_face_library(ws: Workspace, source: Path, name: str,
                      kind: LibraryKind | None = None) -> AddOutcome:
     """Load the faces of ``source`` (a folder of pictures or a CSV of embeddings) into face
     library ``name``, created on first use (of ``kind``, unspecified when None; a ``kind``
-    given for an existing library replaces its kind); the audit log records who added what
-    from where and of which kind, in the transaction that stores the faces."""
+    given for an existing library replaces its kind). A face the library already holds (the
+    same picture, or the same embedding) is counted, not stored again. The faces already
+    found in the workspace's cases are matched with the new ones and the media matching the
+    library ranked again in their review queues, in the transaction that stores the faces
+    and records who added what from where and of which kind in the audit log."""
     settings = settings or Settings()
     name = _clean(name)
     if not name:
@@ -197,10 +206,10 @@ def add_face_library(ws: Workspace, source: Path, name: str,
     if source.is_dir():
         models.check(models.FACE_MODELS)  # a damaged model: one line, before any picture
     outcome = AddOutcome(name)
-    library, was, kind_now = _library(ws, name, source, kind)
-    with ws.engine.connect() as conn:
-        known = {bytes(s) for s in conn.scalars(select(FaceLibraryFace.origin_sha256).where(
-            FaceLibraryFace.library_id == library, FaceLibraryFace.origin_sha256.is_not(None)))
+    with ws.engine.connect() as conn:  # pictures already read need no second decode
+        known = {bytes(s) for s in conn.scalars(select(FaceLibraryFace.origin_sha256).join(
+            FaceLibrary, FaceLibrary.id == FaceLibraryFace.library_id).where(
+            FaceLibrary.name == name, FaceLibraryFace.origin_sha256.is_not(None)))
             if s is not None}
     rows: list[dict[str, Any]] = []
     if source.is_dir():
@@ -224,17 +233,88 @@ def add_face_library(ws: Workspace, source: Path, name: str,
                 continue
             rows.append({"label": _clean(label), "origin": origin, "origin_sha256": None,
                          "quality": None, "embedding": np.asarray(vector, "<f4").tobytes()})
+    faces = case_faces(ws, _case_ids(ws)) if rows else []
     with ws.engine.begin() as conn:
-        if rows:
-            conn.execute(insert(FaceLibraryFace), [{**r, "library_id": library} for r in rows])
+        library, was, kind_now = _library(conn, name, source, kind)
+        rows = _not_held(conn, library, rows, outcome)
+        touched = _match_new(conn, library, rows, faces, settings, outcome)
         conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
                      .where(FaceLibrary.id == library).values(updated_at=time.time()))
         details = {"origin": str(source.resolve()), "kind": kind_now, "added": len(rows),
                    "already": outcome.already, "notes": len(outcome.problems)}
         audit.append_in(conn, actor, "face-library-add", None, name,
                         details if was == kind_now else {**details, "kind_was": was})
+        # the queue follows at once: every match of the library moves otherwise when its
+        # kind changed, the new matches' media when it did not
+        _requeue(conn, _matched_media(conn, library) if was != kind_now else touched)
     outcome.added = len(rows)
     return outcome
+
+
+def _case_ids(ws: Workspace) -> list[int]:
+    with ws.engine.connect() as conn:
+        return [int(c) for c in conn.scalars(select(Case.id).order_by(Case.id))]
+
+
+def _not_held(conn: Connection, library: int, rows: list[dict[str, Any]],
+              outcome: AddOutcome) -> list[dict[str, Any]]:
+    """``rows`` less the faces the library holds already or that came before in ``rows``
+    (the same embedding: a CSV read again, a picture copied under another name), counted in
+    ``outcome.already``; read in the transaction that stores them."""
+    held = {bytes(e): label for e, label in conn.execute(
+        select(FaceLibraryFace.embedding, FaceLibraryFace.label)
+        .where(FaceLibraryFace.library_id == library))}
+    new: list[dict[str, Any]] = []
+    for row in rows:
+        label = held.get(row["embedding"])
+        if label is None:
+            held[row["embedding"]] = row["label"]
+            new.append(row)
+            continue
+        outcome.already += 1
+        if label != row["label"]:
+            outcome.problems.append(f"{row['origin']}: the same face is in the library "
+                                    f"already, as {label!r}")
+    return new
+
+
+def _match_new(conn: Connection, library: int, rows: list[dict[str, Any]],
+               faces: list[StoredFace], settings: Settings, outcome: AddOutcome
+               ) -> dict[int, set[bytes]]:
+    """Store ``rows`` in the library and their matches with the cases' ``faces``; per case,
+    the media a new match touched."""
+    touched: dict[int, set[bytes]] = defaultdict(set)
+    if not rows:
+        return touched
+    ids = [int(i) for i in conn.scalars(
+        insert(FaceLibraryFace).returning(FaceLibraryFace.id, sort_by_parameter_order=True),
+        [{**r, "library_id": library} for r in rows])]
+    vectors = np.stack([np.frombuffer(r["embedding"], "<f4") for r in rows])
+    matches: dict[tuple[bytes, int, int], float] = {}
+    for face, j, distance in _within(faces, vectors, settings.face_library_distance):
+        matches[(face.sha256, face.index, ids[j])] = distance  # a media in two cases: once
+        touched[face.case_id].add(face.sha256)
+    if matches:
+        conn.execute(insert(FaceLibraryMatch), [
+            {"media_sha256": sha, "face_index": index, "library_face_id": known,
+             "distance": distance} for (sha, index, known), distance in matches.items()])
+    outcome.matched = len(matches)
+    return touched
+
+
+def _within(faces: list[StoredFace], known: np.ndarray[Any, np.dtype[np.float32]],
+            radius: float) -> Iterator[tuple[StoredFace, int, float]]:
+    """(case face, row of ``known``, distance) for each pair at most ``radius`` apart
+    (faiss, exact L2)."""
+    if not faces or not len(known):
+        return
+    index = faiss.IndexFlatL2(EMBEDDING_DIM)
+    index.add(np.ascontiguousarray(known, np.float32))
+    query = np.ascontiguousarray(np.stack([f.embedding for f in faces]), np.float32)
+    lims, dist2, labels = index.range_search(query, radius * radius)
+    for i, face in enumerate(faces):
+        for j in range(int(lims[i]), int(lims[i + 1])):
+            yield face, int(labels[j]), float(np.sqrt(max(float(dist2[j]), 0.0)))
 
 
 def _from_picture(path: Path, folder: Path, label_from: LabelFrom, known: set[bytes],
@@ -338,19 +418,10 @@ def match_case_faces(ws: Workspace, case: int, settings: Settings) -> int:
                 _replace(ws, case, [])  # every library removed: no match can remain
             return 0
     ids, known = _known(ws)
-    faces = case_faces(ws, [case])
-    rows: list[dict[str, Any]] = []
-    if faces and len(ids):
-        radius = settings.face_library_distance
-        index = faiss.IndexFlatL2(EMBEDDING_DIM)
-        index.add(known)
-        query = np.ascontiguousarray(np.stack([f.embedding for f in faces]), np.float32)
-        lims, dist2, labels = index.range_search(query, radius * radius)
-        for i, face in enumerate(faces):
-            for j in range(int(lims[i]), int(lims[i + 1])):
-                rows.append({"media_sha256": face.sha256, "face_index": face.index,
-                             "library_face_id": ids[int(labels[j])],
-                             "distance": float(np.sqrt(max(float(dist2[j]), 0.0)))})
+    rows = [{"media_sha256": face.sha256, "face_index": face.index,
+             "library_face_id": ids[j], "distance": distance}
+            for face, j, distance in _within(case_faces(ws, [case]), known,
+                                             settings.face_library_distance)]
     _replace(ws, case, rows)
     return len(rows)
 

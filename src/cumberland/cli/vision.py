@@ -167,8 +167,10 @@ def face_library_add(
     workspace: WorkspaceOpt = DEFAULT_WS,
     db: DbOpt = None,
 ) -> None:
-    """Store the faces of SOURCE (label, embedding, origin; never the pictures); re-adding a
-    folder adds only new files. Cases are matched at their next triage or enrich."""
+    """Store the faces of SOURCE (label, embedding, origin; never the pictures); a face the
+    library holds already (the same picture or embedding) is not stored again. The faces
+    already found in the workspace's cases are matched at once and their media ranked again
+    in the review queue."""
     from cumberland.analysis.face_library import (
         FaceLibraryError,
         LabelFrom,
@@ -186,7 +188,8 @@ def face_library_add(
     for problem in out.problems:
         err.print(f"skipped {problem}", highlight=False, soft_wrap=True)
     console.print(f"face library {out.name}: {out.added:,} face(s) added, {out.already:,} "
-                  f"already present, {len(out.problems):,} note(s)", highlight=False)
+                  f"already present, {len(out.problems):,} note(s); {out.matched:,} case "
+                  "face(s) matched", highlight=False, soft_wrap=True)
 
 
 @face_library_app.command("list")
