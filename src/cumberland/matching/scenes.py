@@ -546,7 +546,9 @@ def bytes_query(data: bytes, region: Region | None, settings: Settings,
     return query_of(rgb, region)
 
 
-LINK_CANDIDATES = 8  # pictures a media's words nominate for a scene link, verified
+# pictures a media's words nominate for a scene link, verified: 8 -> 16 -> 32 gave series
+# recall 0.829 -> 0.851 -> 0.865 for 28 -> 54 -> 106 CPU ms a media (bench/scenes.py, 200 scenes)
+LINK_CANDIDATES = 16
 # as many as a region hit: analysis/grouping.py keeps one link from chaining two series, and
 # bench/scenes.py found no false link at 12 once its occluders stopped being shared
 SERIES_MIN_INLIERS = 12
@@ -559,14 +561,54 @@ class SceneLink:
     inliers: int
 
 
+Pictures = Callable[[Collection[int]], dict[int, Picture]]  # docs -> those with keypoints
+
+
+def link_pictures(docs: Sequence[int], pictures: Pictures,
+                  nominate: Callable[[int, Keypoints], list[int]], owner: NDArray[np.int64],
+                  chunk: int = 200) -> dict[tuple[int, int], int]:
+    """Verified scene links (doc pair, low id first -> inliers) of ``docs``: each picture's
+    keypoints (whole) ``nominate`` others by their words, geometry verifies; a pair is
+    verified once, whichever side nominated it. ``owner``: each doc's media (the keyframes
+    of one video are never linked). Pictures are read ``chunk`` docs at a time."""
+    tried: set[tuple[int, int]] = set()
+    links: dict[tuple[int, int], int] = {}
+    for lo in range(0, len(docs), chunk):
+        mine = pictures(docs[lo:lo + chunk])
+        wanted = {d: [c for c in nominate(d, kp) if owner[c] != owner[d]]
+                  for d, (kp, _) in mine.items()}
+        theirs = pictures({c for cs in wanted.values() for c in cs} - mine.keys())
+        for d, cands in wanted.items():
+            kp, size = mine[d]
+            whole = (0.0, 0.0, float(size[0]), float(size[1]))
+            for c in cands:
+                key = (min(c, d), max(c, d))
+                cand = mine.get(c) or theirs.get(c)
+                if key in tried or cand is None:
+                    continue
+                tried.add(key)
+                got = verify(kp, whole, size, cand[0], cand[1])
+                if got is not None and got.inliers >= SERIES_MIN_INLIERS:
+                    links[key] = got.inliers
+    return links
+
+
+def link_nominees(index: SceneIndex, kp: Keypoints, candidates: int,
+                  allowed: NDArray[np.bool_]) -> list[int]:
+    """The ``candidates`` pictures ``allowed`` whose words a whole picture's keypoints vote
+    for most (the plain score: links were measured with it, bench/scenes.py)."""
+    words = index.vocabulary.assign(kp.descriptors, QUERY_LEAVES).ravel()
+    return [c for c, _ in index.postings.score(words, candidates, allowed)]
+
+
 def scene_links(ws: Workspace, case: int, candidates: int = LINK_CANDIDATES,
                 chunk: int = 200, among: Sequence[int] | None = None,
                 media: Collection[bytes] | None = None) -> list[SceneLink]:
-    """Pairs of media of ``case`` showing the same scene: each picture's keypoints (whole)
-    nominate ``candidates`` others of the case by their words; geometry verifies. Rows are
-    read ``chunk`` media at a time, so memory stays bounded on a large case. ``among``: the
-    cases whose media the other ends are (default: ``case``; other cases for "scene also in
-    case X"); ``media``: only these of the case's media are looked for."""
+    """Pairs of media of ``case`` showing the same scene (``link_pictures`` over the case's
+    pictures, ``candidates`` nominated each). Rows are read ``chunk`` media at a time, so
+    memory stays bounded on a large case. ``among``: the cases whose media the other ends
+    are (default: ``case``; other cases for "scene also in case X"); ``media``: only these
+    of the case's media are looked for."""
     try:
         index = current(ws)
     except SearchError:
@@ -575,40 +617,20 @@ def scene_links(ws: Workspace, case: int, candidates: int = LINK_CANDIDATES,
     if media is not None:
         asking &= np.fromiter((bytes(r) in media for r in index.sha), bool, len(index.sha))
     allowed = asking if among is None else _allowed(ws, index, {c: "" for c in among})
-    docs = np.flatnonzero(asking)
+    owner = np.unique(index.sha, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+
+    def pictures(docs: Collection[int]) -> dict[int, Picture]:
+        rows = dict(_rows(ws, sorted({bytes(index.sha[d]) for d in docs})))
+        found = {d: _picture(rows.get(bytes(index.sha[d])), _at(index, d)) for d in docs}
+        return {d: p for d, p in found.items() if p is not None}
+
+    found = link_pictures(np.flatnonzero(asking).tolist(), pictures,
+                          lambda d, kp: link_nominees(index, kp, candidates,
+                                                      allowed & (owner != owner[d])), owner,
+                          chunk=chunk)
     best: dict[tuple[bytes, bytes], int] = {}
-    for lo in range(0, len(docs), chunk):
-        part = docs[lo:lo + chunk]
-        mine = dict(_rows(ws, sorted({bytes(index.sha[d]) for d in part})))
-        nominated: dict[int, list[int]] = {}
-        for d in part:
-            sha = bytes(index.sha[d])
-            at = None if np.isnan(index.at[d]) else float(index.at[d])
-            query = _picture(mine.get(sha), at)
-            if query is None:
-                continue
-            others = allowed & ~np.all(index.sha == index.sha[d], axis=1)
-            words = index.vocabulary.assign(query[0].descriptors, QUERY_LEAVES).ravel()
-            nominated[int(d)] = [c for c, _ in index.postings.score(words, candidates, others)]
-        wanted = sorted({bytes(index.sha[c]) for cs in nominated.values() for c in cs})
-        theirs = dict(_rows(ws, wanted))
-        for d, cands in nominated.items():
-            sha = bytes(index.sha[d])
-            at = None if np.isnan(index.at[d]) else float(index.at[d])
-            query = _picture(mine.get(sha), at)
-            assert query is not None
-            kp, size = query
-            whole = (0.0, 0.0, float(size[0]), float(size[1]))
-            for c in cands:
-                other = bytes(index.sha[c])
-                key = (min(sha, other), max(sha, other))
-                if key in best:
-                    continue
-                c_at = None if np.isnan(index.at[c]) else float(index.at[c])
-                cand = _picture(theirs.get(other), c_at)
-                if cand is None:
-                    continue
-                got = verify(kp, whole, size, cand[0], cand[1])
-                if got is not None and got.inliers >= SERIES_MIN_INLIERS:
-                    best[key] = max(best.get(key, 0), got.inliers)
+    for (d, c), inliers in found.items():
+        a, b = bytes(index.sha[d]), bytes(index.sha[c])
+        key = (min(a, b), max(a, b))
+        best[key] = max(best.get(key, 0), inliers)
     return [SceneLink(a, b, n) for (a, b), n in sorted(best.items())]
