@@ -46,11 +46,13 @@ def _sha(data: bytes) -> str:
 @pytest.fixture(scope="module")
 def rooms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Case a: a room, two second shots of it (a series), another room; case b: two more
-    shots and a video of the room (a series of the same scene, triaged later). rita is a
-    member of a, sam of a and b."""
+    shots and a video of the room (a series of the same scene, triaged later) and a second
+    shot of a's other room (in no series of either case). rita is a member of a, sam of a
+    and b."""
     root = tmp_path_factory.mktemp("scenes-web")
     room = scene(1)
-    files = {"a/room.jpg": jpeg(room), "a/other.jpg": jpeg(scene(2))}
+    files = {"a/room.jpg": jpeg(room), "a/other.jpg": jpeg(scene(2)),
+             "b/aside.jpg": jpeg(warp(scene(2), 30)[0], 80)}
     for i, case in enumerate("aabb"):
         files[f"{case}/shot{i}.jpg"] = jpeg(warp(room, 10 + i)[0], 80)
     for name, data in files.items():
@@ -353,3 +355,22 @@ def test_scene_also_in_case_x_for_who_may_see_x(rooms: dict[str, Any]) -> None:
     assert "scene also in case b" in pages["sam"][0] and 'id="also-in"' in pages["sam"][1]
     assert "also in b" in pages["sam"][1]
     assert "scene also in case" not in pages["rita"][0] and 'id="also-in"' not in pages["rita"][1]
+
+
+def test_a_picture_in_no_series_seen_in_another_case_is_flagged(rooms: dict[str, Any]) -> None:
+    """a's other room is in no series of either case, but a second shot of it is in b:
+    both reports list it (series None) with the other case's name only, and its viewer
+    page says so to a member of b, not to rita."""
+    from cumberland.reports.summary import case_summary
+
+    ws, ids, sha = rooms["ws"], rooms["ids"], rooms["sha"]
+    a = case_summary(ws, ids["a"])
+    assert {"sha256": sha["other.jpg"], "series": None, "cases": ["b"]} in a["also_in"]
+    room = next(s for s in a["series"] if sha["room.jpg"] in s["members"])
+    assert {"sha256": sha["room.jpg"], "series": room["series"], "cases": ["b"]} in a["also_in"]
+    b_also = case_summary(ws, ids["b"])["also_in"]
+    assert {"sha256": sha["aside.jpg"], "series": None, "cases": ["a"]} in b_also
+    pages = {name: _client(ws, name)[0].get(
+        f"/cases/{ids['a']}/media/{sha['other.jpg']}").text for name in ("rita", "sam")}
+    assert 'id="also-in"' in pages["sam"] and "Scene also in case b" in pages["sam"]
+    assert 'id="also-in"' not in pages["rita"]

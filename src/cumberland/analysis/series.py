@@ -35,6 +35,7 @@ from cumberland.store.models import (
     Item,
     Match,
     Media,
+    SceneElsewhere,
     Series,
     SeriesLabel,
     SeriesMember,
@@ -281,35 +282,56 @@ def regroup(ws: Workspace, case: int, conn: Connection | None = None) -> int:
     are read and the series written in its transaction (the reviewer's change commits with
     them)."""
     links = _Links(_load(ws, case))
-    seen: Seen = {}
     for s in case_series(ws, case):
         for pair in s["links"]:
             links.reasons[(bytes.fromhex(pair["a"]), bytes.fromhex(pair["b"]))] = \
                 list(pair["reasons"])
-        seen.update({bytes.fromhex(m): set(n) for m, n in s.get("also_in_members", {}).items()})
+    seen = {m: set(n) for m, n in seen_elsewhere(ws, case, conn=conn).items()}
     return _store(ws, case, links, seen, conn)
 
 
 Seen = dict[bytes, set[str]]  # media -> names of the other cases its scene is seen in
 
 
-def elsewhere(ws: Workspace, case: int, members: set[bytes]) -> tuple[Seen, set[bytes]]:
-    """The other cases of the workspace in which each of ``members`` is seen (the same
+def elsewhere(ws: Workspace, case: int, media: set[bytes]) -> tuple[Seen, set[bytes]]:
+    """The other cases of the workspace in which each of ``media`` is seen (the same
     picture, or its scene verified in one of their media: ``scene_links`` over their media),
     and those media of theirs. Nothing to do, and no cost, in a workspace of one case."""
     others = {i: n for i, n in case_names(ws).items() if i != case}
-    if not others or not members:
+    if not others or not media:
         return {}, set()
-    out: Seen = {s: set(names) for s, names in cases_of(ws, sorted(members), others).items()}
+    out: Seen = {s: set(names) for s, names in cases_of(ws, sorted(media), others).items()}
     far = set(out)
-    links = scene_links(ws, case, among=list(others), media=members)
+    links = scene_links(ws, case, among=list(others), media=media)
     held = cases_of(ws, sorted({x for link in links for x in (link.a, link.b)}), others)
     for link in links:
         for x, y in ((link.a, link.b), (link.b, link.a)):
-            if x in members and y in held:
+            if x in media and y in held:
                 out.setdefault(x, set()).update(held[y])
                 far.add(y)
     return out, far
+
+
+def seen_elsewhere(ws: Workspace, case: int, media: list[bytes] | None = None,
+                   conn: Connection | None = None) -> dict[bytes, list[str]]:
+    """What the last build found of the case's media (all, or ``media``) in other cases:
+    media -> the names of those cases (filter them by who may see them)."""
+    query = select(SceneElsewhere.media_sha256, SceneElsewhere.cases).where(
+        SceneElsewhere.case_id == case)
+    with ws.engine.connect() if conn is None else nullcontext(conn) as c:
+        rows = c.execute(query) if media is None else \
+            in_chunks(c, query, SceneElsewhere.media_sha256, media)
+        return {bytes(s): sorted(names) for s, names in rows}
+
+
+def case_elsewhere(ws: Workspace, case: int) -> list[dict[str, Any]]:
+    """report.json's ``also_in``: every media of the case seen in another case, in a series
+    (its number) or alone (None), with those cases' names."""
+    with ws.engine.connect() as conn:
+        number = {bytes(s): int(n) for s, n in conn.execute(select(
+            SeriesMember.media_sha256, SeriesMember.number).where(SeriesMember.case_id == case))}
+    return [{"sha256": s.hex(), "series": number.get(s), "cases": names}
+            for s, names in sorted(seen_elsewhere(ws, case).items())]
 
 
 def _annotate(s: dict[str, Any], seen: dict[str, list[str]]) -> None:
@@ -320,12 +342,28 @@ def _annotate(s: dict[str, Any], seen: dict[str, list[str]]) -> None:
 
 
 def _tell_others(ws: Workspace, case: int, far: set[bytes]) -> None:
-    """The series of other cases holding ``far`` learn that they are seen in this case too
-    (so an older case hears of a newer one without being built again)."""
+    """The other cases holding ``far`` learn that those media are seen in this case too,
+    and so do their series (an older case hears of a newer one without being built
+    again)."""
     if not far:
         return
     name = case_names(ws, [case])[case]
     with ws.engine.begin() as conn:
+        holders = {(int(c), bytes(s)) for s, c in in_chunks(conn, select(
+            Item.media_sha256, Item.case_id).where(Item.case_id != case).distinct(),
+            Item.media_sha256, sorted(far))}
+        known = {(int(c), bytes(s)): list(n) for c, s, n in in_chunks(conn, select(
+            SceneElsewhere.case_id, SceneElsewhere.media_sha256, SceneElsewhere.cases).where(
+            SceneElsewhere.case_id != case), SceneElsewhere.media_sha256, sorted(far))}
+        for other, sha in sorted(holders):
+            names = sorted({*known.get((other, sha), []), name})
+            if (other, sha) in known:
+                conn.execute(update(SceneElsewhere).where(
+                    SceneElsewhere.case_id == other, SceneElsewhere.media_sha256 == sha)
+                    .values(cases=names))
+            else:
+                conn.execute(insert(SceneElsewhere).values(case_id=other, media_sha256=sha,
+                                                           cases=names))
         rows = in_chunks(conn, select(SeriesMember.case_id, SeriesMember.number,
                                       SeriesMember.media_sha256).where(
             SeriesMember.case_id != case), SeriesMember.media_sha256, sorted(far))
@@ -355,14 +393,19 @@ def _store(ws: Workspace, case: int, links: _Links, seen: Seen | None = None,
     found = series_of(links, labels(ws, case, conn))
     _place(ws, case, found)
     far: set[bytes] = set()
-    if seen is None:  # a build: look again; a regroup keeps what was seen
-        seen, far = elsewhere(ws, case, {bytes.fromhex(m) for s in found for m in s["members"]})
+    if seen is None:  # a build: look again, for every media (in a series or not)
+        seen, far = elsewhere(ws, case, set(links.media))
     by_hex = {m.hex(): sorted(n) for m, n in seen.items()}
     for s in found:
         _annotate(s, by_hex)
     with ws.engine.begin() if conn is None else nullcontext(conn) as c:
         c.execute(delete(SeriesMember).where(SeriesMember.case_id == case))
         c.execute(delete(Series).where(Series.case_id == case))
+        c.execute(delete(SceneElsewhere).where(SceneElsewhere.case_id == case))
+        rows = [{"case_id": case, "media_sha256": m, "cases": sorted(n)}
+                for m, n in sorted(seen.items()) if n]
+        if rows:
+            c.execute(insert(SceneElsewhere), rows)
         if found:
             c.execute(insert(Series), [{"case_id": case, "number": s["series"],
                                         "prime": s["prime"], "data": s} for s in found])

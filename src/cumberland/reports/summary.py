@@ -14,7 +14,7 @@ from cumberland.analysis.face_library import case_report as face_library_report
 from cumberland.analysis.facts import case_facts
 from cumberland.analysis.persons import face_counts
 from cumberland.analysis.places import GAZETTEER, case_places
-from cumberland.analysis.series import case_series
+from cumberland.analysis.series import case_elsewhere, case_series
 from cumberland.analysis.text_search import case_text
 from cumberland.store.hashset_import import set_facts
 from cumberland.store.models import Case, HashEntry, HashSet, Item, Match, Media, Run, Source
@@ -124,6 +124,7 @@ def case_summary(ws: Workspace, case: int) -> dict[str, Any]:
         "hashsets": sets,
         "stacks": facts.stacks,
         "series": case_series(ws, case),  # candidate series, links and reasons per link
+        "also_in": case_elsewhere(ws, case),  # media seen in other cases, in a series or not
         "places": [p.as_json() for p in case_places(ws, case)],  # GPS grouped, named offline
         "artefacts": artefacts,  # categories by where items were found (docs/artefacts.md)
         "recycle_bins": recycle,  # what recycle bins say was deleted

@@ -467,6 +467,18 @@ class SeriesLabel(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     actor: Mapped[str] = mapped_column(String(200))
 
+class SceneElsewhere(Base):
+    """The other cases of the workspace in which a media of a case is seen (the same
+    picture, or its scene verified in one of their media: analysis/series.elsewhere), for
+    every media so seen, in a series or not; names only, none of their media."""
+
+    __tablename__ = "scene_elsewhere"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    media_sha256: Mapped[bytes] = mapped_column(
+        LargeBinary(32), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True)
+    cases: Mapped[list[str]] = mapped_column(JSON)
+
 # --- deconfliction (intel/deconflict): case settings, trusted agencies, exchanges, access ------
 
 

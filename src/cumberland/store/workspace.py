@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HEAD = "0024"
+HEAD = "0025"
 """The newest migration (tests/store check it is Alembic's head): a database already there
 opens without loading Alembic, which costs every command ~0.25 s."""
 DB_NAME = "cumberland.db"

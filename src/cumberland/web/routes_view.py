@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from cumberland.analysis.face_library import case_matches
 from cumberland.analysis.grid import neighbour
 from cumberland.analysis.review import DEFAULT_SCHEME, load_schemes
+from cumberland.analysis.series import seen_elsewhere
 from cumberland.analysis.text_search import SIGNAL as OCR
 from cumberland.analysis.text_search import keyframe_words
 from cumberland.matching.upright import shown_size
@@ -139,10 +140,12 @@ def viewer(request: Request, case_id: int, sha256: str) -> Response:
         t for t in read if t is not None and read[t])] if media.kind == "video" else []
     upright = shown_size((media.width or 0, media.height or 0),
                          (meta.get("exif") or {}).get("orientation"))
+    visible = {name for _, name in accounts.member_cases(ws, session.account.id)}
+    also_in = [n for n in seen_elsewhere(ws, case_id, [digest]).get(digest, []) if n in visible]
     return render(request, "item.html", {
         "case_id": case_id, "case_name": case_name(ws, case_id), "sha": sha256, "m": media,
         "items": items, "matches": matches, "decision": decision, "opinions": opinions,
-        "known_faces": case_matches(ws, case_id, digest),
+        "known_faces": case_matches(ws, case_id, digest), "also_in": also_in,
         "signals": [(s, flatten(s.data)) for s in signals],
         "exif": flatten(meta.get("exif") or {}),
         "facts": flatten({k: v for k, v in meta.items() if k != "exif"}),
