@@ -167,7 +167,7 @@ def test_a_known_victims_face_brings_its_media_forward(loaded: dict[str, object]
 
 def test_the_html_and_pdf_reports_list_the_known_faces(loaded: dict[str, object]) -> None:
     """report.html (written by triage) and the PDF's HTML: one row per matched face, with its
-    media's path, library, label and distance; no image of any kind."""
+    media's path, library, the library's kind, label and distance; no image of any kind."""
     import re
 
     from cumberland.reports.pdf import case_report_html
@@ -182,9 +182,11 @@ def test_the_html_and_pdf_reports_list_the_known_faces(loaded: dict[str, object]
     for html in (written, printed):
         section = html.split("<h2>Known faces (2)</h2>")[1].split("<h2>")[0]
         rows = re.findall(r"<tr><td><code>[^<]*(astronaut-\w+\.\w+)</code></td><td>agency</td>"
-                          r"<td>Eileen Collins</td><td class=\"n\">0\.\d{3}</td></tr>", section)
+                          r"<td>victims</td><td>Eileen Collins</td><td class=\"n\">0\.\d{3}</td>"
+                          r"</tr>", section)
         assert sorted(rows) == ["astronaut-bright.png", "astronaut-crop.jpg"]
         assert "<img" not in section and "camera-tilted" not in section
+        assert "(agency: victims; " in section  # the libraries loaded, with their kinds
 
 
 def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> None:
@@ -195,17 +197,19 @@ def test_the_persons_pages_show_the_library_label(loaded: dict[str, object]) -> 
         client, case = reviewer_client(ws, "fl", "fay")
         page = client.get(f"/cases/{case}/persons")
         assert page.status_code == 200
-        assert page.text.count("agency: Eileen Collins") == 1
+        assert page.text.count('data-kind="victims"') == 1  # the library's kind, said
+        assert page.text.count("agency (victims): Eileen Collins") == 1
         assert page.text.count('class="face-crop"') >= 3  # crops blurred (not revealed)
         number = 1 if "agency" in page.text.split("person 2")[0] else 2
         person = client.get(f"/cases/{case}/persons/{number}")
         assert 'id="library-matches"' in person.text
-        assert person.text.count("agency: Eileen Collins (") == 3  # the summary, two faces
+        assert person.text.count("agency (victims): Eileen Collins (") == 3  # summary, 2 faces
         report = json.loads((ws.root / "reports" / "fl" / "report.json").read_text())
         known = report["face_library"]["media"][0]["sha256"]
         viewer = client.get(f"/cases/{case}/media/{known}").text  # its facts: the match
         table = viewer.split('id="known-faces"')[1].split("</table>")[0]
-        assert "Known faces (1)" in viewer and "<td>agency</td><td>Eileen Collins</td>" in table
+        assert "Known faces (1)" in viewer and "<th>kind</th>" in table
+        assert "<td>agency</td><td>victims</td><td>Eileen Collins</td>" in table
         import hashlib
 
         cat = hashlib.sha256((Path(str(loaded["base"])) / "evidence" / "cat.png").read_bytes())

@@ -133,6 +133,7 @@ def _known_of(person: people.Person, known: dict[str, list[Any]]) -> list[dict[s
     for face in person.faces:
         for m in known.get(face.ref, []):
             row = best.setdefault((m.library, m.label), {"library": m.library, "label": m.label,
+                                                         "kind": m.kind,
                                                          "distance": m.distance, "faces": 0})
             row["faces"] += 1
             row["distance"] = min(row["distance"], m.distance)
