@@ -290,19 +290,39 @@ def _assert_audited(ws_path: str, base: str) -> None:
     gallery = str((Path(base) / "gallery").resolve())
     assert [tuple(r) for r in rows] == [
         ("cli", "face-library-add", "agency",
-         {"origin": gallery, "kind": "victims", "added": 1, "already": 0, "notes": 2}),
+         {"origin": gallery, "kind": "victims", "added": 1, "already": 0, "notes": 2,
+          "matched": 0}),  # added before triage: no case face yet
         ("cli", "face-library-add", "agency",
-         {"origin": gallery, "kind": "victims", "added": 0, "already": 1, "notes": 2}),
+         {"origin": gallery, "kind": "victims", "added": 0, "already": 1, "notes": 2,
+          "matched": 0}),
         ("cli", "face-library-add", "archive",
          {"origin": str((Path(base) / "known.csv").resolve()), "kind": "offenders",
-          "added": 1, "already": 0, "notes": 1}),
+          "added": 1, "already": 0, "notes": 1, "matched": 1}),
         ("cli", "face-library-add", "archive",
          {"origin": str((Path(base) / "known.csv").resolve()), "kind": "offenders",
-          "added": 0, "already": 1, "notes": 1}),
+          "added": 0, "already": 1, "notes": 1, "matched": 0}),
         ("cli", "face-library-add", "agency",
          {"origin": gallery, "kind": "offenders", "added": 0, "already": 1, "notes": 2,
-          "kind_was": "victims"}),
+          "matched": 0, "kind_was": "victims"}),
         ("lab", "face-library-remove", "agency", {"origin": gallery, "faces": 1})]
+
+
+def test_the_same_face_twice_is_stored_once(tmp_path: Path) -> None:
+    """One embedding under two labels in a CSV, then the CSV again: one face stored, the
+    others counted as already there, the clash of labels noted."""
+    numbers = " ".join(f"{v:.4f}" for v in np.linspace(-0.2, 0.2, 128))
+    table = tmp_path / "twice.csv"
+    table.write_text(f"label,embedding\nJane,{numbers}\nJ. Doe,{numbers}\n")
+    ws = str(tmp_path / "ws")
+    added = runner.invoke(app, ["faces", "library", "add", str(table), "--name", "t",
+                                "--workspace", ws])
+    assert added.exit_code == 0, added.output
+    assert "1 face(s) added, 1 already present, 1 note(s)" in added.stdout
+    assert "row 3: the same face is in the library already, as 'Jane'" in added.output
+    assert "0 face(s) added, 2 already present" in _cli(
+        "faces", "library", "add", str(table), "--name", "t", "--workspace", ws)
+    listed = json.loads(_cli("faces", "library", "list", "--json", "--workspace", ws))
+    assert [(lib["faces"], lib["labels"]) for lib in listed["face_libraries"]] == [(1, 1)]
 
 
 def test_bad_sources_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -74,10 +74,11 @@ from cumberland.store.models import (
     ReviewEntry,
 )
 from cumberland.store.sql import IN_CHUNK
-from cumberland.store.workspace import Workspace
+from cumberland.store.workspace import Workspace, transaction_lock
 
 MODEL = models.DLIB_RESNET.name
 CSV_LIMIT = 50 * 1024 * 1024  # a CSV of embeddings is ~1.3 KB a face: 40,000 faces
+_ADD_LOCK = 0x4641_4345_4C49_4200  # "FACELIB": face-library adds, one at a time
 
 
 class FaceLibraryError(ValueError):
@@ -235,13 +236,15 @@ def add_face_library(ws: Workspace, source: Path, name: str,
                          "quality": None, "embedding": np.asarray(vector, "<f4").tobytes()})
     faces = case_faces(ws, _case_ids(ws)) if rows else []
     with ws.engine.begin() as conn:
+        transaction_lock(conn, _ADD_LOCK)  # two adds at once: neither stores a face twice
         library, was, kind_now = _library(conn, name, source, kind)
         rows = _not_held(conn, library, rows, outcome)
         touched = _match_new(conn, library, rows, faces, settings, outcome)
         conn.execute(FaceLibrary.__table__.update()  # type: ignore[attr-defined]
                      .where(FaceLibrary.id == library).values(updated_at=time.time()))
         details = {"origin": str(source.resolve()), "kind": kind_now, "added": len(rows),
-                   "already": outcome.already, "notes": len(outcome.problems)}
+                   "already": outcome.already, "notes": len(outcome.problems),
+                   "matched": outcome.matched}
         audit.append_in(conn, actor, "face-library-add", None, name,
                         details if was == kind_now else {**details, "kind_was": was})
         # the queue follows at once: every match of the library moves otherwise when its
