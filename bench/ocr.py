@@ -43,13 +43,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
-
-# bench/platform.py would shadow the standard library's platform (onnxruntime imports it)
+# bench/platform.py would shadow the standard library's platform (NumPy and onnxruntime
+# import it): bench/ goes last on the path, before any of them is imported
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
 from _corpus import SHARED_PHOTOS  # noqa: E402
 from cumberland.settings import Settings  # noqa: E402
 from cumberland.signals import models  # noqa: E402

@@ -417,22 +417,28 @@ def _cyrillic(reading: _Reading) -> _Reading:
     return _Reading([w for w in reading.words if cyrillic(w[0])])
 
 
-def _read_cyrillic(line: RGB, spec: str, floor: float) -> _Reading:
-    """Tesseract's Cyrillic words of a line: those read from confidence ``floor`` up, and the
-    less confident ones that a second reading at another scale gives alike.
+def _read_cyrillic(line: RGB, spec: str, floor: float, again: bool) -> _Reading:
+    """Tesseract's Cyrillic words of a line: those read from confidence ``floor`` up, and,
+    when ``again``, the less confident ones that a second reading at another scale gives
+    alike.
 
     On photos Tesseract is unsure of many words it reads right (confidences of 0-40 for
     clean-looking lines), and its reading of noise changes with the scale while a real word
     stays: on bench/ocr.py the second look read 5 more Russian and Ukrainian words in 100 and
-    no false word on the text-free photos. It is taken only for lines with such a word."""
+    no false word on the text-free photos. It is taken only for lines with such a word whose
+    PP-OCR reading is look-alikes (elsewhere a word that unsure could not replace PP-OCR's
+    reading: Latin lines PP-OCR was unsure of are read once, as before)."""
     engine = _tesseract(spec)
     first = _cyrillic(engine.read(line))
+    if not again:
+        return _Reading([w for w in first.words if w[1] >= floor])
     if all(w[1] >= floor for w in first.words):
         return first
-    again = {_trim(w[0]).casefold(): w[1] for w in _cyrillic(engine.read(line, _TESS_AGAIN)).words}
-    return _Reading([(text, max(confidence, again.get(_trim(text).casefold(), 0.0)), start, end)
+    second = {_trim(w[0]).casefold(): w[1]
+              for w in _cyrillic(engine.read(line, _TESS_AGAIN)).words}
+    return _Reading([(text, max(confidence, second.get(_trim(text).casefold(), 0.0)), start, end)
                      for text, confidence, start, end in first.words
-                     if confidence >= floor or _trim(text).casefold() in again])
+                     if confidence >= floor or _trim(text).casefold() in second])
 
 
 def _lookalike(reading: _Reading) -> bool:
@@ -488,7 +494,7 @@ def _read_region(copy: RGB, region: Region, settings: Settings) -> Line | None:
     lookalike = reading.confidence < _TRUST_LOOKALIKE and _lookalike(reading)
     if settings.ocr_tesseract and (reading.confidence < _TRUST_PP or lookalike) \
             and region.size[0] >= _TESS_ASPECT * region.size[1]:
-        other = _read_cyrillic(line_px, settings.ocr_tesseract, floor - _TESS_OFFSET)
+        other = _read_cyrillic(line_px, settings.ocr_tesseract, floor - _TESS_OFFSET, lookalike)
         if _prefer(other, reading, lookalike):
             reading, floor = other, 0.0  # its words were weighed by _read_cyrillic
     line_w = line_px.shape[1]
