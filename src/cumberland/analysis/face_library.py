@@ -208,10 +208,10 @@ def add_face_library(ws: Workspace, source: Path, name: str,
         models.check(models.FACE_MODELS)  # a damaged model: one line, before any picture
     outcome = AddOutcome(name)
     with ws.engine.connect() as conn:  # pictures already read need no second decode
-        known = {bytes(s) for s in conn.scalars(select(FaceLibraryFace.origin_sha256).join(
-            FaceLibrary, FaceLibrary.id == FaceLibraryFace.library_id).where(
-            FaceLibrary.name == name, FaceLibraryFace.origin_sha256.is_not(None)))
-            if s is not None}
+        stored = conn.execute(select(FaceLibraryFace.origin_sha256, FaceLibraryFace.embedding)
+                              .join(FaceLibrary, FaceLibrary.id == FaceLibraryFace.library_id)
+                              .where(FaceLibrary.name == name)).all()
+    known = {bytes(r[0]) for r in stored if r[0] is not None}
     rows: list[dict[str, Any]] = []
     if source.is_dir():
         for path in files_under(source):
@@ -234,7 +234,8 @@ def add_face_library(ws: Workspace, source: Path, name: str,
                 continue
             rows.append({"label": _clean(label), "origin": origin, "origin_sha256": None,
                          "quality": None, "embedding": np.asarray(vector, "<f4").tobytes()})
-    faces = case_faces(ws, _case_ids(ws)) if rows else []
+    held = {bytes(r[1]) for r in stored}  # nothing new: no case face to read
+    faces = case_faces(ws, _case_ids(ws)) if {r["embedding"] for r in rows} - held else []
     with ws.engine.begin() as conn:
         transaction_lock(conn, _ADD_LOCK)  # two adds at once: neither stores a face twice
         library, was, kind_now = _library(conn, name, source, kind)
