@@ -19,3 +19,4 @@ test_a_known_victims_face_brings_its_media_forward = (
     on_sqlite.test_a_known_victims_face_brings_its_media_forward)
 test_a_csv_library_added_later_is_matched_at_once = (
     on_sqlite.test_a_csv_library_added_later_is_matched_at_once)
+test_the_same_face_twice_is_stored_once = on_sqlite.test_the_same_face_twice_is_stored_once
