@@ -110,7 +110,7 @@ class Settings:
     # detector's working size (longer side) and that of its first pass, which says where to
     # look (0: one pass over the whole picture); the bounded copy lines are read from; regions
     # read at most (the strongest: a picture of foliage can light up hundreds); words kept
-    # from this confidence (0-100) up.
+    # from this confidence (0-100) up (Tesseract's Cyrillic words from 20 below it).
     ocr_tesseract: str = "rus+ukr"
     ocr_detect_side: int = 640
     ocr_gate_side: int = 320
