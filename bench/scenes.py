@@ -342,6 +342,8 @@ def main() -> None:
     ap.add_argument("--link-candidates", default=f"8,{sc.LINK_CANDIDATES}",
                     help="series: pictures each media nominates for a scene link, one run "
                          "each (the last one's links are also shown by inlier floor)")
+    ap.add_argument("--scale-only", action="store_true",
+                    help="region queries only at --scale (none on the small index)")
     ap.add_argument("--shared-occluders", action="store_true",
                     help="whole occluder photos shared by shots of several scenes (the first "
                          "version of this bench: true matches of wrong series)")
@@ -416,7 +418,7 @@ def main() -> None:
                                                                       args.brute_distractors)))
     asked = 0
     asks = ask_regions(rng, scene_rgb, shots, args.queries)
-    for s, region, relevant in asks:
+    for s, region, relevant in [] if args.scale_only else asks:
         rgb = scene_rgb[s]
         want = min(10, len(relevant))
         t, c = time.perf_counter(), time.process_time()
