@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from cumberland.store.models import Match, Media, ReviewEntry, Stack
 from cumberland.store.workspace import Workspace
 from enrich.inline import Inline
 from sources.evidence_kit import jpeg, zip_bytes
+from workspace_copy import copy_workspace
 
 CASE = "demo"
 KNOWN_PDQ = bytes.fromhex("71cc84d371e8c673398c8e37e1e087398dc238ccce377b3c3071e1cc8e1b673c")
@@ -49,7 +49,7 @@ def triaged(demo_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def ws(triaged: Path, tmp_path: Path) -> Iterator[Workspace]:
-    shutil.copytree(triaged, tmp_path / "ws")
+    copy_workspace(triaged, tmp_path / "ws")
     opened = Workspace(tmp_path / "ws")
     yield opened
     opened.close()

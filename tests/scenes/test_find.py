@@ -25,6 +25,7 @@ from cumberland.store.accounts import add_user, grant
 from cumberland.store.models import Media, SignalRecord
 from cumberland.store.workspace import Workspace
 from scenes.scene_kit import flat, jpeg, scene, video, warp
+from workspace_copy import copy_workspace
 
 REGION = (160, 120, 320, 240)  # a quarter of the 640 x 480 scene
 
@@ -66,7 +67,7 @@ def triaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
 
 @pytest.fixture()
 def ws_copy(triaged: dict[str, object], tmp_path: Path) -> Path:
-    shutil.copytree(triaged["ws"], tmp_path / "ws")  # type: ignore[arg-type]
+    copy_workspace(triaged["ws"], tmp_path / "ws")  # type: ignore[arg-type]
     return tmp_path / "ws"
 
 

@@ -37,6 +37,7 @@ from cumberland.store.models import Media, Run, SignalRecord
 from cumberland.store.workspace import Workspace
 from scenes.embed_kit import IMAGE_MANIFEST, PICTURES, plugin_folder, text_model
 from scenes.scene_kit import video
+from workspace_copy import copy_workspace
 
 SIGNAL = "embedding:chroma"
 
@@ -123,7 +124,7 @@ def test_text_query_finds_the_red_picture(triaged: dict[str, Path]) -> None:
 
 def test_one_line_refusals(triaged: dict[str, Path], tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    shutil.copytree(triaged["ws"], ws)
+    copy_workspace(triaged["ws"], ws)
     cases = [("--like", "00" * 32, "no media 0000"),
              ("--like", "xyz", "is not a SHA-256"),
              ("--text-query", "purple", "none of the words")]
@@ -151,7 +152,7 @@ def test_enrich_computes_embeddings_for_a_case_triaged_without(
     """The module's workspace as if triaged before plug-ins: no vectors, no plug-in folder
     in its runs, the signal not in any media's versions."""
     ws = tmp_path / "ws"
-    shutil.copytree(triaged["ws"], ws)
+    copy_workspace(triaged["ws"], ws)
     opened = Workspace(ws)
     with opened.engine.begin() as conn:
         conn.execute(delete(SignalRecord).where(SignalRecord.name == SIGNAL))
@@ -213,7 +214,7 @@ def test_tokens_are_framed_cut_and_unknown_words_dropped(tmp_path: Path) -> None
 def test_inverted_file_saved_and_reused_in_the_workspace(
         triaged: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws = tmp_path / "ws"
-    shutil.copytree(triaged["ws"], ws)
+    copy_workspace(triaged["ws"], ws)
     flat = ranked(ws, "--case", "c1", "--like", sha("mixed.png"))
     monkeypatch.setattr(vectors, "FLAT_LIMIT", 2)
     code, out = find(ws, "--case", "c1", "--like", sha("mixed.png"), "--json")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from cumberland.settings import Settings
 from cumberland.store.models import AuditEntry, ReviewEntry
 from cumberland.store.workspace import Workspace
 from scenes.scene_kit import jpeg, scene, warp, with_exif
+from workspace_copy import copy_workspace
 
 
 def sha(data: bytes) -> str:
@@ -152,7 +152,7 @@ def test_places_grouped_named_offline_and_exported(case: dict[str, Any]) -> None
 
 @pytest.fixture()
 def ws_copy(case: dict[str, Any], tmp_path: Path) -> Iterator[Workspace]:
-    shutil.copytree(case["ws"], tmp_path / "ws")
+    copy_workspace(case["ws"], tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     yield ws
     ws.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from cumberland.signals.pdq import pdq_from_rgb
 from cumberland.store import accounts
 from cumberland.store.models import Case, Item, Media, Source
 from cumberland.store.workspace import Workspace
+from workspace_copy import copy_workspace
 
 PASSWORD = "benign-test-password"
 MUG = "300,420,520,460"  # x,y,w,h of the mug in the 1600x1200 picture
@@ -95,7 +95,7 @@ def scene_template(tmp_path_factory: pytest.TempPathFactory) -> Scene:
 @pytest.fixture()
 def scene(scene_template: Scene, tmp_path: Path) -> Iterator[Scene]:
     """A private copy of the workspace (the evidence folder is shared, read-only)."""
-    shutil.copytree(scene_template.root / "ws", tmp_path / "ws")
+    copy_workspace(scene_template.root / "ws", tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     yield Scene(ws, tmp_path, scene_template.case, scene_template.case_id,
                 scene_template.picture, scene_template.sha256)

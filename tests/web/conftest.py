@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from cumberland.store.models import (
 from cumberland.store.workspace import Workspace
 from cumberland.web import create_app
 from cumberland.web.security import WebConfig
+from workspace_copy import copy_workspace
 
 PASSWORD = "benign-test-password"
 
@@ -136,7 +136,7 @@ def built_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Buil
 def built(built_template: tuple[Path, Built], tmp_path: Path) -> Iterator[Built]:
     """A private copy of the template workspace."""
     source, template = built_template
-    shutil.copytree(source, tmp_path / "ws")
+    copy_workspace(source, tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     yield Built(ws, dict(template.cases), {k: list(v) for k, v in template.media.items()})
     ws.close()
@@ -257,7 +257,7 @@ def evidence_template(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
 @pytest.fixture()
 def evidence(evidence_template: Evidence, tmp_path: Path) -> Iterator[tuple[Evidence, Workspace]]:
     """A private copy of the ingested workspace (the evidence folder is shared, read-only)."""
-    shutil.copytree(evidence_template.root, tmp_path / "ws")
+    copy_workspace(evidence_template.root, tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     yield Evidence(ws.root, evidence_template.files, evidence_template.case,
                    dict(evidence_template.by_name)), ws

@@ -29,6 +29,7 @@ from cumberland.store.workspace import Workspace
 from cumberland.web import create_app
 from cumberland.web.background import running
 from scenes.scene_kit import jpeg, scene, video, warp
+from workspace_copy import copy_workspace
 
 from .conftest import PASSWORD, login, web_config
 from .test_web_flows import CHROMIUM, _tab, browser  # noqa: F401  (the module's browser)
@@ -157,7 +158,7 @@ def test_a_brought_picture_is_searched_and_not_kept(rooms: dict[str, Any]) -> No
 
 
 def test_no_features_yet_says_to_enrich(rooms: dict[str, Any], tmp_path: Path) -> None:
-    shutil.copytree(rooms["ws"].root, tmp_path / "ws")
+    copy_workspace(rooms["ws"].root, tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     with ws.engine.begin() as conn:
         conn.execute(delete(SignalRecord).where(SignalRecord.name == lf.NAME))
@@ -174,7 +175,7 @@ def test_a_box_on_a_turned_picture_is_turned_back(rooms: dict[str, Any],
                                                   tmp_path: Path) -> None:
     """The room's EXIF says "turned 90 degrees": pages show it 480 x 640 and the box is
     drawn there; the search turns it back to the stored pixels the keypoints are in."""
-    shutil.copytree(rooms["ws"].root, tmp_path / "ws")
+    copy_workspace(rooms["ws"].root, tmp_path / "ws")
     ws = Workspace(tmp_path / "ws")
     digest = bytes.fromhex(rooms["sha"]["room.jpg"])
     with ws.engine.begin() as conn:
