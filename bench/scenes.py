@@ -339,9 +339,11 @@ def main() -> None:
                     help="index sizes to measure at, e.g. 100000,300000 (cached distractors)")
     ap.add_argument("--scale-queries", type=int, default=60)
     ap.add_argument("--no-series", action="store_true", help="region queries only")
-    ap.add_argument("--link-candidates", default=f"8,{sc.LINK_CANDIDATES}",
-                    help="series: pictures each media nominates for a scene link, one run "
-                         "each (the last one's links are also shown by inlier floor)")
+    ap.add_argument("--series", default=f"{sc.LINK_CANDIDATES}:0,{sc.LINK_CANDIDATES}:"
+                                         f"{sc.EXPAND}",
+                    help="series variants, candidates:expansion each (matching/scenes."
+                         "link_pictures), one run each; the last one's links are also shown "
+                         "by inlier floor")
     ap.add_argument("--scale-only", action="store_true",
                     help="region queries only at --scale (none on the small index)")
     ap.add_argument("--shared-occluders", action="store_true",
@@ -471,7 +473,7 @@ def main() -> None:
         return
 
     # series: the product's scene links (matching/scenes.link_pictures) among shots and corpus
-    # distractors, for each --link-candidates count
+    # distractors, for each --series variant (candidates, expansion)
     pool = list(range(len(shots) + len(rest_rgb)))
     labels = [label[d] for d in pool]
     allowed = np.zeros(n, bool)
@@ -480,17 +482,19 @@ def main() -> None:
     print(f"\nseries over {len(pool)} media ({len(shots)} shots of {len(scene_rgb)} scenes):")
     p = r = 0.0
     links: list[tuple[int, int, int]] = []
-    for candidates in (int(v) for v in args.link_candidates.split(",")):
+    for variant in args.series.split(","):
+        candidates, expand = (int(v) for v in variant.split(":"))
         t = time.process_time()
         found = sc.link_pictures(
             pool, lambda docs: {d: (kps[d], sizes[d]) for d in docs},
-            lambda d, kp, k=candidates: sc.link_nominees(index, kp, k, allowed & (owner != d)),
-            owner)
+            lambda d, kp, k, out: sc.link_nominees(index, kp, k, allowed & (owner != d), out),
+            owner, candidates, expand)
         cpu_ms = 1000 * (time.process_time() - t) / len(pool)
         links = [(a, b, k) for (a, b), k in sorted(found.items())]
         false = sum(1 for a, b, _ in links if label[a] != label[b])
         p, r = bcubed(labels, grouped(len(pool), links))
-        print(f"  Cumberland, {candidates:2} candidates: BCubed precision "
+        print(f"  Cumberland, {candidates:2} candidates, {expand} more outside the group: "
+              f"BCubed precision "
               f"{p:.3f} recall {r:.3f}; {len(links)} links, {false} between different "
               f"scenes; {cpu_ms:.0f} CPU ms a media (nominating and verifying)", flush=True)
     for floor in (12, 16, 20, 30):  # the last variant's links

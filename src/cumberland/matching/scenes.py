@@ -549,6 +549,10 @@ def bytes_query(data: bytes, region: Region | None, settings: Settings,
 # pictures a media's words nominate for a scene link, verified: 8 -> 16 -> 32 gave series
 # recall 0.829 -> 0.851 -> 0.865 for 28 -> 54 -> 106 CPU ms a media (bench/scenes.py, 200 scenes)
 LINK_CANDIDATES = 16
+# then, for EXPAND_ROUNDS, each picture nominates this many more outside the pictures it is
+# already linked to, directly or through others (its first candidates went mostly to those)
+EXPAND = 8
+EXPAND_ROUNDS = 1
 # as many as a region hit: analysis/grouping.py keeps one link from chaining two series, and
 # bench/scenes.py found no false link at 12 once its occluders stopped being shared
 SERIES_MIN_INLIERS = 12
@@ -562,41 +566,82 @@ class SceneLink:
 
 
 Pictures = Callable[[Collection[int]], dict[int, Picture]]  # docs -> those with keypoints
+# (doc, its keypoints, how many, docs to leave out) -> the docs its words vote for most
+Nominate = Callable[[int, Keypoints, int, Collection[int]], list[int]]
 
 
-def link_pictures(docs: Sequence[int], pictures: Pictures,
-                  nominate: Callable[[int, Keypoints], list[int]], owner: NDArray[np.int64],
-                  chunk: int = 200) -> dict[tuple[int, int], int]:
+def link_pictures(docs: Sequence[int], pictures: Pictures, nominate: Nominate,
+                  owner: NDArray[np.int64], candidates: int = LINK_CANDIDATES,
+                  expand: int = EXPAND, chunk: int = 200) -> dict[tuple[int, int], int]:
     """Verified scene links (doc pair, low id first -> inliers) of ``docs``: each picture's
-    keypoints (whole) ``nominate`` others by their words, geometry verifies; a pair is
-    verified once, whichever side nominated it. ``owner``: each doc's media (the keyframes
-    of one video are never linked). Pictures are read ``chunk`` docs at a time."""
-    tried: set[tuple[int, int]] = set()
+    keypoints (whole) ``nominate`` ``candidates`` others by their words, geometry verifies;
+    then each nominates ``expand`` more outside its group (the pictures linked to it so
+    far, through any chain) and those tried, ``EXPAND_ROUNDS`` times: a shot overlapping a
+    second one only a little shares fewer words with it than with the shots it is already
+    linked to. A pair is verified once, whichever side nominated it. ``owner``: each doc's
+    media (the keyframes of one video are never linked). Pictures are read ``chunk`` docs
+    at a time."""
+    tried: dict[int, set[int]] = {}  # doc -> the docs verified against it
     links: dict[tuple[int, int], int] = {}
-    for lo in range(0, len(docs), chunk):
-        mine = pictures(docs[lo:lo + chunk])
-        wanted = {d: [c for c in nominate(d, kp) if owner[c] != owner[d]]
-                  for d, (kp, _) in mine.items()}
-        theirs = pictures({c for cs in wanted.values() for c in cs} - mine.keys())
-        for d, cands in wanted.items():
-            kp, size = mine[d]
-            whole = (0.0, 0.0, float(size[0]), float(size[1]))
-            for c in cands:
-                key = (min(c, d), max(c, d))
-                cand = mine.get(c) or theirs.get(c)
-                if key in tried or cand is None:
-                    continue
-                tried.add(key)
-                got = verify(kp, whole, size, cand[0], cand[1])
-                if got is not None and got.inliers >= SERIES_MIN_INLIERS:
-                    links[key] = got.inliers
+
+    def check(limit: int, groups: dict[int, set[int]]) -> None:
+        for lo in range(0, len(docs), chunk):
+            mine = pictures(docs[lo:lo + chunk])
+            wanted = {d: [c for c in nominate(d, kp, limit,
+                                              groups.get(d, set()) | tried.get(d, set()))
+                          if owner[c] != owner[d]] for d, (kp, _) in mine.items()}
+            theirs = pictures({c for cs in wanted.values() for c in cs} - mine.keys())
+            for d, cands in wanted.items():
+                kp, size = mine[d]
+                whole = (0.0, 0.0, float(size[0]), float(size[1]))
+                for c in cands:
+                    cand = mine.get(c) or theirs.get(c)
+                    if c in tried.get(d, ()) or cand is None:
+                        continue
+                    tried.setdefault(d, set()).add(c)
+                    tried.setdefault(c, set()).add(d)
+                    got = verify(kp, whole, size, cand[0], cand[1], whole=True)
+                    if got is not None and got.inliers >= SERIES_MIN_INLIERS:
+                        links[(min(c, d), max(c, d))] = got.inliers
+
+    check(candidates, {})
+    for _ in range(EXPAND_ROUNDS if expand > 0 else 0):
+        before = len(links)
+        check(expand, _linked(links))
+        if len(links) == before:
+            break
     return links
 
 
+def _linked(links: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    """Each linked doc's group: the docs it reaches through links (itself included)."""
+    parent: dict[int, int] = {}
+
+    def root(k: int) -> int:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b in links:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, set[int]] = {}
+    for k in list(parent):
+        groups.setdefault(root(k), set()).add(k)
+    return {k: groups[root(k)] for k in parent}
+
+
 def link_nominees(index: SceneIndex, kp: Keypoints, candidates: int,
-                  allowed: NDArray[np.bool_]) -> list[int]:
-    """The ``candidates`` pictures ``allowed`` whose words a whole picture's keypoints vote
-    for most (the plain score: links were measured with it, bench/scenes.py)."""
+                  allowed: NDArray[np.bool_], leave_out: Collection[int] = ()) -> list[int]:
+    """The ``candidates`` pictures ``allowed`` (less ``leave_out``) whose words a whole
+    picture's keypoints vote for most (the plain score: links were measured with it,
+    bench/scenes.py)."""
+    if leave_out:
+        allowed = allowed.copy()
+        allowed[list(leave_out)] = False
     words = index.vocabulary.assign(kp.descriptors, QUERY_LEAVES).ravel()
     return [c for c, _ in index.postings.score(words, candidates, allowed)]
 
@@ -624,10 +669,10 @@ def scene_links(ws: Workspace, case: int, candidates: int = LINK_CANDIDATES,
         found = {d: _picture(rows.get(bytes(index.sha[d])), _at(index, d)) for d in docs}
         return {d: p for d, p in found.items() if p is not None}
 
-    found = link_pictures(np.flatnonzero(asking).tolist(), pictures,
-                          lambda d, kp: link_nominees(index, kp, candidates,
-                                                      allowed & (owner != owner[d])), owner,
-                          chunk=chunk)
+    found = link_pictures(
+        np.flatnonzero(asking).tolist(), pictures,
+        lambda d, kp, k, out: link_nominees(index, kp, k, allowed & (owner != owner[d]), out),
+        owner, candidates, chunk=chunk)
     best: dict[tuple[bytes, bytes], int] = {}
     for (d, c), inliers in found.items():
         a, b = bytes(index.sha[d]), bytes(index.sha[c])
