@@ -127,19 +127,9 @@ def bcubed(labels: list[int], clusters: list[int]) -> tuple[float, float]:
 
 
 def components(n: int, pairs: list[tuple[int, int]]) -> list[int]:
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in pairs:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return [root(i) for i in range(n)]
+    """Single linkage: each of the n media labelled by the smallest media of its group."""
+    groups = sc.linked_groups(pairs)
+    return [min(groups.get(i, {i})) for i in range(n)]
 
 
 Region = tuple[float, float, float, float]

@@ -607,13 +607,13 @@ def link_pictures(docs: Sequence[int], pictures: Pictures, nominate: Nominate,
     check(candidates, {})
     for _ in range(EXPAND_ROUNDS if expand > 0 else 0):
         before = len(links)
-        check(expand, _linked(links))
+        check(expand, linked_groups(links))
         if len(links) == before:
             break
     return links
 
 
-def _linked(links: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+def linked_groups(links: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
     """Each linked doc's group: the docs it reaches through links (itself included)."""
     parent: dict[int, int] = {}
 
