@@ -195,11 +195,13 @@ class LocalExecutor:
 
     def close(self, abort: bool = False) -> None:
         """Wait for the workers to finish, or (``abort``: the run was stopped) end them now:
-        closing the lifeline makes each one kill itself."""
+        closing the lifeline makes each one kill itself. Either way the pool's manager thread
+        is joined: left running, it raced Python 3.11's exit hook, which then printed a
+        traceback (a closed wakeup pipe: "Bad file descriptor") after a clean SIGTERM stop."""
         if abort:
             self._alive.close()
         if self._pool is not None:
-            self._pool.shutdown(wait=not abort, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._alive.close()
         self._lifeline.close()
